@@ -1,0 +1,98 @@
+"""Metric arithmetic shared by every layer. The definitions are DESIGN.md §5's and are written
+out for users in ``docs/metrics.md``; keep the two in step."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+
+from .events import LatencySummary
+
+
+def ratio(part: float, whole: float) -> float:
+    """``part / whole``, 0 when nothing was counted."""
+    return part / whole if whole else 0.0
+
+
+def nearest_rank(sorted_nonzero: Sequence[float], zeros: int, q: float) -> float:
+    """The ``q``-quantile (0 < q ≤ 1) by the nearest-rank method over ``zeros`` zero values
+    followed by ``sorted_nonzero`` (ascending). Zero latencies (L0 hits) are never stored one by
+    one: a hit costs nothing, so only their number matters."""
+    n = zeros + len(sorted_nonzero)
+    if n == 0:
+        return 0.0
+    rank = max(1, math.ceil(q * n))
+    if rank <= zeros:
+        return 0.0
+    return float(sorted_nonzero[rank - zeros - 1])
+
+
+def summarize_latency(costs: Sequence[float], total_accesses: int) -> LatencySummary:
+    """Mean and p50/p95/p99/max over ``total_accesses`` accesses, of which those not in
+    ``costs`` took 0 ms. ``costs`` holds the non-zero access latencies in any order."""
+    ordered = sorted(costs)
+    zeros = total_accesses - len(ordered)
+    if total_accesses == 0:
+        return LatencySummary()
+    return LatencySummary(
+        mean=math.fsum(ordered) / total_accesses,
+        p50=nearest_rank(ordered, zeros, 0.50),
+        p95=nearest_rank(ordered, zeros, 0.95),
+        p99=nearest_rank(ordered, zeros, 0.99),
+        max=float(ordered[-1]) if ordered else 0.0,
+    )
+
+
+class ThrashMeter:
+    """Refaults and the thrash index.
+
+    The engine reports each L0 eviction (``evicted``) and each fault (``is_refault``). A fault
+    is a *refault* when the page's eviction distance — L0 evictions since its own — is at most
+    the number of pages resident in L0 at that moment: with L0 twice as large it would still
+    have been there (the kernel's workingset refault test). The thrash index is refaults over
+    the last ``window`` accesses, anchored at the current access.
+    """
+
+    __slots__ = ("distance_count", "distance_sum", "evicted_at", "evictions", "positions",
+                 "refaults", "window")
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.evictions = 0
+        self.evicted_at: dict[object, int] = {}
+        self.positions: deque[int] = deque()
+        self.refaults = 0
+        self.distance_sum = 0
+        self.distance_count = 0
+
+    def evicted(self, page_id: object) -> None:
+        self.evictions += 1
+        self.evicted_at[page_id] = self.evictions
+
+    def is_refault(self, page_id: object, index: int, resident_pages: int) -> bool:
+        stamp = self.evicted_at.pop(page_id, None)
+        if stamp is None:
+            return False
+        distance = self.evictions - stamp
+        self.distance_sum += distance
+        self.distance_count += 1
+        if distance <= resident_pages:
+            self.refaults += 1
+            self.positions.append(index)
+            return True
+        return False
+
+    def index_at(self, processed: int) -> float:
+        """Thrash index after ``processed`` accesses (the last one is index processed-1)."""
+        if processed == 0:
+            return 0.0
+        low = processed - self.window
+        positions = self.positions
+        while positions and positions[0] < low:
+            positions.popleft()
+        return len(positions) / min(self.window, processed)
+
+    @property
+    def mean_distance(self) -> float | None:
+        return self.distance_sum / self.distance_count if self.distance_count else None

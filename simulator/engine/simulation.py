@@ -1,0 +1,713 @@
+"""The hierarchy model: accesses in, metrics and events out through observers.
+
+Two ways to advance simulated time, both on one SimPy ``Environment``:
+
+* **fast mode** (the default): one closed-loop stream. An L0 hit costs no event at all; a fault
+  adds its latency to the run's clock, and the environment is advanced once per window. No
+  SimPy event is created per access.
+* **concurrent sessions** (``concurrent=True``): every distinct ``session`` of the workload is a
+  SimPy process that issues its next access when the previous one is served. A fault holds the
+  serving tier's ``simpy.Resource`` (its ``concurrency``) for the transfer, so faults of
+  different sessions queue. L0 hits still create no event.
+
+The run is controlled from outside with :meth:`Simulation.run_until`, :meth:`step`,
+:meth:`pause` and :meth:`run`; the dashboard drives play/pause/step/speed with these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from array import array
+from collections import deque
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
+import simpy
+
+from .access import Access, Op
+from .config import SimConfig
+from .errors import ConfigError
+from .events import (
+    DEMOTE,
+    EVICT,
+    FAULT,
+    PROMOTE,
+    WRITEBACK,
+    Event,
+    RunResult,
+    TierStats,
+    WindowSnapshot,
+)
+from .metrics import ThrashMeter, ratio, summarize_latency
+from .observers import Observer
+from .tiers import Tier
+
+READ, WRITE, PIN, UNPIN = Op.READ, Op.WRITE, Op.PIN, Op.UNPIN
+PINNED = -1  # location code of a page pinned in L0
+NEW = "new"  # serving "tier" of a first touch
+_CHUNK_ID = re.compile(r"^(.*)#(\d+)$")
+_INF = float("inf")
+
+
+def split_pages(accesses: Iterable[Access], page_size: int) -> Iterator[Access]:
+    """Cut every access larger than ``page_size`` tokens into pages ``<id>#0``, ``<id>#1``…"""
+    for acc in accesses:
+        tokens = acc.tokens
+        if tokens <= page_size:
+            yield acc
+            continue
+        full, rest = divmod(tokens, page_size)
+        for k in range(full + (1 if rest else 0)):
+            size = page_size if k < full else rest
+            yield acc._replace(page_id=f"{acc.page_id}#{k}", tokens=size)
+
+
+def next_pages(page_id: Hashable, depth: int) -> list[Hashable]:
+    """The ``depth`` pages that follow ``page_id`` in its sequence (for prefetch)."""
+    if isinstance(page_id, int):
+        return [page_id + k for k in range(1, depth + 1)]
+    match = _CHUNK_ID.match(str(page_id))
+    if not match:
+        return []
+    base, k = match.group(1), int(match.group(2))
+    return [f"{base}#{k + j}" for j in range(1, depth + 1)]
+
+
+class Simulation:
+    """One run of a :class:`SimConfig` over a stream of :class:`Access`.
+
+    ``future`` gives, for OPT, the index of the next access of the same page for every access
+    (see ``traces.next_use_indices``); it is required when a tier uses ``opt``. ``total`` (the
+    number of accesses, when known) only feeds the progress figure of snapshots.
+    """
+
+    def __init__(
+        self,
+        config: SimConfig,
+        accesses: Iterable[Access],
+        *,
+        observers: Sequence[Observer] = (),
+        future: Sequence[int] | None = None,
+        total: int | None = None,
+        concurrent: bool = False,
+        max_events: int = 20,
+    ) -> None:
+        self.config = config.validate()
+        self.env = simpy.Environment()
+        self.tiers = [Tier(i, t, config.seed) for i, t in enumerate(config.tiers)]
+        for tier in self.tiers[1:]:
+            if tier.policy.needs_future:
+                raise ConfigError(
+                    "OPT needs the future of the accesses that reach a tier; it is offered "
+                    "for L0 only", field=f"tiers[{tier.index}].policy",
+                )
+        if self.tiers[0].policy.needs_future and future is None:
+            raise ConfigError(
+                "OPT (Belady) needs the whole future: run it on a trace or a finite workload",
+                field="tiers[0].policy",
+            )
+        self.future = future
+        self.total = total
+        self.concurrent = concurrent
+        self.observers = list(observers)
+        self._event_observers = [o for o in self.observers if o.wants_events]
+        if config.page_size is not None and not config.unit_pages:
+            accesses = split_pages(accesses, config.page_size)
+        self._stream = iter(accesses)
+
+        self.location: dict[Hashable, int] = {}
+        self.sizes: dict[Hashable, int] = {}
+        self.dirty: set[Hashable] = set()
+        self.prefetched: set[Hashable] = set()
+        self.thrash = ThrashMeter(config.thrash_window)
+        self.n_tiers = len(self.tiers)
+        self.tokens_moved = [[0] * self.n_tiers for _ in range(self.n_tiers)]
+        self.faults_by_tier: dict[str, int] = {t.name: 0 for t in self.tiers[1:]}
+        self.faults_by_tier[NEW] = 0
+
+        self.index = 0  # accesses processed (pin/unpin included)
+        self.clock_ms = 0.0
+        self.reads = self.writes = self.hits = self.faults = 0
+        self.writebacks = self.prefetches = self.prefetch_hits = self.dropped = 0
+        self.pin_fetches = 0
+        self._concurrent_cost = 0.0
+        self._last_src = 0
+        self.costs = array("d")  # non-zero access latencies of the whole run
+        self._window_costs: list[float] = []
+        self._recent: deque[Event] = deque(maxlen=max_events)
+        self._record_events = max_events > 0 or bool(self._event_observers)
+        self.exhausted = False
+        self._pause = threading.Event()
+        self._seq = 0
+        self._window_start = 0
+        self._last = self._counters()
+        self._next_window_ms = config.window_ms if config.window_ms else _INF
+        self._finished_sent = False
+        self._processes_started = False
+        if concurrent:
+            for tier in self.tiers:
+                if tier.concurrency is not None:
+                    tier.resource = simpy.Resource(self.env, capacity=tier.concurrency)
+
+    # --- control --------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.exhausted
+
+    def pause(self) -> None:
+        """Ask a running :meth:`run_until` (possibly in another thread) to stop at the end of
+        the current window. :meth:`resume` or a new ``run_until`` call clears it."""
+        self._pause.set()
+
+    def resume(self) -> None:
+        self._pause.clear()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
+    def run(self) -> RunResult:
+        """Run to the end of the workload and return the final result."""
+        self.resume()
+        self.run_until()
+        return self.result()
+
+    def step(self, n: int = 1) -> int:
+        """Process exactly ``n`` more accesses (fewer at the end); returns how many."""
+        before = self.index
+        self.run_until(accesses=self.index + n, force=True)
+        return self.index - before
+
+    def run_until(
+        self, accesses: int | None = None, time_ms: float | None = None, *, force: bool = False
+    ) -> bool:
+        """Advance until ``accesses`` have been processed, the clock reaches ``time_ms``, the
+        workload ends, or :meth:`pause` is called. Returns True while there is more to do."""
+        if force:
+            self.resume()
+        stop_index = accesses if accesses is not None else 1 << 62
+        stop_time = time_ms if time_ms is not None else _INF
+        if self.concurrent:
+            self._run_concurrent(stop_index, stop_time)
+        else:
+            self._run_fast(stop_index, stop_time)
+        if self.exhausted and not self._finished_sent:
+            self._close_window(final=True)
+            self._finished_sent = True
+            result = self.result()
+            for observer in self.observers:
+                observer.on_finish(result)
+        return not self.exhausted
+
+    # --- fast mode ------------------------------------------------------------------------
+
+    def _run_fast(self, stop_index: int, stop_time: float) -> None:
+        window = self.config.window_accesses
+        while not self.exhausted and self.index < stop_index and self.clock_ms < stop_time:
+            if self._pause.is_set():
+                return
+            window_end = self._window_start + window
+            n = min(window_end, stop_index) - self.index
+            time_limit = min(stop_time, self._next_window_ms)
+            consumed, timed_out = self._process(islice(self._stream, n), time_limit)
+            self.index += consumed
+            if consumed < n and not timed_out:
+                self.exhausted = True
+            if self.env.now < self.clock_ms:
+                self.env.run(until=self.clock_ms)
+            if self.index >= window_end or self.exhausted or self.clock_ms >= self._next_window_ms:
+                self._close_window()
+
+    def _process(self, accesses: Iterable[Access], time_limit: float) -> tuple[int, bool]:
+        """The hot loop over one window's accesses. Returns (accesses consumed, stopped because
+        the clock reached ``time_limit``). Hits touch the policy and a local counter, nothing
+        else; everything that costs more lives in :meth:`_fault` and :meth:`_other`."""
+        policy = self.tiers[0].policy
+        touch = policy.touch
+        location_get = self.location.get
+        fault = self._fault
+        other = self._other
+        start = self.index
+        i = start - 1
+        hits = 0
+        timed_out = False
+        plain = not (policy.needs_clock or policy.needs_future or self.config.prefetch)
+        if plain:
+            for i, acc in enumerate(accesses, start):
+                if acc[3] is READ:
+                    page_id = acc[1]
+                    loc = location_get(page_id)
+                    if loc == 0:
+                        touch(page_id)
+                        hits += 1
+                        continue
+                    if loc == PINNED:
+                        hits += 1
+                        continue
+                    fault(acc, i, loc)
+                else:
+                    other(acc, i)
+                if self.clock_ms >= time_limit:
+                    timed_out = True
+                    break
+        else:
+            hit = self._hit
+            for i, acc in enumerate(accesses, start):
+                if acc[3] is READ:
+                    page_id = acc[1]
+                    loc = location_get(page_id)
+                    if loc == 0 or loc == PINNED:
+                        hit(page_id, i, loc)
+                        hits += 1
+                        continue
+                    fault(acc, i, loc)
+                else:
+                    other(acc, i)
+                if self.clock_ms >= time_limit:
+                    timed_out = True
+                    break
+        self.hits += hits
+        self.reads += hits
+        return i - start + 1, timed_out
+
+    def _hit(self, page_id: Hashable, i: int, loc: int) -> None:
+        """An L0 hit for policies that need the clock or the future, or with prefetch on."""
+        if loc == 0:
+            policy = self.tiers[0].policy
+            policy.now = i
+            if policy.needs_future:
+                policy.set_next_use(self.future[i])
+            policy.touch(page_id)
+        if self.prefetched and page_id in self.prefetched:
+            self.prefetched.discard(page_id)
+            self.prefetch_hits += 1
+
+    # --- the fault path -------------------------------------------------------------------
+
+    def _fault(self, acc: Access, i: int, loc: int | None) -> float:
+        """A read of a page absent from L0: serve it, bring it in, make room. Returns the
+        access's latency (also added to the clock in fast mode)."""
+        page_id = acc[1]
+        size = 1 if self.config.unit_pages else acc[2]
+        self.reads += 1
+        self.faults += 1
+        tiers = self.tiers
+        l0 = tiers[0]
+        refault = self.thrash.is_refault(page_id, i, len(l0.policy) + len(l0.pinned))
+        if loc is None:
+            src = self.n_tiers - 1  # a first touch reads from the backing store
+            for tier in tiers:
+                tier.misses += 1
+            self.faults_by_tier[NEW] += 1
+            src_name = NEW
+        else:
+            src = loc
+            l0.misses += 1
+            for tier in tiers[1:loc]:
+                tier.misses += 1
+            tiers[loc].hits += 1
+            src_name = tiers[loc].name
+            self.faults_by_tier[src_name] += 1
+        self._last_src = src
+        cost = tiers[src].latency(size) if src > 0 else 0.0
+        self.sizes[page_id] = size
+        cost += self._place(page_id, size, loc, i)
+        if self.config.anti_thrash and self.location.get(page_id) == 0:
+            l0.protected_until[page_id] = i + self.config.anti_thrash
+        if self.config.prefetch:
+            self._prefetch(page_id, i)
+        self._charge(cost)
+        if self._record_events:
+            self._event(Event(FAULT, i, self.clock_ms, page_id, src_name, l0.name, cost, refault))
+        return cost
+
+    def _place(self, page_id: Hashable, size: int, loc: int | None, i: int) -> float:
+        """Move ``page_id`` (now at tier ``loc``, or nowhere) into L0, demoting victims.
+        Returns the write-back time the move had to wait for."""
+        l0 = self.tiers[0]
+        if not l0.fits(size):
+            # Larger than the context can ever hold: served, not admitted.
+            if loc is None:
+                return self._admit_below(page_id, size, 1, i)
+            return 0.0
+        if loc is not None and loc > 0:
+            self.tiers[loc].policy.remove(page_id)
+            self.tokens_moved[loc][0] += size
+        cost = 0.0
+        for victim in l0.make_room(size, i, self.sizes):
+            self.thrash.evicted(victim)
+            cost += self._demote(victim, 0, i)
+        policy = l0.policy
+        if policy.needs_clock:
+            policy.now = i
+        if policy.needs_future:
+            policy.set_next_use(self.future[i])
+        policy.on_miss(page_id, size)
+        policy.insert(page_id, size)
+        self.location[page_id] = 0
+        return cost
+
+    def _admit_below(self, page_id: Hashable, size: int, start: int, i: int) -> float:
+        """Place a page in the first tier from ``start`` down that can hold it."""
+        for k in range(start, self.n_tiers):
+            tier = self.tiers[k]
+            if tier.fits(size):
+                cost = 0.0
+                for victim in tier.make_room(size, i, self.sizes):
+                    cost += self._demote(victim, k, i)
+                if tier.policy.needs_clock:
+                    tier.policy.now = i
+                tier.policy.on_miss(page_id, size)
+                tier.policy.insert(page_id, size)
+                self.location[page_id] = k
+                return cost
+        self.location.pop(page_id, None)
+        self.dropped += 1
+        return 0.0
+
+    def _demote(self, page_id: Hashable, src: int, i: int) -> float:
+        """``page_id`` was just evicted from tier ``src``: move it down (exclusive hierarchy).
+        A dirty page under write-back is written back, and the eviction waits for it."""
+        size = self.sizes[page_id]
+        dst = src + 1
+        cost = 0.0
+        if page_id in self.dirty:
+            self.dirty.discard(page_id)
+            if dst < self.n_tiers:
+                self.writebacks += 1
+                cost = self.tiers[dst].latency(size)
+                if self._record_events:
+                    self._event(Event(WRITEBACK, i, self.clock_ms, page_id,
+                                      self.tiers[src].name, self.tiers[dst].name, cost))
+        if dst >= self.n_tiers:
+            self.location.pop(page_id, None)
+            self.dropped += 1
+            if self._record_events:
+                self._event(Event(DEMOTE, i, self.clock_ms, page_id, self.tiers[src].name, ""))
+            return cost
+        cost += self._admit_below(page_id, size, dst, i)
+        landed = self.location.get(page_id)
+        if landed is not None:
+            self.tiers[landed].demotions_in += 1
+            self.tokens_moved[src][landed] += size
+        if self._record_events:
+            kind = EVICT if src == 0 else DEMOTE
+            dst_name = self.tiers[landed].name if landed is not None else ""
+            self._event(Event(kind, i, self.clock_ms, page_id, self.tiers[src].name, dst_name))
+        return cost
+
+    def _prefetch(self, page_id: Hashable, i: int) -> None:
+        """Sequential prefetch: bring the next pages of the same sequence up from lower tiers
+        (asynchronously: they cost tokens moved, not the current access's time)."""
+        location = self.location
+        l0 = self.tiers[0]
+        for nxt in next_pages(page_id, self.config.prefetch):
+            loc = location.get(nxt)
+            if loc is None or loc <= 0:
+                continue
+            size = self.sizes[nxt]
+            if not l0.fits(size):
+                continue
+            self._place(nxt, size, loc, i)
+            self.prefetches += 1
+            self.prefetched.add(nxt)
+            if self._record_events:
+                self._event(Event(PROMOTE, i, self.clock_ms, nxt, self.tiers[loc].name, l0.name))
+
+    # --- writes, pins ---------------------------------------------------------------------
+
+    def _other(self, acc: Access, i: int) -> float:
+        op = acc[3]
+        page_id = acc[1]
+        if op == WRITE:
+            return self._write(acc, i)
+        if not self.config.pinning:
+            return 0.0
+        l0 = self.tiers[0]
+        loc = self.location.get(page_id)
+        if op == PIN:
+            if loc == PINNED:
+                return 0.0
+            cost = 0.0
+            if loc != 0:
+                # pinning pulls the page into the context first
+                self.pin_fetches += 1
+                size = 1 if self.config.unit_pages else acc[2]
+                self.sizes[page_id] = size
+                src = loc if loc is not None else self.n_tiers - 1
+                cost = self.tiers[src].latency(size) if src > 0 else 0.0
+                cost += self._place(page_id, size, loc, i)
+                self._charge(cost)
+            if self.location.get(page_id) == 0:
+                size = self.sizes[page_id]
+                if size + l0.pinned_tokens <= (l0.capacity or size + l0.pinned_tokens):
+                    l0.policy.remove(page_id)
+                    l0.protected_until.pop(page_id, None)
+                    l0.pinned[page_id] = size
+                    l0.pinned_tokens += size
+                    self.location[page_id] = PINNED
+            return cost
+        if op == UNPIN and loc == PINNED:
+            size = l0.pinned.pop(page_id)
+            l0.pinned_tokens -= size
+            l0.policy.insert(page_id, size)
+            self.location[page_id] = 0
+        return 0.0
+
+    def _write(self, acc: Access, i: int) -> float:
+        """A write: allocate in L0 if absent (the whole page is written, nothing is fetched),
+        then mark dirty (write-back) or pay the write to the next tier (write-through)."""
+        page_id = acc[1]
+        self.writes += 1
+        l0 = self.tiers[0]
+        loc = self.location.get(page_id)
+        size = 1 if self.config.unit_pages else acc[2]
+        cost = 0.0
+        if loc == 0 or loc == PINNED:
+            self.hits += 1
+            if loc == 0:
+                policy = l0.policy
+                policy.now = i
+                if policy.needs_future:
+                    policy.set_next_use(self.future[i])
+                policy.touch(page_id)
+        else:
+            l0.misses += 1
+            self.sizes[page_id] = size
+            cost += self._place(page_id, size, loc, i)
+        if self.config.write_policy == "write-through" and self.n_tiers > 1:
+            cost += self.tiers[1].latency(size)
+            self.tokens_moved[0][1] += size
+        elif self.location.get(page_id) in (0, PINNED):
+            self.dirty.add(page_id)
+        self._charge(cost)
+        return cost
+
+    # --- time and events ------------------------------------------------------------------
+
+    def _charge(self, cost: float) -> None:
+        if self.concurrent:
+            # the session process holds the tier and measures queueing + service itself
+            self._concurrent_cost += cost
+            return
+        if cost:
+            self.clock_ms += cost
+            self.costs.append(cost)
+            self._window_costs.append(cost)
+
+    def _event(self, event: Event) -> None:
+        self._recent.append(event)
+        for observer in self._event_observers:
+            observer.on_event(event)
+
+    # --- concurrent sessions --------------------------------------------------------------
+
+    def _run_concurrent(self, stop_index: int, stop_time: float) -> None:
+        if self.exhausted or self._pause.is_set():
+            return
+        env = self.env
+        self._stop_index = stop_index
+        self._stop = env.event()
+        if not self._processes_started:
+            self._processes_started = True
+            self._queues: dict[str, deque[Access]] = {}
+            self._live = 0
+            self._gate = env.event()
+            self._spawn_from_stream()
+        else:
+            gate, self._gate = self._gate, env.event()
+            if not gate.triggered:
+                gate.succeed()
+        if self.index >= stop_index:
+            return
+        waits = [self._stop]
+        if stop_time != _INF:
+            waits.append(env.timeout(max(0.0, stop_time - env.now)))
+        with contextlib.suppress(RuntimeError):  # no events left: every session finished
+            env.run(until=env.any_of(waits))
+        self.clock_ms = max(self.clock_ms, env.now)
+        if self._live == 0:
+            self.exhausted = True
+
+    def _spawn_from_stream(self) -> Access | None:
+        """Read the shared stream until an access arrives; start a process for a new session."""
+        acc = next(self._stream, None)
+        if acc is None:
+            return None
+        queue = self._queues.get(acc.session)
+        if queue is None:
+            queue = self._queues[acc.session] = deque()
+            self._live += 1
+            self.env.process(self._session(acc.session, queue))
+        queue.append(acc)
+        return acc
+
+    def _next_for(self, session: str, queue: deque[Access]) -> Access | None:
+        while not queue:
+            if self._spawn_from_stream() is None:
+                return None
+        return queue.popleft()
+
+    def _session(self, session: str, queue: deque[Access]):
+        env = self.env
+        window = self.config.window_accesses
+        while True:
+            while self.index >= self._stop_index or self._pause.is_set():
+                if not self._stop.triggered:
+                    self._stop.succeed()
+                yield self._gate
+            acc = self._next_for(session, queue)
+            if acc is None:
+                self._live -= 1
+                if self._live == 0 and not self._stop.triggered:
+                    self._stop.succeed()
+                return
+            i = self.index
+            self.index += 1
+            self.clock_ms = env.now
+            page_id = acc[1]
+            loc = self.location.get(page_id)
+            if acc[3] is READ and (loc == 0 or loc == PINNED):
+                self._hit(page_id, i, loc)
+                self.hits += 1
+                self.reads += 1
+            else:
+                self._concurrent_cost = 0.0
+                self._last_src = 0
+                if acc[3] is READ:
+                    self._fault(acc, i, loc)
+                else:
+                    self._other(acc, i)
+                cost = self._concurrent_cost
+                if cost:
+                    start = env.now
+                    resource = self.tiers[self._last_src].resource
+                    if resource is None:
+                        yield env.timeout(cost)
+                    else:
+                        with resource.request() as request:
+                            yield request
+                            yield env.timeout(cost)
+                    waited = env.now - start
+                    self.costs.append(waited)
+                    self._window_costs.append(waited)
+                    self.clock_ms = env.now
+            if self.index >= self._window_start + window or self.clock_ms >= self._next_window_ms:
+                self._close_window()
+
+    # --- windows and results --------------------------------------------------------------
+
+    def _counters(self) -> dict[str, Any]:
+        return {
+            "reads": self.reads,
+            "writes": self.writes,
+            "hits": self.hits,
+            "faults": self.faults,
+            "refaults": self.thrash.refaults,
+            "evictions": self.tiers[0].evictions,
+            "tier_hits": [t.hits for t in self.tiers],
+            "tier_misses": [t.misses for t in self.tiers],
+            "tier_evictions": [t.evictions for t in self.tiers],
+        }
+
+    def _close_window(self, final: bool = False) -> None:
+        if self.index == self._window_start and not final:
+            return
+        if final and self.index == self._window_start and self._seq > 0:
+            return
+        now = self._counters()
+        last = self._last
+        accesses = self.index - self._window_start
+        requests = (now["reads"] - last["reads"]) + (now["writes"] - last["writes"])
+        tiers = []
+        for k, tier in enumerate(self.tiers):
+            hits = now["tier_hits"][k] - last["tier_hits"][k]
+            misses = now["tier_misses"][k] - last["tier_misses"][k]
+            if k == 0:
+                hits = now["hits"] - last["hits"]
+            tiers.append(TierStats(
+                tier.name, tier.capacity, tier.config.policy, hits, misses,
+                ratio(hits, hits + misses),
+                now["tier_evictions"][k] - last["tier_evictions"][k], tier.demotions_in,
+                tier.used, tier.pages, tier.spared,
+            ))
+        snapshot = WindowSnapshot(
+            seq=self._seq,
+            start=self._window_start,
+            end=self.index,
+            time_ms=self.clock_ms,
+            accesses=accesses,
+            hits=now["hits"] - last["hits"],
+            faults=now["faults"] - last["faults"],
+            evictions=now["evictions"] - last["evictions"],
+            refaults=now["refaults"] - last["refaults"],
+            thrash_index=self.thrash.index_at(self.index),
+            latency_ms=summarize_latency(self._window_costs, requests),
+            tiers=tiers,
+            cumulative={
+                "requests": self.reads + self.writes,
+                "hits": self.hits,
+                "faults": self.faults,
+                "miss_ratio": ratio(self.faults, self.reads),
+                "hit_ratio": ratio(self.hits, self.reads + self.writes),
+                "refaults": self.thrash.refaults,
+                "evictions": self.tiers[0].evictions,
+            },
+            events=list(self._recent),
+            progress=min(1.0, self.index / self.total) if self.total else None,
+        )
+        self._recent.clear()
+        self._window_costs = []
+        self._last = now
+        self._seq += 1
+        self._window_start = self.index
+        if self.config.window_ms:
+            while self._next_window_ms <= self.clock_ms:
+                self._next_window_ms += self.config.window_ms
+        for observer in self.observers:
+            observer.on_window(snapshot)
+
+    def result(self) -> RunResult:
+        """The run's measurements so far (final once the workload is exhausted)."""
+        requests = self.reads + self.writes
+        l0 = self.tiers[0]
+        tiers = []
+        for k, tier in enumerate(self.tiers):
+            hits = self.hits if k == 0 else tier.hits
+            misses = requests - self.hits if k == 0 else tier.misses
+            tiers.append(TierStats(
+                tier.name, tier.capacity, tier.config.policy, hits, misses,
+                ratio(hits, hits + misses), tier.evictions, tier.demotions_in, tier.used,
+                tier.pages, tier.spared,
+            ))
+        moved = [
+            {"from": self.tiers[a].name, "to": self.tiers[b].name, "tokens": n}
+            for a, row in enumerate(self.tokens_moved) for b, n in enumerate(row) if n
+        ]
+        return RunResult(
+            policy=l0.config.policy,
+            requests=requests,
+            reads=self.reads,
+            writes=self.writes,
+            hits=self.hits,
+            misses=requests - self.hits,
+            miss_ratio=ratio(self.faults, self.reads),
+            faults=self.faults,
+            faults_by_tier=dict(self.faults_by_tier),
+            refaults=self.thrash.refaults,
+            thrash_index=self.thrash.index_at(self.index),
+            latency_ms=summarize_latency(self.costs, requests),
+            sim_time_ms=self.clock_ms,
+            tiers=tiers,
+            tokens_moved=moved,
+            writebacks=self.writebacks,
+            prefetches=self.prefetches,
+            prefetch_hits=self.prefetch_hits,
+            dropped=self.dropped,
+            mean_eviction_distance=self.thrash.mean_distance,
+            finished=self.exhausted,
+        )

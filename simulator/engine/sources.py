@@ -1,0 +1,105 @@
+"""Where accesses come from: a trace file or a workload generator, openable more than once.
+
+A run, OPT's look at the future and a comparison of several policies each need their own pass
+over the same accesses; a source gives a fresh stream every time without keeping the trace in
+memory.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .access import Access
+from .errors import ConfigError
+from .simulation import split_pages
+from .traces import next_use_indices, open_trace
+from .workloads import Workload
+
+
+class Source(Protocol):
+    label: str
+
+    def open(self) -> Iterator[Access]: ...
+
+    @property
+    def finite(self) -> bool: ...
+
+    @property
+    def length(self) -> int | None: ...
+
+
+@dataclass
+class TraceSource:
+    """A trace file in any of the engine's formats (gzip read transparently)."""
+
+    path: Path
+    fmt: str | None = None
+    unit_pages: bool = False
+    _length: int | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+    def open(self) -> Iterator[Access]:
+        if not self.path.exists():
+            raise ConfigError(f"no such trace file: {self.path}", field="trace")
+        return open_trace(self.path, self.fmt, unit_pages=self.unit_pages)
+
+    @property
+    def finite(self) -> bool:
+        return True
+
+    @property
+    def length(self) -> int | None:
+        return self._length
+
+    def count(self) -> int:
+        """Count the accesses (one streaming pass); remembered for progress figures."""
+        if self._length is None:
+            self._length = sum(1 for _ in self.open())
+        return self._length
+
+
+@dataclass
+class WorkloadSource:
+    """A seeded generator; finite when its ``n`` (or its phases) say so."""
+
+    workload: Workload
+
+    @property
+    def label(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.workload.params.items() if k != "phases")
+        return f"{self.workload.name}({params})"
+
+    def open(self) -> Iterator[Access]:
+        return self.workload.build()
+
+    @property
+    def finite(self) -> bool:
+        return self.workload.length is not None
+
+    @property
+    def length(self) -> int | None:
+        return self.workload.length
+
+
+def future_of(source: Source, page_size: int | None = None) -> array:
+    """For OPT: the index of the next access of the same page, for every access of the
+    stream the simulation will see (pages cut to ``page_size`` like the run cuts them)."""
+    if not source.finite:
+        raise ConfigError(
+            "OPT (Belady) needs the whole future: give the workload a length (n)", field="policy"
+        )
+    stream = source.open()
+    if page_size is not None:
+        stream = split_pages(stream, page_size)
+    return next_use_indices(acc[1] for acc in stream)
+
+
+def describe(source: Source) -> dict[str, Any]:
+    return {"label": source.label, "finite": source.finite, "length": source.length}
