@@ -387,7 +387,8 @@ class Simulation:
             self.location.pop(page_id, None)
             self.dropped += 1
             if self._record_events:
-                self._event(Event(DEMOTE, i, self.clock_ms, page_id, self.tiers[src].name, ""))
+                kind = EVICT if src == 0 else DEMOTE
+                self._event(Event(kind, i, self.clock_ms, page_id, self.tiers[src].name, ""))
             return cost
         cost += self._admit_below(page_id, size, dst, i)
         landed = self.location.get(page_id)
@@ -546,6 +547,15 @@ class Simulation:
         queue.append(acc)
         return acc
 
+    def _look_ahead(self, session: str, limit: int = 1024) -> None:
+        """Before ``session`` blocks on a transfer, read on until another session has work, so
+        sessions whose first access lies behind this one's start now, concurrently."""
+        for _ in range(limit):
+            if any(q for s, q in self._queues.items() if s != session):
+                return
+            if self._spawn_from_stream() is None:
+                return
+
     def _next_for(self, session: str, queue: deque[Access]) -> Access | None:
         while not queue:
             if self._spawn_from_stream() is None:
@@ -584,6 +594,7 @@ class Simulation:
                     self._other(acc, i)
                 cost = self._concurrent_cost
                 if cost:
+                    self._look_ahead(session)
                     start = env.now
                     resource = self.tiers[self._last_src].resource
                     if resource is None:
