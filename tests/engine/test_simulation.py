@@ -154,7 +154,7 @@ def test_write_through_pays_every_write_and_never_writes_back():
 
 
 def test_pinned_pages_never_leave_l0():
-    accesses = [Access(0, "sys", 1, Op.PIN)] + reads(list(range(100)))
+    accesses = [Access(0, "sys", 1, Op.PIN), *reads(list(range(100)))]
     sim = Simulation(two_tiers(l0=3, ms=1.0), accesses)
     result = sim.run()
     assert sim.location["sys"] == PINNED
@@ -164,7 +164,7 @@ def test_pinned_pages_never_leave_l0():
 
 
 def test_unpin_makes_a_page_evictable_again():
-    accesses = [Access(0, "s", 1, Op.PIN), Access(1, "s", 1, Op.UNPIN)] + reads(["x", "y"])
+    accesses = [Access(0, "s", 1, Op.PIN), Access(1, "s", 1, Op.UNPIN), *reads(["x", "y"])]
     sim = Simulation(two_tiers(l0=2, ms=1.0), accesses)
     sim.run()
     assert sim.location["s"] == 1  # evicted to L1 after being unpinned
@@ -191,7 +191,7 @@ def test_sequential_prefetch_brings_the_next_pages_up():
         prefetch=2,
     ).validate()
     # touch 0..7 (0..3 end up in L1), then read 0: 1 and 2 come along
-    ids = list(range(8)) + [0, 1, 2]
+    ids = [*list(range(8)), 0, 1, 2]
     result = Simulation(config, reads(ids)).run()
     assert result.prefetches >= 2
     assert result.prefetch_hits == 2
