@@ -1,0 +1,851 @@
+"""Streaming trace readers and writers, trace statistics and the OPT helper.
+
+Nothing here holds a whole trace in memory except :func:`next_use_indices`, which needs the
+future by definition. Readers are generators of :class:`~simulator.engine.access.Access`.
+
+Formats
+-------
+``plain``
+    One page id per line. The access's ``time`` is its index (0.0, 1.0, ...); tokens 1, op read.
+``csv``
+    A header row naming the columns, in any order: ``time``, ``page_id`` (alias ``obj_id``),
+    ``tokens`` (alias ``size``), ``op``, ``session``, ``turn``. Only ``page_id`` is required;
+    without a ``time`` column the access index is used. Column names are case-insensitive.
+    **An unknown column is an error naming it** (a typo such as ``tokns`` would otherwise be
+    silently ignored and every page would get the default size). Giving a field and its alias
+    is an error. Every row must have as many fields as the header. Fields may be quoted as in
+    RFC 4180 but may not span lines; whitespace around a field is not significant.
+``jsonl``
+    One JSON object per line with the same field names, aliases and rules as CSV. Numeric
+    fields may be JSON numbers or strings written as in CSV.
+
+In every format: blank lines and lines whose first non-blank character is ``#`` are skipped;
+a UTF-8 byte order mark is ignored; gzip is read transparently (recognised by its magic bytes,
+whatever the file's name).
+
+Field rules (the same in every format)
+--------------------------------------
+* ``page_id``: an id made only of ASCII digits becomes an ``int`` (so numeric traces such as
+  libCacheSim's stay ints: ``"007"`` and ``7`` are the same page); anything else stays a
+  ``str``. JSON numbers must be non-negative integers; floats, booleans and null are rejected.
+* ``time``: a finite number >= 0. Times need **not** be non-decreasing: the engine orders
+  accesses by their position in the trace, ``time`` is carried along for display.
+* ``tokens``: a positive integer (ignored, and not validated, with ``unit_pages=True``, which
+  makes every access one token: the classic page-count mode).
+* ``op``: ``read``, ``write``, ``pin`` or ``unpin``, case-insensitive; default ``read``.
+* ``session``: any string; default ``""``.
+* ``turn``: a non-negative integer; default 0.
+
+Bad input raises :class:`~simulator.engine.errors.TraceError` naming the 1-based line and the
+field, e.g. ``trace.csv, line 17, field 'tokens': expected a positive integer, got '-3'``.
+A trace with no access at all (empty file, header only) is an error too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import io
+import json
+import math
+import os
+import sys
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any
+
+from simulator.engine.access import Access, Op
+from simulator.engine.errors import ConfigError, TraceError
+
+__all__ = [
+    "FORMATS",
+    "NEVER",
+    "TraceStats",
+    "detect_format",
+    "next_use_indices",
+    "open_trace",
+    "read_accesses",
+    "sniff_format",
+    "trace_stats",
+    "write_trace",
+]
+
+#: the formats understood by the readers and the writer
+FORMATS = ("plain", "csv", "jsonl")
+#: sentinel of :func:`next_use_indices`: the page is never used again
+NEVER = sys.maxsize
+
+_FMT_ALIASES = {"plain": "plain", "txt": "plain", "csv": "csv", "jsonl": "jsonl",
+                "ndjson": "jsonl"}
+_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "plain",
+               ".trace": "plain"}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+#: canonical field names, in the order the writer emits them
+_FIELDS = ("time", "page_id", "tokens", "op", "session", "turn")
+_ALIASES = {"obj_id": "page_id", "size": "tokens"}
+_KNOWN = frozenset(_FIELDS) | frozenset(_ALIASES)
+_KNOWN_TEXT = "time, page_id (or obj_id), tokens (or size), op, session, turn"
+_OPS = {op.value: op for op in Op}
+_OPS_TEXT = ", ".join(_OPS)
+_READ = Op.READ
+_new = tuple.__new__
+
+
+# --------------------------------------------------------------------------------------------
+# field parsing
+
+
+def _show(value: Any) -> str:
+    """A short, unambiguous rendering of a bad value for an error message."""
+    if isinstance(value, str):
+        text = repr(value if len(value) <= 40 else value[:37] + "...")
+    else:
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            text = repr(value)
+        if len(text) > 40:
+            text = text[:37] + "..."
+    return text
+
+
+def _is_digits(text: str) -> bool:
+    return text.isdigit() and text.isascii()
+
+
+def _id_text(text: str, line: int, source: str | None) -> int | str:
+    if _is_digits(text):
+        return int(text)
+    if not text:
+        raise TraceError("expected a page id, got an empty value", line=line, field="page_id",
+                         source=source)
+    return text
+
+
+def _time_text(text: str, line: int, source: str | None) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value >= 0.0 and value != math.inf):  # also rejects NaN
+        raise TraceError(f"expected a finite number >= 0, got {_show(text)}", line=line,
+                         field="time", source=source)
+    return value
+
+
+def _int_text(text: str, line: int, source: str | None, field: str, minimum: int) -> int:
+    if _is_digits(text):
+        value = int(text)
+        if value >= minimum:
+            return value
+    what = "a positive integer" if minimum == 1 else "a non-negative integer"
+    raise TraceError(f"expected {what}, got {_show(text)}", line=line, field=field,
+                     source=source)
+
+
+def _op_text(text: str, line: int, source: str | None) -> Op:
+    op = _OPS.get(text.lower())
+    if op is None:
+        raise TraceError(f"expected one of {_OPS_TEXT}, got {_show(text)}", line=line,
+                         field="op", source=source)
+    return op
+
+
+# JSON values: numbers (or strings written as in CSV), strictly typed otherwise
+
+
+def _id_json(value: Any, line: int, source: str | None) -> int | str:
+    if isinstance(value, str):
+        return _id_text(value, line, source)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise TraceError(
+        f"expected a page id (an integer >= 0 or a string), got {_show(value)}",
+        line=line, field="page_id", source=source)
+
+
+def _time_json(value: Any, line: int, source: str | None) -> float:
+    if isinstance(value, str):
+        return _time_text(value.strip(), line, source)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if number >= 0.0 and number != math.inf:
+            return number
+    raise TraceError(f"expected a finite number >= 0, got {_show(value)}", line=line,
+                     field="time", source=source)
+
+
+def _int_json(value: Any, line: int, source: str | None, field: str, minimum: int) -> int:
+    if isinstance(value, str):
+        return _int_text(value.strip(), line, source, field, minimum)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        return value
+    what = "a positive integer" if minimum == 1 else "a non-negative integer"
+    raise TraceError(f"expected {what}, got {_show(value)}", line=line, field=field,
+                     source=source)
+
+
+def _op_json(value: Any, line: int, source: str | None) -> Op:
+    if isinstance(value, str):
+        return _op_text(value, line, source)
+    raise TraceError(f"expected one of {_OPS_TEXT}, got {_show(value)}", line=line, field="op",
+                     source=source)
+
+
+def _session_json(value: Any, line: int, source: str | None) -> str:
+    if isinstance(value, str):
+        return value
+    raise TraceError(f"expected a string, got {_show(value)}", line=line, field="session",
+                     source=source)
+
+
+# --------------------------------------------------------------------------------------------
+# lines
+
+
+def _numbered(lines: Iterable[str | bytes], source: str | None) -> Iterator[tuple[int, str]]:
+    """(1-based line number, text without its line ending); bytes are decoded as UTF-8."""
+    for lineno, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes | bytearray):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TraceError(
+                    f"not valid UTF-8 text (byte {exc.start + 1} of the line is "
+                    f"{raw[exc.start]:#04x})", line=lineno, source=source) from None
+        else:
+            text = raw
+        if lineno == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        yield lineno, text.rstrip("\r\n")
+
+
+def _content(numbered: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """Skip blank lines and ``#`` comments."""
+    for lineno, text in numbered:
+        stripped = text.strip()
+        if stripped and not stripped.startswith("#"):
+            yield lineno, text
+
+
+def sniff_format(first_line: str) -> str:
+    """The format a trace's first non-blank, non-comment line suggests.
+
+    ``{...`` → jsonl; a line with a comma, or made only of known column names → csv (a
+    header); anything else → plain.
+    """
+    text = first_line.strip().lstrip("\ufeff")
+    if text.startswith("{"):
+        return "jsonl"
+    if "," in text:
+        return "csv"
+    if text.lower() in _KNOWN:
+        return "csv"
+    return "plain"
+
+
+def _normalise_fmt(fmt: str) -> str:
+    if not isinstance(fmt, str) or fmt.lower() not in _FMT_ALIASES:
+        raise ConfigError(f"unknown trace format {_show(fmt)} (expected one of "
+                          f"{', '.join(FORMATS)})", field="fmt")
+    return _FMT_ALIASES[fmt.lower()]
+
+
+def _format_from_name(path: str | os.PathLike[str]) -> str | None:
+    name = Path(path).name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return _EXTENSIONS.get(Path(name).suffix)
+
+
+# --------------------------------------------------------------------------------------------
+# readers
+
+
+def read_accesses(
+    lines: Iterable[str | bytes], fmt: str | None = None, *, source: str | None = None,
+    unit_pages: bool = False,
+) -> Iterator[Access]:
+    """Parse a trace given as lines (str, or bytes decoded as UTF-8), lazily.
+
+    One item per line (line endings optional), e.g. a text file, an uploaded file or
+    ``text.splitlines()``. ``fmt`` is ``"plain"``, ``"csv"`` or ``"jsonl"``; ``None`` sniffs
+    it from the first non-blank, non-comment line (:func:`sniff_format`). ``source`` names
+    the trace in error messages. Raises :class:`TraceError` (lazily, while iterating).
+    """
+    if fmt is not None:
+        fmt = _normalise_fmt(fmt)
+    return _read(lines, fmt, source, unit_pages)
+
+
+def _read(
+    lines: Iterable[str | bytes], fmt: str | None, source: str | None, unit_pages: bool,
+) -> Iterator[Access]:
+    content = _content(_numbered(lines, source))
+    first = next(content, None)
+    if first is None:
+        raise TraceError("empty trace: no accesses found", source=source)
+    if fmt is None:
+        fmt = sniff_format(first[1])
+    content = chain((first,), content)
+    if fmt == "plain":
+        parse = _parse_plain(content, source)
+    elif fmt == "csv":
+        parse = _parse_csv(content, source, unit_pages)
+    else:
+        parse = _parse_jsonl(content, source, unit_pages)
+    count = 0
+    for access in parse:
+        count += 1
+        yield access
+    if count == 0:
+        raise TraceError("empty trace: a header but no accesses", source=source)
+
+
+def _parse_plain(content: Iterator[tuple[int, str]], source: str | None) -> Iterator[Access]:
+    index = 0.0
+    for lineno, text in content:
+        yield _new(Access, (index, _id_text(text.strip(), lineno, source), 1, _READ, "", 0))
+        index += 1.0
+
+
+def _split_csv(text: str, lineno: int, source: str | None) -> list[str]:
+    if '"' not in text:
+        return text.split(",")
+    try:
+        rows = list(csv.reader((text,), strict=True))
+    except csv.Error as exc:
+        raise TraceError(f"malformed CSV: {exc}", line=lineno, source=source) from None
+    if len(rows) != 1:
+        raise TraceError("malformed CSV: a quoted field may not span lines", line=lineno,
+                         source=source)
+    return rows[0]
+
+
+def _csv_header(fields: list[str], lineno: int, source: str | None) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    unknown = []
+    for index, raw in enumerate(fields):
+        name = raw.strip().lower()
+        canonical = _ALIASES.get(name, name)
+        if name not in _KNOWN:
+            unknown.append(raw.strip())
+        elif canonical in columns:
+            raise TraceError(f"column {canonical!r} given twice (directly or through its "
+                             f"alias)", line=lineno, field=canonical, source=source)
+        else:
+            columns[canonical] = index
+    if "page_id" not in columns:
+        raise TraceError(
+            f"the CSV header has no page_id (or obj_id) column; got "
+            f"{', '.join(_show(f.strip()) for f in fields)}", line=lineno, field="page_id",
+            source=source)
+    if unknown:
+        raise TraceError(
+            f"unknown column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(_show(name) for name in unknown)} (known: {_KNOWN_TEXT})",
+            line=lineno, source=source)
+    return columns
+
+
+def _parse_csv(
+    content: Iterator[tuple[int, str]], source: str | None, unit_pages: bool,
+) -> Iterator[Access]:
+    header_line, header_text = next(content)
+    names = _split_csv(header_text, header_line, source)
+    columns = _csv_header(names, header_line, source)
+    width = len(names)
+    i_id = columns["page_id"]
+    i_time = columns.get("time")
+    i_tokens = None if unit_pages else columns.get("tokens")
+    i_op = columns.get("op")
+    i_session = columns.get("session")
+    i_turn = columns.get("turn")
+    index = 0.0
+    for lineno, text in content:
+        fields = _split_csv(text, lineno, source)
+        if len(fields) != width:
+            raise TraceError(f"expected {width} fields as in the header, got {len(fields)}",
+                             line=lineno, source=source)
+        page = _id_text(fields[i_id].strip(), lineno, source)
+        time = index if i_time is None else _time_text(fields[i_time].strip(), lineno, source)
+        tokens = 1 if i_tokens is None else _int_text(
+            fields[i_tokens].strip(), lineno, source, "tokens", 1)
+        op = _READ if i_op is None else _op_text(fields[i_op].strip(), lineno, source)
+        session = "" if i_session is None else fields[i_session].strip()
+        turn = 0 if i_turn is None else _int_text(
+            fields[i_turn].strip(), lineno, source, "turn", 0)
+        yield _new(Access, (time, page, tokens, op, session, turn))
+        index += 1.0
+
+
+def _parse_jsonl(
+    content: Iterator[tuple[int, str]], source: str | None, unit_pages: bool,
+) -> Iterator[Access]:
+    index = 0.0
+    loads = json.loads
+    for lineno, text in content:
+        try:
+            obj = loads(text)
+        except (ValueError, RecursionError) as exc:
+            detail = (f"{exc.msg} at column {exc.colno}"
+                      if isinstance(exc, json.JSONDecodeError) else "too deeply nested")
+            raise TraceError(f"invalid JSON: {detail}", line=lineno, source=source) from None
+        if not isinstance(obj, dict):
+            raise TraceError(f"expected a JSON object, got {_show(obj)}", line=lineno,
+                             source=source)
+        if not _KNOWN.issuperset(obj):
+            unknown = [key for key in obj if key not in _KNOWN]
+            raise TraceError(
+                f"unknown field{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(_show(key) for key in unknown)} (known: {_KNOWN_TEXT})",
+                line=lineno, source=source)
+        for alias, canonical in _ALIASES.items():
+            if alias in obj:
+                if canonical in obj:
+                    raise TraceError(f"both {canonical!r} and its alias {alias!r} given",
+                                     line=lineno, field=canonical, source=source)
+                obj[canonical] = obj[alias]
+        if "page_id" not in obj:
+            raise TraceError("missing field", line=lineno, field="page_id", source=source)
+        page = _id_json(obj["page_id"], lineno, source)
+        value = obj.get("time")
+        time = index if value is None and "time" not in obj else _time_json(
+            value, lineno, source)
+        tokens = 1 if unit_pages or "tokens" not in obj else _int_json(
+            obj["tokens"], lineno, source, "tokens", 1)
+        op = _op_json(obj["op"], lineno, source) if "op" in obj else _READ
+        session = _session_json(obj["session"], lineno, source) if "session" in obj else ""
+        turn = _int_json(obj["turn"], lineno, source, "turn", 0) if "turn" in obj else 0
+        yield _new(Access, (time, page, tokens, op, session, turn))
+        index += 1.0
+
+
+@contextlib.contextmanager
+def _open_binary(path: str | os.PathLike[str], source: str) -> Iterator[IO[bytes]]:
+    """Open a file for binary reading, through gzip if it starts with gzip's magic bytes."""
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise TraceError(f"cannot open the trace: {exc.strerror or exc}",
+                         source=source) from None
+    try:
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic == _GZIP_MAGIC:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
+                yield gz
+        else:
+            yield raw
+    finally:
+        raw.close()
+
+
+def _guarded_lines(stream: IO[bytes], source: str) -> Iterator[bytes]:
+    """The stream's lines; read errors (corrupt gzip, I/O) become TraceErrors."""
+    lineno = 0
+    iterator = iter(stream)
+    while True:
+        try:
+            line = next(iterator)
+        except StopIteration:
+            return
+        except (OSError, EOFError, zlib.error) as exc:
+            raise TraceError(f"cannot read the trace after line {lineno} "
+                             f"(corrupt or truncated file?): {exc}", line=lineno + 1,
+                             source=source) from None
+        lineno += 1
+        yield line
+
+
+def open_trace(
+    path: str | os.PathLike[str], fmt: str | None = None, *, unit_pages: bool = False,
+) -> Iterator[Access]:
+    """Stream the accesses of a trace file (plain, CSV or JSONL, optionally gzipped).
+
+    ``fmt`` overrides detection (:func:`detect_format`: the extension, else the first line).
+    The format name and the file's existence are checked at once; the file is opened on the
+    first ``next()`` and closed when the iterator is exhausted or closed. Parsing errors raise
+    :class:`TraceError` naming the file's name, the line and the field.
+    """
+    source = Path(path).name
+    # fmt None after this: sniffed from the first line while reading
+    fmt = _normalise_fmt(fmt) if fmt is not None else _format_from_name(path)
+    if not os.path.isfile(path):
+        raise TraceError("no such file" if not os.path.exists(path) else "not a file",
+                         source=str(path))
+    return _open_and_read(path, fmt, source, unit_pages)
+
+
+def _open_and_read(
+    path: str | os.PathLike[str], fmt: str | None, source: str, unit_pages: bool,
+) -> Iterator[Access]:
+    with _open_binary(path, source) as stream:
+        yield from _read(_guarded_lines(stream, source), fmt, source, unit_pages)
+
+
+def detect_format(path: str | os.PathLike[str], *, first_line: str | None = None) -> str:
+    """The format of a trace: from its extension (``.csv``, ``.jsonl``/``.ndjson``,
+    ``.txt``/``.trace``, each optionally followed by ``.gz``), else sniffed from
+    ``first_line`` if given, else from the file's first non-blank, non-comment line.
+    """
+    fmt = _format_from_name(path)
+    if fmt is not None:
+        return fmt
+    if first_line is not None:
+        return sniff_format(first_line)
+    source = Path(path).name
+    if not os.path.isfile(path):
+        raise TraceError("no such file", source=str(path))
+    with _open_binary(path, source) as stream:
+        for _lineno, text in _content(_numbered(_guarded_lines(stream, source), source)):
+            return sniff_format(text)
+    raise TraceError("empty trace: no accesses found", source=source)
+
+
+# --------------------------------------------------------------------------------------------
+# writer
+
+
+def _check_text(value: Any, field: str, what: str, allow_empty: bool) -> str | None:
+    """None if ``value`` is a string that reads back unchanged in every format."""
+    if not isinstance(value, str):
+        return f"expected {what}, got {_show(value)}"
+    if not value:
+        return None if allow_empty else f"expected {what}, got an empty string"
+    if not value.isprintable() or value != value.strip():
+        return (f"{field} {_show(value)} cannot be written: it has control characters, line "
+                f"breaks or surrounding whitespace")
+    return None
+
+
+def _format_access(access: Any, fmt: str, lineno: int, source: str) -> tuple[Any, ...]:
+    """Validate an access for writing; returns (time, page, tokens, op text, session, turn)
+    ready for csv.writer / json.dumps (only the page id for plain)."""
+
+    def fail(field: str, message: str) -> TraceError:
+        return TraceError(f"cannot write access #{lineno - (fmt == 'csv')}: {message}",
+                          line=lineno, field=field, source=source)
+
+    try:
+        time, page, tokens, op, session, turn = access
+    except (TypeError, ValueError):
+        raise TraceError(f"expected an Access, got {_show(access)}", line=lineno,
+                         source=source) from None
+    if isinstance(page, bool) or not isinstance(page, int | str):
+        raise fail("page_id", f"expected an integer >= 0 or a string, got {_show(page)}")
+    if isinstance(page, int):
+        if page < 0:
+            raise fail("page_id", f"expected an integer >= 0 or a string, got {page}")
+    else:
+        problem = _check_text(page, "page id", "a page id", allow_empty=False)
+        if problem:
+            raise fail("page_id", problem)
+        if fmt == "plain" and page.startswith("#"):
+            raise fail("page_id", f"page id {_show(page)} would read as a comment")
+    if fmt == "plain":
+        return (None, page, None, None, None, None)
+    if (isinstance(time, bool) or not isinstance(time, int | float)
+            or not (0 <= time < math.inf)):
+        raise fail("time", f"expected a finite number >= 0, got {_show(time)}")
+    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
+        raise fail("tokens", f"expected a positive integer, got {_show(tokens)}")
+    op_value = _OPS.get(str(op.value if isinstance(op, Op) else op).lower()) if isinstance(
+        op, str) else None
+    if op_value is None:
+        raise fail("op", f"expected one of {_OPS_TEXT}, got {_show(op)}")
+    problem = _check_text(session, "session", "a string", allow_empty=True)
+    if problem:
+        raise fail("session", problem)
+    if isinstance(turn, bool) or not isinstance(turn, int) or turn < 0:
+        raise fail("turn", f"expected a non-negative integer, got {_show(turn)}")
+    if isinstance(time, float) and time.is_integer() and time < 1e16:
+        time = int(time)  # "5633898", not "5633898.0"; reads back as the same float
+    return (time, page, tokens, op_value.value, session, turn)
+
+
+def write_trace(
+    path: str | os.PathLike[str], accesses: Iterable[Access], fmt: str | None = None,
+) -> int:
+    """Write ``accesses`` to ``path``; returns how many were written.
+
+    ``fmt`` defaults to the format the extension names, else ``"csv"``. CSV has the header
+    ``time,page_id,tokens,op,session,turn``; JSONL objects have the same keys; plain holds only
+    page ids. A path ending in ``.gz`` is gzipped. The data goes to a temporary file in the same
+    directory, renamed over ``path`` only when everything is written: on any error (including
+    one raised by the ``accesses`` iterable) no file, or the previous file, remains.
+    Strings that would not read back unchanged (line breaks, control characters, surrounding
+    whitespace; a plain-format id starting with ``#``) raise :class:`TraceError`. Note that a
+    string id made only of digits reads back as an ``int``.
+    """
+    target = Path(path)
+    fmt = _normalise_fmt(fmt) if fmt is not None else (_format_from_name(target) or "csv")
+    source = target.name
+    directory = target.parent
+    fd = None
+    for attempt in range(100):
+        tmp = directory / f".{target.name}.{os.getpid()}.{attempt}.{os.urandom(4).hex()}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise TraceError(f"cannot write the trace: {exc.strerror or exc}",
+                             source=str(path)) from None
+    if fd is None:  # pragma: no cover - 100 random collisions
+        raise TraceError("cannot create a temporary file", source=str(path))
+    count = 0
+    try:
+        with open(fd, "wb") as raw:
+            gz = (gzip.GzipFile(filename=target.name[:-3], mode="wb", fileobj=raw, mtime=0)
+                  if target.name.lower().endswith(".gz") else None)
+            text = io.TextIOWrapper(gz if gz is not None else raw, encoding="utf-8",
+                                    newline="\n")
+            try:
+                count = _write_lines(text, accesses, fmt, source)
+                text.flush()
+            finally:
+                text.detach()  # never let the wrapper close (or flush into) a closed file
+            if gz is not None:
+                gz.close()
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return count
+
+
+def _write_lines(text: IO[str], accesses: Iterable[Access], fmt: str, source: str) -> int:
+    count = 0
+    write = text.write
+    if fmt == "csv":
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(_FIELDS)
+        for access in accesses:
+            writer.writerow(_format_access(access, fmt, count + 2, source))
+            count += 1
+    elif fmt == "jsonl":
+        dumps = json.dumps
+        for access in accesses:
+            time, page, tokens, op, session, turn = _format_access(access, fmt, count + 1,
+                                                                   source)
+            write(dumps({"time": time, "page_id": page, "tokens": tokens, "op": op,
+                         "session": session, "turn": turn}, ensure_ascii=False))
+            write("\n")
+            count += 1
+    else:
+        for access in accesses:
+            page = _format_access(access, fmt, count + 1, source)[1]
+            write(f"{page}\n")
+            count += 1
+    return count
+
+
+# --------------------------------------------------------------------------------------------
+# statistics
+
+
+@dataclass(frozen=True)
+class TraceStats:
+    """Summary of a trace, computed in one streaming pass by :func:`trace_stats`.
+
+    ``reuse_bins[k]`` counts re-accesses whose reuse distance ``d`` (the number of *distinct*
+    other pages accessed since the previous access of the same page: the LRU stack distance)
+    falls in log2 bin ``k``: bin 0 is ``d == 0``, bin ``k >= 1`` is ``2**(k-1) <= d < 2**k``;
+    the last bin is open-ended. ``reuse_cold`` counts first accesses. The reuse histogram covers
+    the first ``reuse_sampled_requests`` accesses only (all of them unless the trace is longer
+    than ``max_reuse_samples``); every other figure covers the whole trace. Every access counts,
+    whatever its op.
+    """
+
+    requests: int
+    distinct_pages: int
+    one_hit_wonders: int
+    total_tokens: int
+    distinct_tokens: int
+    reads: int
+    writes: int
+    pins: int
+    unpins: int
+    reuse_cold: int
+    reuse_bins: tuple[int, ...]
+    reuse_sampled_requests: int
+
+    @staticmethod
+    def bin_label(k: int, last: bool = False) -> str:
+        if k == 0:
+            return "0"
+        low = 1 << (k - 1)
+        if last:
+            return f"{low}+"
+        high = (1 << k) - 1
+        return str(low) if low == high else f"{low}-{high}"
+
+    def reuse_histogram(self) -> dict[str, int]:
+        """``{"cold": n, "0": n, "1": n, "2-3": n, "4-7": n, ...}`` up to the last non-empty
+        bin (the open-ended last bin is labelled ``"2**(k-1)+"``)."""
+        bins = self.reuse_bins
+        end = len(bins)
+        while end > 0 and bins[end - 1] == 0:
+            end -= 1
+        histogram = {"cold": self.reuse_cold}
+        for k in range(end):
+            histogram[self.bin_label(k, last=k == len(bins) - 1)] = bins[k]
+        return histogram
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["reuse_bins"] = list(self.reuse_bins)
+        data["reuse_histogram"] = self.reuse_histogram()
+        return data
+
+
+def trace_stats(
+    accesses: Iterable[Access], *, reuse_bins: int = 32,
+    max_reuse_samples: int | None = 2_000_000,
+) -> TraceStats:
+    """Statistics of a trace in one pass (see :class:`TraceStats`).
+
+    Reuse distances use a Fenwick (binary indexed) tree over access positions: position ``i``
+    holds 1 while access ``i`` is the latest access of its page. The distance of a re-access to
+    a page last seen at position ``l`` is the number of marks after ``l``, i.e.
+    ``distinct pages so far - prefix_sum(l)``: O(log n) per access. To keep memory bounded by
+    the number of distinct pages rather than the trace length, the marks are renumbered
+    0..D-1 (order kept) whenever the tree is full, and the tree is rebuilt at twice that size
+    (amortised O(log D) per access). ``max_reuse_samples`` (None = no limit) bounds the work
+    spent on the histogram for huge traces.
+    """
+    if isinstance(reuse_bins, bool) or not isinstance(reuse_bins, int) or reuse_bins < 1:
+        raise ConfigError(f"expected a positive integer, got {_show(reuse_bins)}",
+                          field="reuse_bins")
+    if max_reuse_samples is not None and (
+            isinstance(max_reuse_samples, bool) or not isinstance(max_reuse_samples, int)
+            or max_reuse_samples < 0):
+        raise ConfigError(f"expected an integer >= 0 or None, got {_show(max_reuse_samples)}",
+                          field="max_reuse_samples")
+    limit = sys.maxsize if max_reuse_samples is None else max_reuse_samples
+    last_bin = reuse_bins - 1
+    bins = [0] * reuse_bins
+    cold = 0
+    counts: dict[Any, int] = {}
+    sizes: dict[Any, int] = {}
+    op_counts: dict[Any, int] = {}
+    requests = 0
+    total_tokens = 0
+
+    # Fenwick tree, 1-based; tree position = access position + 1
+    cap = 1024
+    tree = array("q", bytes(8 * (cap + 1)))
+    last: dict[Any, int] = {}
+    pos = 0
+    sampled = 0
+
+    for access in accesses:
+        page = access[1]
+        tokens = access[2]
+        requests += 1
+        total_tokens += tokens
+        counts[page] = counts.get(page, 0) + 1
+        sizes[page] = tokens
+        op = access[3]
+        op_counts[op] = op_counts.get(op, 0) + 1
+        if sampled >= limit:
+            continue
+        sampled += 1
+        if pos == cap:
+            tree, cap, pos = _compact(last)
+        prev = last.get(page)
+        if prev is None:
+            cold += 1
+        else:
+            # distance = marks after prev = len(last) - prefix(prev) (prefix includes prev)
+            i = prev + 1
+            total = 0
+            while i:
+                total += tree[i]
+                i &= i - 1
+            distance = len(last) - total
+            bins[last_bin if distance.bit_length() > last_bin else distance.bit_length()] += 1
+            i = prev + 1
+            while i <= cap:
+                tree[i] -= 1
+                i += i & -i
+        i = pos + 1
+        while i <= cap:
+            tree[i] += 1
+            i += i & -i
+        last[page] = pos
+        pos += 1
+        if sampled == limit:  # free the reuse structures early
+            last = {}
+            tree = array("q")
+
+    return TraceStats(
+        requests=requests,
+        distinct_pages=len(counts),
+        one_hit_wonders=sum(1 for c in counts.values() if c == 1),
+        total_tokens=total_tokens,
+        distinct_tokens=sum(sizes.values()),
+        reads=op_counts.get(Op.READ, 0),
+        writes=op_counts.get(Op.WRITE, 0),
+        pins=op_counts.get(Op.PIN, 0),
+        unpins=op_counts.get(Op.UNPIN, 0),
+        reuse_cold=cold,
+        reuse_bins=tuple(bins),
+        reuse_sampled_requests=sampled,
+    )
+
+
+def _compact(last: dict[Any, int]) -> tuple[array, int, int]:
+    """Renumber the latest-access marks 0..D-1 (keeping their order) in a fresh tree of
+    capacity max(1024, 2D); returns (tree, capacity, next position)."""
+    ordered = sorted(last, key=last.__getitem__)
+    for new_pos, page in enumerate(ordered):
+        last[page] = new_pos
+    marks = len(ordered)
+    cap = max(1024, 2 * marks)
+    tree = array("q", bytes(8 * (cap + 1)))
+    for i in range(1, marks + 1):
+        tree[i] = 1
+    for i in range(1, cap + 1):  # linear-time Fenwick construction
+        j = i + (i & -i)
+        if j <= cap:
+            tree[j] += tree[i]
+    return tree, cap, marks
+
+
+# --------------------------------------------------------------------------------------------
+# OPT
+
+
+def next_use_indices(accesses: Iterable[Access | int | str]) -> array:
+    """For each position, the index of the next access to the same page, else :data:`NEVER`.
+
+    ``accesses`` is a finite iterable of Access tuples or bare page ids. Two passes: the page
+    ids are listed, then walked backwards with a dict of next positions. The result is an
+    ``array('q')`` (8 bytes per access).
+    """
+    ids = [item[1] if isinstance(item, tuple) else item for item in accesses]
+    result = array("q", [NEVER]) * len(ids)
+    upcoming: dict[Any, int] = {}
+    get = upcoming.get
+    for index in range(len(ids) - 1, -1, -1):
+        page = ids[index]
+        following = get(page)
+        if following is not None:
+            result[index] = following
+        upcoming[page] = index
+    return result
