@@ -71,9 +71,12 @@ class ThrashMeter:
         self.evicted_at[page_id] = self.evictions
 
     def is_refault(self, page_id: object, index: int, resident_pages: int) -> bool:
+        """Judge a fault on ``page_id`` at access ``index`` (``resident_pages`` in L0 now)."""
         stamp = self.evicted_at.pop(page_id, None)
-        if stamp is None:
-            return False
+        return stamp is not None and self.judge(stamp, index, resident_pages)
+
+    def judge(self, stamp: int, index: int, resident_pages: int) -> bool:
+        """The refault test for a page whose eviction stamp (already popped) is ``stamp``."""
         distance = self.evictions - stamp
         self.distance_sum += distance
         self.distance_count += 1

@@ -126,19 +126,25 @@ class Simulation:
         self.n_tiers = len(self.tiers)
         self.tokens_moved = [[0] * self.n_tiers for _ in range(self.n_tiers)]
         self.faults_by_tier: dict[str, int] = {t.name: 0 for t in self.tiers[1:]}
-        self.faults_by_tier[NEW] = 0
 
         self.index = 0  # accesses processed (pin/unpin included)
         self.clock_ms = 0.0
         self.reads = self.writes = self.hits = self.faults = 0
         self.writebacks = self.prefetches = self.prefetch_hits = self.dropped = 0
         self.pin_fetches = 0
+        self.first_touches = 0  # reads of pages no tier held (they miss every tier)
         self._concurrent_cost = 0.0
         self._last_src = 0
         self.costs = array("d")  # non-zero access latencies of the whole run
         self._window_costs: list[float] = []
-        self._recent: deque[Event] = deque(maxlen=max_events)
+        self._recent: deque[tuple] = deque(maxlen=max_events)
         self._record_events = max_events > 0 or bool(self._event_observers)
+        # Events are kept as raw tuples (cheap to make on the fault path) and become Event
+        # records only when a window closes or an observer wants each one.
+        self._emit = self._emit_each if self._event_observers else self._recent.append
+        self._unit = config.unit_pages
+        self._anti_thrash = config.anti_thrash
+        self._prefetch_depth = config.prefetch
         self.exhausted = False
         self._pause = threading.Event()
         self._seq = 0
@@ -232,47 +238,36 @@ class Simulation:
         fault = self._fault
         other = self._other
         start = self.index
-        i = start - 1
-        hits = 0
+        hits = 0  # L0 read hits in this call
+        others = 0  # every other access; start + hits + others is the current index
         timed_out = False
-        plain = not (policy.needs_clock or policy.needs_future or self.config.prefetch)
-        if plain:
-            for i, acc in enumerate(accesses, start):
-                if acc[3] is READ:
-                    page_id = acc[1]
-                    loc = location_get(page_id)
-                    if loc == 0:
+        plain = not (policy.needs_clock or policy.needs_future or self._prefetch_depth)
+        for acc in accesses:
+            if acc[3] is READ:
+                page_id = acc[1]
+                loc = location_get(page_id)
+                if loc == 0:
+                    if plain:
                         touch(page_id)
-                        hits += 1
-                        continue
-                    if loc == PINNED:
-                        hits += 1
-                        continue
-                    fault(acc, i, loc)
-                else:
-                    other(acc, i)
-                if self.clock_ms >= time_limit:
-                    timed_out = True
-                    break
-        else:
-            hit = self._hit
-            for i, acc in enumerate(accesses, start):
-                if acc[3] is READ:
-                    page_id = acc[1]
-                    loc = location_get(page_id)
-                    if loc == 0 or loc == PINNED:
-                        hit(page_id, i, loc)
-                        hits += 1
-                        continue
-                    fault(acc, i, loc)
-                else:
-                    other(acc, i)
-                if self.clock_ms >= time_limit:
-                    timed_out = True
-                    break
+                    else:
+                        self._hit(page_id, start + hits + others, loc)
+                    hits += 1
+                    continue
+                if loc == PINNED:
+                    if not plain:
+                        self._hit(page_id, start + hits + others, loc)
+                    hits += 1
+                    continue
+                fault(acc, start + hits + others, loc)
+            else:
+                other(acc, start + hits + others)
+            others += 1
+            if self.clock_ms >= time_limit:
+                timed_out = True
+                break
         self.hits += hits
         self.reads += hits
-        return i - start + 1, timed_out
+        return hits + others, timed_out
 
     def _hit(self, page_id: Hashable, i: int, loc: int) -> None:
         """An L0 hit for policies that need the clock or the future, or with prefetch on."""
@@ -292,17 +287,19 @@ class Simulation:
         """A read of a page absent from L0: serve it, bring it in, make room. Returns the
         access's latency (also added to the clock in fast mode)."""
         page_id = acc[1]
-        size = 1 if self.config.unit_pages else acc[2]
+        size = 1 if self._unit else acc[2]
         self.reads += 1
         self.faults += 1
         tiers = self.tiers
         l0 = tiers[0]
-        refault = self.thrash.is_refault(page_id, i, len(l0.policy) + len(l0.pinned))
+        thrash = self.thrash
+        refault = False
+        stamp = thrash.evicted_at.pop(page_id, None)
+        if stamp is not None:
+            refault = thrash.judge(stamp, i, len(l0.policy) + len(l0.pinned))
         if loc is None:
             src = self.n_tiers - 1  # a first touch reads from the backing store
-            for tier in tiers:
-                tier.misses += 1
-            self.faults_by_tier[NEW] += 1
+            self.first_touches += 1
             src_name = NEW
         else:
             src = loc
@@ -313,40 +310,45 @@ class Simulation:
             src_name = tiers[loc].name
             self.faults_by_tier[src_name] += 1
         self._last_src = src
-        cost = tiers[src].latency(size) if src > 0 else 0.0
+        cost = tiers[src].latency(size) if src else 0.0
         self.sizes[page_id] = size
         cost += self._place(page_id, size, loc, i)
-        if self.config.anti_thrash and self.location.get(page_id) == 0:
-            l0.protected_until[page_id] = i + self.config.anti_thrash
-        if self.config.prefetch:
+        if self._anti_thrash and self.location.get(page_id) == 0:
+            l0.protected_until[page_id] = i + self._anti_thrash
+        if self._prefetch_depth:
             self._prefetch(page_id, i)
-        self._charge(cost)
+        if cost or self.concurrent:
+            self._charge(cost)
         if self._record_events:
-            self._event(Event(FAULT, i, self.clock_ms, page_id, src_name, l0.name, cost, refault))
+            self._emit((FAULT, i, self.clock_ms, page_id, src_name, l0.name, cost, refault))
         return cost
 
     def _place(self, page_id: Hashable, size: int, loc: int | None, i: int) -> float:
         """Move ``page_id`` (now at tier ``loc``, or nowhere) into L0, demoting victims.
         Returns the write-back time the move had to wait for."""
         l0 = self.tiers[0]
-        if not l0.fits(size):
+        policy = l0.policy
+        capacity = l0.capacity
+        cost = 0.0
+        if capacity is not None and size + l0.pinned_tokens > capacity:
             # Larger than the context can ever hold: served, not admitted.
-            if loc is None:
-                return self._admit_below(page_id, size, 1, i)
-            return 0.0
-        if loc is not None and loc > 0:
+            return self._admit_below(page_id, size, 1, i) if loc is None else 0.0
+        if loc:
+            # leave the source tier first: making room below must not evict the page itself
             self.tiers[loc].policy.remove(page_id)
             self.tokens_moved[loc][0] += size
-        cost = 0.0
-        for victim in l0.make_room(size, i, self.sizes):
-            self.thrash.evicted(victim)
-            cost += self._demote(victim, 0, i)
-        policy = l0.policy
+        if capacity is not None and policy.used + l0.pinned_tokens + size > capacity:
+            evicted = self.thrash.evicted
+            demote = self._demote
+            for victim in l0.make_room(size, i, self.sizes):
+                evicted(victim)
+                cost += demote(victim, 0, i)
         if policy.needs_clock:
             policy.now = i
         if policy.needs_future:
             policy.set_next_use(self.future[i])
-        policy.on_miss(page_id, size)
+        if l0.on_miss is not None:
+            l0.on_miss(page_id, size)
         policy.insert(page_id, size)
         self.location[page_id] = 0
         return cost
@@ -361,7 +363,8 @@ class Simulation:
                     cost += self._demote(victim, k, i)
                 if tier.policy.needs_clock:
                     tier.policy.now = i
-                tier.policy.on_miss(page_id, size)
+                if tier.on_miss is not None:
+                    tier.on_miss(page_id, size)
                 tier.policy.insert(page_id, size)
                 self.location[page_id] = k
                 return cost
@@ -372,8 +375,16 @@ class Simulation:
     def _demote(self, page_id: Hashable, src: int, i: int) -> float:
         """``page_id`` was just evicted from tier ``src``: move it down (exclusive hierarchy).
         A dirty page under write-back is written back, and the eviction waits for it."""
-        size = self.sizes[page_id]
         dst = src + 1
+        if dst >= self.n_tiers and page_id not in self.dirty:
+            # the common case of a single tier: the page simply leaves
+            del self.location[page_id]
+            self.dropped += 1
+            if self._record_events:
+                self._emit((EVICT if src == 0 else DEMOTE, i, self.clock_ms, page_id,
+                            self.tiers[src].name, ""))
+            return 0.0
+        size = self.sizes[page_id]
         cost = 0.0
         if page_id in self.dirty:
             self.dirty.discard(page_id)
@@ -381,14 +392,14 @@ class Simulation:
                 self.writebacks += 1
                 cost = self.tiers[dst].latency(size)
                 if self._record_events:
-                    self._event(Event(WRITEBACK, i, self.clock_ms, page_id,
-                                      self.tiers[src].name, self.tiers[dst].name, cost))
+                    self._emit((WRITEBACK, i, self.clock_ms, page_id,
+                                self.tiers[src].name, self.tiers[dst].name, cost))
         if dst >= self.n_tiers:
             self.location.pop(page_id, None)
             self.dropped += 1
             if self._record_events:
                 kind = EVICT if src == 0 else DEMOTE
-                self._event(Event(kind, i, self.clock_ms, page_id, self.tiers[src].name, ""))
+                self._emit((kind, i, self.clock_ms, page_id, self.tiers[src].name, ""))
             return cost
         cost += self._admit_below(page_id, size, dst, i)
         landed = self.location.get(page_id)
@@ -398,7 +409,7 @@ class Simulation:
         if self._record_events:
             kind = EVICT if src == 0 else DEMOTE
             dst_name = self.tiers[landed].name if landed is not None else ""
-            self._event(Event(kind, i, self.clock_ms, page_id, self.tiers[src].name, dst_name))
+            self._emit((kind, i, self.clock_ms, page_id, self.tiers[src].name, dst_name))
         return cost
 
     def _prefetch(self, page_id: Hashable, i: int) -> None:
@@ -417,7 +428,7 @@ class Simulation:
             self.prefetches += 1
             self.prefetched.add(nxt)
             if self._record_events:
-                self._event(Event(PROMOTE, i, self.clock_ms, nxt, self.tiers[loc].name, l0.name))
+                self._emit((PROMOTE, i, self.clock_ms, nxt, self.tiers[loc].name, l0.name))
 
     # --- writes, pins ---------------------------------------------------------------------
 
@@ -500,8 +511,9 @@ class Simulation:
             self.costs.append(cost)
             self._window_costs.append(cost)
 
-    def _event(self, event: Event) -> None:
-        self._recent.append(event)
+    def _emit_each(self, raw: tuple) -> None:
+        self._recent.append(raw)
+        event = Event(*raw)
         for observer in self._event_observers:
             observer.on_event(event)
 
@@ -621,7 +633,7 @@ class Simulation:
             "refaults": self.thrash.refaults,
             "evictions": self.tiers[0].evictions,
             "tier_hits": [t.hits for t in self.tiers],
-            "tier_misses": [t.misses for t in self.tiers],
+            "tier_misses": [t.misses + self.first_touches for t in self.tiers],
             "tier_evictions": [t.evictions for t in self.tiers],
         }
 
@@ -668,7 +680,7 @@ class Simulation:
                 "refaults": self.thrash.refaults,
                 "evictions": self.tiers[0].evictions,
             },
-            events=list(self._recent),
+            events=[Event(*raw) for raw in self._recent],
             progress=min(1.0, self.index / self.total) if self.total else None,
         )
         self._recent.clear()
@@ -689,7 +701,7 @@ class Simulation:
         tiers = []
         for k, tier in enumerate(self.tiers):
             hits = self.hits if k == 0 else tier.hits
-            misses = requests - self.hits if k == 0 else tier.misses
+            misses = requests - self.hits if k == 0 else tier.misses + self.first_touches
             tiers.append(TierStats(
                 tier.name, tier.capacity, tier.config.policy, hits, misses,
                 ratio(hits, hits + misses), tier.evictions, tier.demotions_in, tier.used,
@@ -708,7 +720,7 @@ class Simulation:
             misses=requests - self.hits,
             miss_ratio=ratio(self.faults, self.reads),
             faults=self.faults,
-            faults_by_tier=dict(self.faults_by_tier),
+            faults_by_tier={**self.faults_by_tier, NEW: self.first_touches},
             refaults=self.thrash.refaults,
             thrash_index=self.thrash.index_at(self.index),
             latency_ms=summarize_latency(self.costs, requests),

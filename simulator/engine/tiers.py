@@ -22,8 +22,8 @@ class Tier:
 
     __slots__ = (
         "capacity", "concurrency", "config", "demotions_in", "evictions", "hits", "index",
-        "latency", "misses", "name", "pinned", "pinned_tokens", "policy", "protected_until",
-        "resource", "spared",
+        "latency", "misses", "name", "on_miss", "pinned", "pinned_tokens", "policy",
+        "protected_until", "resource", "spared",
     )
 
     def __init__(self, index: int, config: TierConfig, seed: int) -> None:
@@ -35,6 +35,9 @@ class Tier:
         self.policy: Policy = make_policy(
             config.policy, self.capacity, seed=seed + 7919 * index, **config.policy_params
         )
+        # None when the policy keeps the base class's no-op hook: saves a call per miss
+        overridden = type(self.policy).on_miss is not Policy.on_miss
+        self.on_miss = self.policy.on_miss if overridden else None
         self.latency: Sampler = make_sampler(config.latency, random.Random(seed * 31 + index))
         self.pinned: dict[Hashable, int] = {}
         self.pinned_tokens = 0
