@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import NamedTuple
 
 
-class Op(str, Enum):
+class Op(StrEnum):
     READ = "read"
     WRITE = "write"
     PIN = "pin"
