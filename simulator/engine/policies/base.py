@@ -8,8 +8,8 @@ libCacheSim's byte mode (the tier evicts until the newcomer fits).
 Call protocol, driven by :class:`simulator.engine.tiers.Tier`:
 
 * hit on a resident key ........ ``touch(key)``
-* miss ......................... ``on_miss(key, size)`` once, then ``victim()`` until the
-                                 newcomer fits, then ``insert(key, size)``
+* miss ......................... ``on_miss(key, size)`` once; if ``admits(key, size)``,
+                                 ``victim()`` until the newcomer fits, then ``insert(key, size)``
 * key taken away (promotion to an upper tier, pinning, a write elsewhere) ... ``remove(key)``
 
 ``victim()`` both chooses and forgets the victim (keeping any ghost history the algorithm
@@ -61,6 +61,11 @@ class Policy(ABC):
 
     def on_miss(self, key: Key, size: int) -> None:  # noqa: B027 - optional hook
         """Called once per miss, before any ``victim()`` call for it (ARC adapts here)."""
+
+    def admits(self, key: Key, size: int) -> bool:
+        """Whether a missed page is cached at all (asked after ``on_miss``). Strict 2Q and
+        S3-FIFO refuse some pages, as libCacheSim does; a refused page is served, not kept."""
+        return True
 
     @abstractmethod
     def insert(self, key: Key, size: int) -> None:

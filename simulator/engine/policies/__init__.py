@@ -1,0 +1,122 @@
+"""Eviction policies and their registry.
+
+``make_policy("lru", capacity)`` builds a policy by registry name; ``policy_names()`` lists the
+names. Every policy implements :class:`~simulator.engine.policies.base.Policy`; see
+``docs/policies.md`` for the exact semantics of each.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ..errors import ConfigError
+from .arc import ARC
+from .base import Key, Policy
+from .clock import Clock
+from .fifo import FIFO
+from .lfu import LFU
+from .lru import LRU
+from .opt import OPT
+from .random import RandomPolicy
+from .s3fifo import S3FIFO
+from .sieve import Sieve
+from .twoq import TwoQ
+from .workingset import WorkingSet
+
+__all__ = [
+    "ARC",
+    "FIFO",
+    "LFU",
+    "LRU",
+    "OPT",
+    "POLICIES",
+    "S3FIFO",
+    "Clock",
+    "Key",
+    "Policy",
+    "RandomPolicy",
+    "Sieve",
+    "TwoQ",
+    "WorkingSet",
+    "make_policy",
+    "policy_names",
+]
+
+POLICIES: dict[str, type[Policy]] = {
+    cls.name: cls
+    for cls in (LRU, FIFO, LFU, Clock, ARC, TwoQ, Sieve, S3FIFO, RandomPolicy, OPT, WorkingSet)
+}
+
+# Spellings people use for the same policy; looked up after lower-casing and dropping "-", "_"
+# and spaces.
+_ALIASES = {
+    "twoq": "2q",
+    "s3fifo": "s3fifo",
+    "belady": "opt",
+    "min": "opt",
+    "workingset": "ws",
+    "secondchance": "clock",
+    "rand": "random",
+}
+
+
+def policy_names() -> list[str]:
+    """Registry names, in a stable order."""
+    return list(POLICIES)
+
+
+def _canonical(name: str) -> str | None:
+    if name in POLICIES:
+        return name
+    flat = name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    flat = _ALIASES.get(flat, flat)
+    return flat if flat in POLICIES else None
+
+
+def _params_of(cls: type[Policy]) -> dict[str, Any]:
+    """Keyword parameters a policy accepts, with their defaults."""
+    sig = inspect.signature(cls.__init__)
+    return {
+        p.name: p.default
+        for p in sig.parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+def make_policy(name: str, capacity: int | None, *, seed: int = 0, **params: Any) -> Policy:
+    """Build the policy registered as ``name`` for a tier of ``capacity`` tokens.
+
+    ``seed`` goes to policies that use randomness (and is ignored by the others); ``params`` are
+    the policy's own keyword parameters (e.g. ``tau`` for ``"ws"``). An unknown name, an unknown
+    parameter or a bad value raises :class:`ConfigError` with ``field="policy"``.
+    """
+    key = _canonical(name) if isinstance(name, str) else None
+    if key is None:
+        raise ConfigError(
+            f"unknown policy {name!r}; known policies: {', '.join(policy_names())}",
+            field="policy",
+        )
+    if capacity is not None and (
+        isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0
+    ):
+        raise ConfigError(
+            f"capacity must be a non-negative integer (tokens) or None, got {capacity!r}",
+            field="policy",
+        )
+    cls = POLICIES[key]
+    accepted = _params_of(cls)
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        what = ", ".join(f"{p}={accepted[p]!r}" for p in accepted) or "none"
+        raise ConfigError(
+            f"policy {key!r} has no parameter(s) {', '.join(unknown)}; its parameters: {what}",
+            field="policy",
+        )
+    kwargs = dict(params)
+    if "seed" in accepted:
+        kwargs.setdefault("seed", seed)
+    try:
+        return cls(capacity, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"policy {key!r}: {exc}", field="policy") from exc

@@ -1,0 +1,71 @@
+"""Random replacement, seeded so that a run is reproducible."""
+
+from __future__ import annotations
+
+import random as _random
+from collections.abc import Iterator
+
+from .base import Key, Policy
+
+
+class RandomPolicy(Policy):
+    """Evict a uniformly random resident page.
+
+    The generator is ``random.Random(seed)``; the same seed and the same call sequence give the
+    same victims. Keys sit in a list (plus key -> index), so a random pick and a removal from the
+    middle (swap with the last) are O(1). Hits change nothing.
+    """
+
+    __slots__ = ("_index", "_keys", "_rng", "_sizes", "seed")
+    name = "random"
+
+    def __init__(self, capacity: int | None, *, seed: int = 0) -> None:
+        super().__init__(capacity)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.seed = seed
+        self._rng = _random.Random(seed)
+        self._keys: list[Key] = []
+        self._index: dict[Key, int] = {}
+        self._sizes: dict[Key, int] = {}
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self._sizes
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def keys(self) -> Iterator[Key]:
+        return iter(self._keys)
+
+    def touch(self, key: Key) -> None:
+        """A hit: random replacement records nothing."""
+
+    def insert(self, key: Key, size: int) -> None:
+        self._index[key] = len(self._keys)
+        self._keys.append(key)
+        self._sizes[key] = size
+        self.used += size
+
+    def _drop(self, key: Key) -> None:
+        keys, index = self._keys, self._index
+        i = index.pop(key)
+        last = keys.pop()
+        if i < len(keys):  # the removed key was not the last one: fill its slot
+            keys[i] = last
+            index[last] = i
+        self.used -= self._sizes.pop(key)
+
+    def victim(self) -> Key:
+        keys = self._keys
+        if not keys:
+            raise LookupError("random: nothing resident")
+        key = keys[self._rng.randrange(len(keys))]
+        self._drop(key)
+        return key
+
+    def remove(self, key: Key) -> None:
+        self._drop(key)
+
+    def size_of(self, key: Key) -> int:
+        return self._sizes[key]

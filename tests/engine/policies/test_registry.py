@@ -1,0 +1,107 @@
+"""The policy registry: names, construction, parameters and errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.engine.errors import ConfigError
+from simulator.engine.policies import POLICIES, make_policy, policy_names
+from simulator.engine.policies.base import Policy
+
+EXPECTED = {"lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo", "random", "opt", "ws"}
+
+
+def test_names() -> None:
+    assert set(policy_names()) == EXPECTED == set(POLICIES)
+    for name, cls in POLICIES.items():
+        assert cls.name == name
+        assert issubclass(cls, Policy)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_make_each(name: str) -> None:
+    p = make_policy(name, 10)
+    assert isinstance(p, POLICIES[name])
+    assert p.capacity == 10 and p.used == 0 and len(p) == 0
+    assert list(p.keys()) == []
+    with pytest.raises(LookupError):
+        p.victim()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_unlimited_capacity(name: str) -> None:
+    p = make_policy(name, None)
+    p.on_miss("a", 5)
+    p.insert("a", 5)
+    assert "a" in p and p.used == 5 and p.size_of("a") == 5
+
+
+@pytest.mark.parametrize(
+    ("spelling", "name"),
+    [
+        ("LRU", "lru"),
+        ("S3-FIFO", "s3fifo"),
+        ("s3_fifo", "s3fifo"),
+        ("2Q", "2q"),
+        ("TwoQ", "2q"),
+        ("Belady", "opt"),
+        ("working-set", "ws"),
+        ("Sieve", "sieve"),
+    ],
+)
+def test_aliases(spelling: str, name: str) -> None:
+    assert type(make_policy(spelling, 4)) is POLICIES[name]
+
+
+def test_unknown_name_lists_known_names() -> None:
+    with pytest.raises(ConfigError) as err:
+        make_policy("lruu", 4)
+    assert err.value.field == "policy"
+    for name in EXPECTED:
+        assert name in str(err.value)
+
+
+def test_unknown_parameter() -> None:
+    with pytest.raises(ConfigError) as err:
+        make_policy("ws", 4, window=5)
+    assert err.value.field == "policy"
+    assert "window" in str(err.value) and "tau" in str(err.value)
+    with pytest.raises(ConfigError):
+        make_policy("lru", 4, tau=3)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("ws", {"tau": 0}),
+        ("ws", {"tau": 2.5}),
+        ("clock", {"bits": 0}),
+        ("clock", {"bits": 1, "init_freq": 2}),
+        ("2q", {"kin_ratio": 1.5}),
+        ("s3fifo", {"small_ratio": 0}),
+        ("s3fifo", {"promote_at": 0}),
+    ],
+)
+def test_bad_parameter_values(name: str, params: dict[str, object]) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_policy(name, 10, **params)
+    assert err.value.field == "policy"
+
+
+@pytest.mark.parametrize("capacity", [-1, 2.5, "10", True])
+def test_bad_capacity(capacity: object) -> None:
+    with pytest.raises(ConfigError):
+        make_policy("lru", capacity)  # type: ignore[arg-type]
+
+
+def test_parameters_reach_the_policy() -> None:
+    assert make_policy("ws", 10, tau=7).tau == 7
+    assert make_policy("random", 10, seed=3).seed == 3
+    assert make_policy("random", 10).seed == 0
+    assert make_policy("lru", 10, seed=3).capacity == 10  # seed is ignored where meaningless
+
+
+def test_flags() -> None:
+    assert POLICIES["opt"].needs_future
+    assert POLICIES["ws"].needs_clock
+    assert not any(POLICIES[n].needs_future for n in EXPECTED - {"opt"})
