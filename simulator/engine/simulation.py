@@ -333,41 +333,62 @@ class Simulation:
         if capacity is not None and size + l0.pinned_tokens > capacity:
             # Larger than the context can ever hold: served, not admitted.
             return self._admit_below(page_id, size, 1, i) if loc is None else 0.0
-        if loc:
-            # leave the source tier first: making room below must not evict the page itself
-            self.tiers[loc].policy.remove(page_id)
-            self.tokens_moved[loc][0] += size
-        if capacity is not None and policy.used + l0.pinned_tokens + size > capacity:
-            evicted = self.thrash.evicted
-            demote = self._demote
-            for victim in l0.make_room(size, i, self.sizes):
-                evicted(victim)
-                cost += demote(victim, 0, i)
         if policy.needs_clock:
             policy.now = i
         if policy.needs_future:
             policy.set_next_use(self.future[i])
         if l0.on_miss is not None:
             l0.on_miss(page_id, size)
+        if l0.admits is not None and not l0.admits(page_id, size):
+            return self._admit_below(page_id, size, 1, i) if loc is None else 0.0
+        if loc:
+            # leave the source tier first: making room below must not evict the page itself
+            self.tiers[loc].policy.remove(page_id)
+            self.tokens_moved[loc][0] += size
+        if l0.releases_expired:
+            cost += self._release_expired(l0, i)
+        if capacity is not None and policy.used + l0.pinned_tokens + size > capacity:
+            evicted = self.thrash.evicted
+            demote = self._demote
+            for victim in l0.make_room(size, i, self.sizes):
+                evicted(victim)
+                cost += demote(victim, 0, i)
         policy.insert(page_id, size)
         self.location[page_id] = 0
+        return cost
+
+    def _release_expired(self, tier: Tier, i: int) -> float:
+        """Working set: pages not referenced in the last tau accesses leave the tier."""
+        cost = 0.0
+        for key in list(tier.policy.expired()):
+            tier.policy.remove(key)
+            tier.evictions += 1
+            if tier.index == 0:
+                self.thrash.evicted(key)
+            cost += self._demote(key, tier.index, i)
         return cost
 
     def _admit_below(self, page_id: Hashable, size: int, start: int, i: int) -> float:
         """Place a page in the first tier from ``start`` down that can hold it."""
         for k in range(start, self.n_tiers):
             tier = self.tiers[k]
-            if tier.fits(size):
-                cost = 0.0
-                for victim in tier.make_room(size, i, self.sizes):
-                    cost += self._demote(victim, k, i)
-                if tier.policy.needs_clock:
-                    tier.policy.now = i
-                if tier.on_miss is not None:
-                    tier.on_miss(page_id, size)
-                tier.policy.insert(page_id, size)
-                self.location[page_id] = k
-                return cost
+            if not tier.fits(size):
+                continue
+            policy = tier.policy
+            if policy.needs_clock:
+                policy.now = i
+            if tier.on_miss is not None:
+                tier.on_miss(page_id, size)
+            if tier.admits is not None and not tier.admits(page_id, size):
+                continue
+            cost = 0.0
+            if tier.releases_expired:
+                cost += self._release_expired(tier, i)
+            for victim in tier.make_room(size, i, self.sizes):
+                cost += self._demote(victim, k, i)
+            policy.insert(page_id, size)
+            self.location[page_id] = k
+            return cost
         self.location.pop(page_id, None)
         self.dropped += 1
         return 0.0

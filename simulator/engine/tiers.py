@@ -21,9 +21,25 @@ class Tier:
     """
 
     __slots__ = (
-        "capacity", "concurrency", "config", "demotions_in", "evictions", "hits", "index",
-        "latency", "misses", "name", "on_miss", "pinned", "pinned_tokens", "policy",
-        "protected_until", "resource", "spared",
+        "admits",
+        "capacity",
+        "concurrency",
+        "config",
+        "demotions_in",
+        "evictions",
+        "hits",
+        "index",
+        "latency",
+        "misses",
+        "name",
+        "on_miss",
+        "pinned",
+        "pinned_tokens",
+        "policy",
+        "protected_until",
+        "releases_expired",
+        "resource",
+        "spared",
     )
 
     def __init__(self, index: int, config: TierConfig, seed: int) -> None:
@@ -38,6 +54,10 @@ class Tier:
         # None when the policy keeps the base class's no-op hook: saves a call per miss
         overridden = type(self.policy).on_miss is not Policy.on_miss
         self.on_miss = self.policy.on_miss if overridden else None
+        refuses = type(self.policy).admits is not Policy.admits
+        self.admits = self.policy.admits if refuses else None
+        # Denning's working set is variable-size: pages that left the window leave the tier
+        self.releases_expired = hasattr(self.policy, "expired")
         self.latency: Sampler = make_sampler(config.latency, random.Random(seed * 31 + index))
         self.pinned: dict[Hashable, int] = {}
         self.pinned_tokens = 0
