@@ -358,3 +358,16 @@ def test_hierarchy_invariants(ids, sizes, l0, l1, policy):
         tier = result.tiers[k]
         reached = result.faults - sum(result.tiers[j].hits for j in range(1, k))
         assert tier.hits + tier.misses == reached
+
+
+def test_working_set_releases_pages_outside_the_window():
+    config = SimConfig(tiers=[
+        TierConfig("L0", 100, "ws", policy_params={"tau": 3}),
+        TierConfig("L1", None, "lru", const(1)),
+    ]).validate()
+    sim = Simulation(config, reads(["a", "b", "c", "d", "e", "c"]))
+    result = sim.run()
+    # L0 has room for 100 pages, yet only the last tau=3 accesses' pages stay in it
+    assert sim.location == {"a": 1, "b": 1, "c": 0, "d": 0, "e": 0}
+    assert result.tiers[0].evictions == 2
+    assert result.faults == 5
