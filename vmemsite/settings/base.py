@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "simulator",
+    "traces",
+    "accounts",
 ]
 
 MIDDLEWARE = [
