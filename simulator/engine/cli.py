@@ -23,7 +23,7 @@ from .errors import VMemError
 from .events import RunResult, WindowSnapshot
 from .observers import Observer
 from .policies import policy_names
-from .sources import Source, TraceSource, WorkloadSource
+from .sources import SessionSource, Source, TraceSource, WorkloadSource
 from .traces import write_trace
 from .workloads import WORKLOADS, Workload
 
@@ -113,6 +113,11 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write-policy", choices=("write-back", "write-through"),
                         default="write-back")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sessions", type=int, default=0, metavar="N",
+                        help="label accesses round-robin as N sessions sharing the tiers")
+    parser.add_argument("--concurrent", action="store_true",
+                        help="run each session as its own SimPy process: faults queue at tiers "
+                             "with a concurrency limit")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
 
@@ -185,6 +190,15 @@ def _workload(args: argparse.Namespace) -> Workload:
 
 
 def _source(args: argparse.Namespace) -> Source:
+    source = _plain_source(args)
+    if args.sessions:
+        if args.sessions < 1:
+            raise UsageError("--sessions must be at least 1")
+        return SessionSource(source, args.sessions)
+    return source
+
+
+def _plain_source(args: argparse.Namespace) -> Source:
     if args.trace and args.workload:
         raise UsageError("give either a trace file or --workload, not both")
     if args.trace:
@@ -234,7 +248,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     if args.save_config:
         config.save(args.save_config)
     result = simulate(config, source, observers=_progress(args, source, config.tiers[0].policy),
-                      regret=args.regret)
+                      regret=args.regret, concurrent=args.concurrent)
     if args.json:
         out.write(json.dumps(result.to_dict(), default=str) + "\n")
     else:
@@ -252,7 +266,8 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
         for policy in policies:
             label = policy if len(args.l0_tokens) == 1 else f"{policy} @ {capacity}"
             variants.append(Variant(label, _config(args, policy, capacity)))
-    comparison = Comparison(variants, source, with_opt=not args.no_opt)
+    comparison = Comparison(variants, source, with_opt=not args.no_opt,
+                            concurrent=args.concurrent)
     bar = _progress(args, source, "compare")
     step = 50_000
     target = 0

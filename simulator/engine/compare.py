@@ -70,7 +70,7 @@ class Comparison:
 
     def __init__(
         self, variants: Sequence[Variant], source: Source, *, with_opt: bool = True,
-        observers: dict[str, Sequence[Observer]] | None = None,
+        observers: dict[str, Sequence[Observer]] | None = None, concurrent: bool = False,
     ) -> None:
         self.source = source
         self.variants = list(variants)
@@ -96,7 +96,7 @@ class Comparison:
                 future = future_of(source, variant.config.page_size)
             self.sims[variant.label] = build(
                 variant.config, source, observers=observers.get(variant.label, ()),
-                future=future if needs_future(variant.config) else None,
+                future=future if needs_future(variant.config) else None, concurrent=concurrent,
             )
 
     @property

@@ -17,7 +17,7 @@ from .access import Access
 from .errors import ConfigError
 from .simulation import split_pages
 from .traces import next_use_indices, open_trace
-from .workloads import Workload
+from .workloads import Workload, round_robin_sessions
 
 
 class Source(Protocol):
@@ -103,3 +103,26 @@ def future_of(source: Source, page_size: int | None = None) -> array:
 
 def describe(source: Source) -> dict[str, Any]:
     return {"label": source.label, "finite": source.finite, "length": source.length}
+
+
+@dataclass
+class SessionSource:
+    """Another source's accesses labelled round-robin as ``n_sessions`` sessions."""
+
+    inner: Source
+    n_sessions: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.inner.label} x {self.n_sessions} sessions"
+
+    def open(self) -> Iterator[Access]:
+        return round_robin_sessions(self.inner.open(), self.n_sessions)
+
+    @property
+    def finite(self) -> bool:
+        return self.inner.finite
+
+    @property
+    def length(self) -> int | None:
+        return self.inner.length

@@ -476,3 +476,13 @@ class Workload:
         workload = cls(name=data["name"], params=dict(params))
         workload.validate()
         return workload
+
+
+def round_robin_sessions(accesses: Iterator[Access], n_sessions: int) -> Iterator[Access]:
+    """Label accesses with sessions ``s0 … s{n-1}`` in turn, so one stream becomes several
+    clients sharing the tiers (run them with ``Simulation(concurrent=True)`` to let their
+    faults queue)."""
+    n_sessions = _check_int(n_sessions, "sessions", 1)
+    names = [f"s{k}" for k in range(n_sessions)]
+    for i, acc in enumerate(accesses):
+        yield acc._replace(session=names[i % n_sessions])

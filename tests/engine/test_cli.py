@@ -140,3 +140,23 @@ def test_engine_imports_no_django():
             "simulator.engine.compare; "
             "sys.exit(1 if any(m.startswith('django') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_sessions_run_concurrently_and_finish_sooner():
+    common = ["simulate", "--workload", "uniform", "--pages", "400", "-n", "2000",
+              "--hierarchy", "--l0-tokens", "50", "--json"]
+    _, serial = run(*common)
+    _, overlapped = run(*common, "--sessions", "4", "--concurrent")
+    serial, overlapped = json.loads(serial), json.loads(overlapped)
+    assert overlapped["requests"] == serial["requests"] == 2000
+    assert overlapped["sim_time_ms"] < serial["sim_time_ms"] / 2
+
+
+def test_progress_bar_draws_rate_and_eta():
+    from simulator.engine.cli import ProgressBar
+
+    out = io.StringIO()
+    bar = ProgressBar(total=1000, stream=out, label="lru")
+    bar.draw(250, bar.started + 1.0)
+    text = out.getvalue()
+    assert "25.0%" in text and "250/1,000" in text and "250/s" in text and "ETA" in text
