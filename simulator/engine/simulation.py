@@ -145,6 +145,13 @@ class Simulation:
         self._unit = config.unit_pages
         self._anti_thrash = config.anti_thrash
         self._prefetch_depth = config.prefetch
+        l0 = self.tiers[0]
+        self._single_tier_fast = (
+            len(self.tiers) == 1 and not concurrent and not config.anti_thrash
+            and not config.prefetch and l0.capacity is not None and l0.on_miss is None
+            and l0.admits is None and not l0.releases_expired
+            and not (l0.policy.needs_clock or l0.policy.needs_future)
+        )
         self.exhausted = False
         self._pause = threading.Event()
         self._seq = 0
@@ -235,7 +242,7 @@ class Simulation:
         policy = self.tiers[0].policy
         touch = policy.touch
         location_get = self.location.get
-        fault = self._fault
+        fault = self._fault_single_tier if self._single_tier_fast else self._fault
         other = self._other
         start = self.index
         hits = 0  # L0 read hits in this call
@@ -322,6 +329,47 @@ class Simulation:
         if self._record_events:
             self._emit((FAULT, i, self.clock_ms, page_id, src_name, l0.name, cost, refault))
         return cost
+
+    def _fault_single_tier(self, acc: Access, i: int, loc: int | None) -> float:
+        """:meth:`_fault` for the classic shape — L0 alone, no protection, prefetch or policy
+        hooks — where a page absent from L0 is nowhere and costs nothing to fetch. Same
+        counts and events as the general path (the tests run both); it exists because this is
+        the path libCacheSim-style comparisons hammer, a million times a second."""
+        page_id = acc[1]
+        size = 1 if self._unit else acc[2]
+        self.reads += 1
+        self.faults += 1
+        self.first_touches += 1
+        location = self.location
+        thrash = self.thrash
+        refault = False
+        stamp = thrash.evicted_at.pop(page_id, None)
+        if stamp is not None:
+            # alone, L0's pages are exactly the pages with a location
+            refault = thrash.judge(stamp, i, len(location))
+        l0 = self.tiers[0]
+        policy = l0.policy
+        room = l0.capacity - l0.pinned_tokens
+        emit = self._emit if self._record_events else None
+        if size > room:
+            self.dropped += 1  # larger than the context can ever hold: served, not kept
+        else:
+            if policy.used + size > room:
+                evicted_at = thrash.evicted_at
+                for victim in l0.make_room(size, i, self.sizes):
+                    thrash.evictions += 1
+                    evicted_at[victim] = thrash.evictions
+                    del location[victim]
+                    self.dirty.discard(victim)
+                    self.dropped += 1
+                    if emit is not None:
+                        emit((EVICT, i, self.clock_ms, victim, l0.name, ""))
+            policy.insert(page_id, size)
+            location[page_id] = 0
+            self.sizes[page_id] = size
+        if emit is not None:
+            emit((FAULT, i, self.clock_ms, page_id, NEW, l0.name, 0.0, refault))
+        return 0.0
 
     def _place(self, page_id: Hashable, size: int, loc: int | None, i: int) -> float:
         """Move ``page_id`` (now at tier ``loc``, or nowhere) into L0, demoting victims.

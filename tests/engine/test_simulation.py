@@ -371,3 +371,27 @@ def test_working_set_releases_pages_outside_the_window():
     assert sim.location == {"a": 1, "b": 1, "c": 0, "d": 0, "e": 0}
     assert result.tiers[0].evictions == 2
     assert result.faults == 5
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    ids=st.lists(st.integers(0, 15), min_size=1, max_size=300),
+    sizes=st.lists(st.integers(1, 5), min_size=16, max_size=16),
+    capacity=st.integers(3, 20),
+    policy=st.sampled_from(["lru", "fifo", "clock", "sieve", "lfu", "random"]),
+    unit=st.booleans(),
+)
+def test_single_tier_fast_path_matches_the_general_path(ids, sizes, capacity, policy, unit):
+    accesses = [Access(float(i), p, sizes[p]) for i, p in enumerate(ids)]
+
+    def run(fast):
+        config = SimConfig(tiers=[TierConfig("L0", capacity, policy)], unit_pages=unit,
+                           window_accesses=50)
+        recorder = Recorder(events=True)
+        sim = Simulation(config, accesses, observers=[recorder])
+        assert sim._single_tier_fast
+        sim._single_tier_fast = fast
+        result = sim.run()
+        return result, recorder.events, [w.to_dict() for w in recorder.windows]
+
+    assert run(True) == run(False)
