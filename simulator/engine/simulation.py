@@ -145,6 +145,7 @@ class Simulation:
         self._unit = config.unit_pages
         self._anti_thrash = config.anti_thrash
         self._prefetch_depth = config.prefetch
+        self._tier_names = [t.name for t in self.tiers]
         l0 = self.tiers[0]
         self._single_tier_fast = (
             len(self.tiers) == 1 and not concurrent and not config.anti_thrash
@@ -311,8 +312,9 @@ class Simulation:
         else:
             src = loc
             l0.misses += 1
-            for tier in tiers[1:loc]:
-                tier.misses += 1
+            if loc > 1:
+                for k in range(1, loc):
+                    tiers[k].misses += 1
             tiers[loc].hits += 1
             src_name = tiers[loc].name
             self.faults_by_tier[src_name] += 1
@@ -324,7 +326,7 @@ class Simulation:
             l0.protected_until[page_id] = i + self._anti_thrash
         if self._prefetch_depth:
             self._prefetch(page_id, i)
-        if cost or self.concurrent:
+        if cost:
             self._charge(cost)
         if self._record_events:
             self._emit((FAULT, i, self.clock_ms, page_id, src_name, l0.name, cost, refault))
@@ -420,7 +422,8 @@ class Simulation:
         """Place a page in the first tier from ``start`` down that can hold it."""
         for k in range(start, self.n_tiers):
             tier = self.tiers[k]
-            if not tier.fits(size):
+            capacity = tier.capacity
+            if capacity is not None and size + tier.pinned_tokens > capacity:
                 continue
             policy = tier.policy
             if policy.needs_clock:
@@ -432,8 +435,9 @@ class Simulation:
             cost = 0.0
             if tier.releases_expired:
                 cost += self._release_expired(tier, i)
-            for victim in tier.make_room(size, i, self.sizes):
-                cost += self._demote(victim, k, i)
+            if capacity is not None and policy.used + tier.pinned_tokens + size > capacity:
+                for victim in tier.make_room(size, i, self.sizes):
+                    cost += self._demote(victim, k, i)
             policy.insert(page_id, size)
             self.location[page_id] = k
             return cost
@@ -445,30 +449,31 @@ class Simulation:
         """``page_id`` was just evicted from tier ``src``: move it down (exclusive hierarchy).
         A dirty page under write-back is written back, and the eviction waits for it."""
         dst = src + 1
-        if dst >= self.n_tiers and page_id not in self.dirty:
+        dirty = page_id in self.dirty
+        kind = EVICT if src == 0 else DEMOTE
+        names = self._tier_names
+        if dst >= self.n_tiers and not dirty:
             # the common case of a single tier: the page simply leaves
             del self.location[page_id]
             self.dropped += 1
             if self._record_events:
-                self._emit((EVICT if src == 0 else DEMOTE, i, self.clock_ms, page_id,
-                            self.tiers[src].name, ""))
+                self._emit((kind, i, self.clock_ms, page_id, names[src], ""))
             return 0.0
         size = self.sizes[page_id]
         cost = 0.0
-        if page_id in self.dirty:
+        if dirty:
             self.dirty.discard(page_id)
             if dst < self.n_tiers:
                 self.writebacks += 1
                 cost = self.tiers[dst].latency(size)
                 if self._record_events:
-                    self._emit((WRITEBACK, i, self.clock_ms, page_id,
-                                self.tiers[src].name, self.tiers[dst].name, cost))
+                    self._emit((WRITEBACK, i, self.clock_ms, page_id, names[src], names[dst],
+                                cost))
         if dst >= self.n_tiers:
             self.location.pop(page_id, None)
             self.dropped += 1
             if self._record_events:
-                kind = EVICT if src == 0 else DEMOTE
-                self._emit((kind, i, self.clock_ms, page_id, self.tiers[src].name, ""))
+                self._emit((kind, i, self.clock_ms, page_id, names[src], ""))
             return cost
         cost += self._admit_below(page_id, size, dst, i)
         landed = self.location.get(page_id)
@@ -476,9 +481,8 @@ class Simulation:
             self.tiers[landed].demotions_in += 1
             self.tokens_moved[src][landed] += size
         if self._record_events:
-            kind = EVICT if src == 0 else DEMOTE
-            dst_name = self.tiers[landed].name if landed is not None else ""
-            self._emit((kind, i, self.clock_ms, page_id, self.tiers[src].name, dst_name))
+            self._emit((kind, i, self.clock_ms, page_id, names[src],
+                        "" if landed is None else names[landed]))
         return cost
 
     def _prefetch(self, page_id: Hashable, i: int) -> None:
