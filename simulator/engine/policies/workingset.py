@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 
-from .base import Key, Policy
+from .base import Key
+from .ordered import OrderedPolicy
 
 
-class WorkingSet(Policy):
+class WorkingSet(OrderedPolicy):
     """Working set (Denning 1968) over a window of ``tau`` accesses.
 
     ``now`` is the 0-based index of the current access (the engine sets it, ``needs_clock``). A
@@ -19,12 +19,13 @@ class WorkingSet(Policy):
     every resident page is in the working set it falls back to LRU. Both rules pick the same
     page, the least recently used one, so inside a fixed-capacity tier the *victims* are LRU's;
     what the policy adds is the notion of pages that have left the working set:
-    :meth:`expired` lists them (oldest first) and :meth:`in_working_set` tests one, so a tier can
-    release them early as Denning's variable-size working set does, and reports can show how much
-    of a tier is dead weight.
+    :meth:`expired` lists them (oldest first) and :meth:`in_working_set` tests one. The engine's
+    tiers release expired pages at each miss (``Tier.releases_expired``), which makes the tier
+    variable-size like Denning's working set: it holds at most what was referenced in the last
+    ``tau`` accesses, and less than its capacity when the program's locality is small.
     """
 
-    __slots__ = ("_last", "_od", "tau")
+    __slots__ = ("_last", "tau")
     name = "ws"
     needs_clock = True
 
@@ -33,26 +34,15 @@ class WorkingSet(Policy):
         if isinstance(tau, bool) or not isinstance(tau, int) or tau < 1:
             raise ValueError(f"tau must be an integer >= 1 (accesses), got {tau!r}")
         self.tau = tau
-        self._od: OrderedDict[Key, int] = OrderedDict()  # key -> size, LRU first
         self._last: dict[Key, int] = {}  # key -> index of its last reference
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._od
-
-    def __len__(self) -> int:
-        return len(self._od)
-
-    def keys(self) -> Iterator[Key]:
-        return iter(self._od)
 
     def touch(self, key: Key) -> None:
         self._od.move_to_end(key)
         self._last[key] = self.now
 
     def insert(self, key: Key, size: int) -> None:
-        self._od[key] = size
+        super().insert(key, size)
         self._last[key] = self.now
-        self.used += size
 
     def in_working_set(self, key: Key) -> bool:
         """Whether the resident ``key`` was referenced within the last ``tau`` accesses."""
@@ -67,18 +57,12 @@ class WorkingSet(Policy):
             yield key
 
     def victim(self) -> Key:
-        if not self._od:
-            raise LookupError("ws: nothing resident")
         # The LRU page is the oldest outside the window if any page is outside it, and LRU's
         # own choice otherwise.
-        key, size = self._od.popitem(last=False)
+        key = super().victim()
         del self._last[key]
-        self.used -= size
         return key
 
     def remove(self, key: Key) -> None:
-        self.used -= self._od.pop(key)
+        super().remove(key)
         del self._last[key]
-
-    def size_of(self, key: Key) -> int:
-        return self._od[key]
