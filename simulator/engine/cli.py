@@ -153,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-n", "--accesses", type=int, default=100_000)
     gen.add_argument("--tokens", type=int, default=1)
     gen.add_argument("--seed", type=int, default=0)
+
+    # LLM sessions live outside the engine (they do I/O): their arguments and handler are
+    # imported only when the parser is built, never when the engine is imported.
+    from simulator.llm.cli import add_session_arguments
+
+    add_session_arguments(commands.add_parser(
+        "session", help="LLM chat sessions whose context the virtual memory manages"))
     return parser
 
 
@@ -184,6 +191,8 @@ def _workload(args: argparse.Namespace) -> Workload:
                           n=args.accesses)
         if name == "loop":
             params.pop("seed")
+        if name == "chat":
+            params = {"n": args.accesses, "seed": args.seed}
         workload = Workload(name, params)
     workload.validate()
     return workload
@@ -299,6 +308,12 @@ def cmd_generate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
+    from simulator.llm.cli import cmd_session as run_session
+
+    return run_session(args, out)
+
+
 # --- output -------------------------------------------------------------------------------
 
 def format_result(result: RunResult, label: str) -> str:
@@ -344,7 +359,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"simulate": cmd_simulate, "compare": cmd_compare, "generate": cmd_generate}
+    handlers = {"simulate": cmd_simulate, "compare": cmd_compare, "generate": cmd_generate,
+                "session": cmd_session}
     try:
         return handlers[args.command](args, out)
     except VMemError as exc:

@@ -28,6 +28,7 @@ from typing import Any
 import simpy
 
 from .access import Access, Op
+from .compression import CompressionModel
 from .config import SimConfig
 from .errors import ConfigError
 from .events import (
@@ -94,8 +95,11 @@ class Simulation:
         total: int | None = None,
         concurrent: bool = False,
         max_events: int = 20,
+        compression: CompressionModel | None = None,
     ) -> None:
         self.config = config.validate()
+        #: compression on demotion (None: pages keep their size in every tier)
+        self.compression = compression
         self.env = simpy.Environment()
         self.tiers = [Tier(i, t, config.seed) for i, t in enumerate(config.tiers)]
         for tier in self.tiers[1:]:
@@ -217,6 +221,50 @@ class Simulation:
                 observer.on_finish(result)
         return not self.exhausted
 
+    # --- memory management from outside (session managers) ------------------------------
+
+    def evict_l0(self, target_tokens: int) -> list[Hashable]:
+        """Evict from L0 with its policy (pins kept, anti-thrash honoured) until at most
+        ``target_tokens`` are used; victims demote as on any eviction. Returns them.
+
+        Not an access: session managers use it to compact the context ahead of need (Letta at
+        90 %, MemGPT's flush); a replay of the recorded trace only sees capacity pressure."""
+        l0 = self.tiers[0]
+        if l0.capacity is None or l0.used <= target_tokens:
+            return []
+        i = self.index
+        room = l0.capacity - max(target_tokens, l0.pinned_tokens)
+        victims = l0.make_room(room, i, self.sizes)
+        cost = 0.0
+        for victim in victims:
+            self.thrash.evicted(victim)
+            cost += self._demote(victim, 0, i)
+        self._charge(cost)
+        return victims
+
+    def discard(self, page_id: Hashable) -> bool:
+        """Forget a page wherever it is (a superseded summary): not an eviction, no event."""
+        loc = self.location.pop(page_id, None)
+        if loc is None:
+            return False
+        if loc == PINNED:
+            l0 = self.tiers[0]
+            l0.pinned_tokens -= l0.pinned.pop(page_id)
+        else:
+            tier = self.tiers[loc]
+            tier.policy.remove(page_id)
+            tier.protected_until.pop(page_id, None)
+        self.dirty.discard(page_id)
+        self.prefetched.discard(page_id)
+        if self.compression is not None:
+            self.compression.forget(page_id)
+        return True
+
+    def tier_of(self, page_id: Hashable) -> int | None:
+        """0 for L0 (pinned included), k for tier k, None when no tier holds the page."""
+        loc = self.location.get(page_id)
+        return 0 if loc == PINNED else loc
+
     # --- fast mode ------------------------------------------------------------------------
 
     def _run_fast(self, stop_index: int, stop_time: float) -> None:
@@ -318,6 +366,8 @@ class Simulation:
             tiers[loc].hits += 1
             src_name = tiers[loc].name
             self.faults_by_tier[src_name] += 1
+        if self.compression is not None and loc is not None:
+            size, src = self.compression.on_fault(page_id, size, src, self.n_tiers - 1)
         self._last_src = src
         cost = tiers[src].latency(size) if src else 0.0
         self.sizes[page_id] = size
@@ -460,6 +510,8 @@ class Simulation:
                 self._emit((kind, i, self.clock_ms, page_id, names[src], ""))
             return 0.0
         size = self.sizes[page_id]
+        if self.compression is not None and dst < self.n_tiers:
+            size = self.sizes[page_id] = self.compression.on_demote(page_id, size, dst)
         cost = 0.0
         if dirty:
             self.dirty.discard(page_id)
@@ -552,6 +604,8 @@ class Simulation:
         loc = self.location.get(page_id)
         size = 1 if self.config.unit_pages else acc[2]
         cost = 0.0
+        if self.compression is not None:
+            self.compression.on_write(page_id)
         if loc == 0 or loc == PINNED:
             self.hits += 1
             if loc == 0:

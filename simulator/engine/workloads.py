@@ -486,3 +486,99 @@ def round_robin_sessions(accesses: Iterator[Access], n_sessions: int) -> Iterato
     names = [f"s{k}" for k in range(n_sessions)]
     for i, acc in enumerate(accesses):
         yield acc._replace(session=names[i % n_sessions])
+
+
+# --------------------------------------------------------------------------------------------
+# LLM chat sessions without a model
+
+
+def chat(n: int | None = None, seed: int = 0, system_tokens: int = 400,
+         user_tokens: tuple[int, int] = (15, 250), assistant_tokens: tuple[int, int] = (40, 700),
+         topics: int = 8, revisit: float = 0.3, history_turns: int = 3, recall_pages: int = 2,
+         session: str = "chat") -> Iterator[Access]:
+    """A chat-shaped access stream, so chat runs exist without a model.
+
+    Turn 0 writes and pins the system prompt (``system:prompt``, ``system_tokens``). Every turn
+    ``t`` then: writes the user's message ``message:tNNNNN-user`` (``user_tokens``, log-uniform
+    in the range: many short messages, a few long ones), reads the messages of the last
+    ``history_turns`` turns (the recent conversation), reads up to ``recall_pages`` earlier
+    messages of the turn's topic when the user returns to an old subject (probability
+    ``revisit``; otherwise the topic stays or a new one starts), and writes the answer
+    ``message:tNNNNN-assistant`` (``assistant_tokens``). Ops are write/read/pin, ``turn`` is the
+    turn number, ``session`` as given. ``n`` caps the number of accesses (None: endless).
+    """
+    _check_n(n)
+    _check_seed(seed)
+    _check_int(system_tokens, "system_tokens", 1)
+    for name, value in (("user_tokens", user_tokens), ("assistant_tokens", assistant_tokens)):
+        if not (isinstance(value, Sequence) and len(value) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                        for v in value) and value[0] <= value[1]):
+            raise ConfigError(f"must be a (min, max) pair of positive integers, got "
+                              f"{_show(value)}", field=name)
+    _check_int(topics, "topics", 1)
+    _check_fraction(revisit, "revisit")
+    _check_int(history_turns, "history_turns", 0)
+    _check_int(recall_pages, "recall_pages", 0)
+    if not isinstance(session, str):
+        raise ConfigError(f"must be a string, got {_show(session)}", field="session")
+    return _chat(n, seed, system_tokens, tuple(user_tokens), tuple(assistant_tokens), topics,
+                 revisit, history_turns, recall_pages, session)
+
+
+def _chat(n: int | None, seed: int, system_tokens: int, user_tokens: tuple[int, int],
+          assistant_tokens: tuple[int, int], topics: int, revisit: float, history_turns: int,
+          recall_pages: int, session: str) -> Iterator[Access]:
+    rng = random.Random(seed)
+
+    def size(bounds: tuple[int, int]) -> int:
+        low, high = bounds
+        return min(high, max(low, round(math.exp(rng.uniform(math.log(low),
+                                                              math.log(high + 1))))))
+
+    count = 0
+    history: list[tuple[str, int]] = []  # (page id, tokens) per message, in order
+    by_topic: dict[int, list[tuple[str, int]]] = {}
+    topic = 0
+    started = 1
+
+    def emit(page: str, tokens: int, op: Op, turn: int) -> Access:
+        return _new(Access, (float(count), page, tokens, op, session, turn))
+
+    for op in (Op.WRITE, Op.PIN):
+        if n is not None and count >= n:
+            return
+        yield emit("system:prompt", system_tokens, op, 0)
+        count += 1
+    turn = 0
+    while n is None or count < n:
+        turn += 1
+        draw = rng.random()
+        if draw < revisit and started > 1:
+            topic = rng.randrange(started)  # back to an old subject
+        elif draw < revisit + (1 - revisit) / 2 and started < topics:
+            topic = started  # a new subject
+            started += 1
+        user = (f"message:t{turn:05d}-user", size(user_tokens))
+        plan: list[tuple[str, int, Op]] = [(user[0], user[1], Op.WRITE)]
+        plan += [(p, t, _READ) for p, t in history[-2 * history_turns:]] if history_turns else []
+        older = [m for m in by_topic.get(topic, []) if m not in history[-2 * history_turns:]]
+        if older and recall_pages:
+            for p, t in rng.sample(older, min(recall_pages, len(older))):
+                plan.append((p, t, _READ))
+        answer = (f"message:t{turn:05d}-assistant", size(assistant_tokens))
+        plan.append((answer[0], answer[1], Op.WRITE))
+        for page, tokens, op in plan:
+            if n is not None and count >= n:
+                return
+            yield emit(page, tokens, op, turn)
+            count += 1
+        history += [user, answer]
+        by_topic.setdefault(topic, []).extend([user, answer])
+
+
+WORKLOADS["chat"] = chat
+_REQUIRED["chat"] = ()
+_OPTIONAL["chat"] = ("n", "seed", "system_tokens", "user_tokens", "assistant_tokens", "topics",
+                     "revisit", "history_turns", "recall_pages", "session")
+__all__ += ["chat"]

@@ -15,6 +15,7 @@ from .arc import ARC
 from .base import Key, Policy
 from .clock import Clock
 from .fifo import FIFO
+from .importance import ImportanceLRU
 from .lfu import LFU
 from .lru import LRU
 from .opt import OPT
@@ -33,6 +34,7 @@ __all__ = [
     "POLICIES",
     "S3FIFO",
     "Clock",
+    "ImportanceLRU",
     "Key",
     "Policy",
     "RandomPolicy",
@@ -45,7 +47,8 @@ __all__ = [
 
 POLICIES: dict[str, type[Policy]] = {
     cls.name: cls
-    for cls in (LRU, FIFO, LFU, Clock, ARC, TwoQ, Sieve, S3FIFO, RandomPolicy, OPT, WorkingSet)
+    for cls in (LRU, FIFO, LFU, Clock, ARC, TwoQ, Sieve, S3FIFO, RandomPolicy, OPT, WorkingSet,
+                ImportanceLRU)
 }
 
 # Spellings people use for the same policy; looked up after lower-casing and dropping "-", "_"
@@ -58,6 +61,8 @@ _ALIASES = {
     "workingset": "ws",
     "secondchance": "clock",
     "rand": "random",
+    "importancelru": "importance",
+    "iwlru": "importance",
 }
 
 

@@ -8,7 +8,8 @@ from simulator.engine.errors import ConfigError
 from simulator.engine.policies import POLICIES, make_policy, policy_names
 from simulator.engine.policies.base import Policy
 
-EXPECTED = {"lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo", "random", "opt", "ws"}
+EXPECTED = {"lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo", "random", "opt", "ws",
+            "importance"}
 
 
 def test_names() -> None:
