@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from simulator.engine.sources import TraceSource
+from simulator.engine.traces import TraceStats
 
 from .models import Trace
 
@@ -36,3 +37,22 @@ def trace_source(trace: Trace, *, unit_pages: bool = False) -> TraceSource:
     source = TraceSource(trace_path(trace), trace.fmt, unit_pages=unit_pages)
     source._length = trace.requests
     return source
+
+
+def trace_reuse_histogram(trace: Trace) -> list[tuple[str, int]]:
+    """The reuse-distance histogram of ``trace`` as ``[(label, count), ...]`` in bin order:
+    ``cold`` (first accesses), then the log2 bins ``0``, ``1``, ``2-3``, ``4-7``, ... up to
+    the last non-empty one (labels as :meth:`TraceStats.bin_label` gives them).
+
+    Rebuilt from ``reuse_bins`` rather than read from the stored ``reuse_histogram`` mapping:
+    PostgreSQL's jsonb does not keep the order of an object's keys.
+    """
+    stats = trace.stats or {}
+    bins = [int(count) for count in stats.get("reuse_bins", [])]
+    end = len(bins)
+    while end > 0 and bins[end - 1] == 0:
+        end -= 1
+    histogram = [("cold", int(stats.get("reuse_cold", 0)))]
+    for k in range(end):
+        histogram.append((TraceStats.bin_label(k, last=k == len(bins) - 1), bins[k]))
+    return histogram

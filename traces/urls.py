@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.trace_list, name="list"),
     path("upload/", views.trace_upload, name="upload"),
     path("<int:trace_id>/", views.trace_detail, name="detail"),
+    path("<int:trace_id>/visibility/", views.trace_visibility, name="visibility"),
+    path("<int:trace_id>/delete/", views.trace_delete_view, name="delete"),
+    path("<int:trace_id>/download/", views.trace_download, name="download"),
 ]

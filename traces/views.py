@@ -1,15 +1,139 @@
-"""Placeholder views; the trace library work fills these in."""
+"""Pages of the trace library. Thin: forms check input, services write, selectors read.
 
-from django.http import HttpRequest, HttpResponse
+A private trace is visible only to its owner: anybody else gets the same 404 as for a trace
+that does not exist. Public traces are readable by everyone and changed by their owner only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .forms import TraceUploadForm, TraceVisibilityForm
+from .models import Trace
+from .selectors import trace_get_visible, trace_list_visible, trace_path, trace_reuse_histogram
+from .services import TraceRejected, human_bytes, max_trace_bytes, trace_delete, trace_update
+from .services import trace_upload as trace_upload_service
 
 
+def _visible_or_404(request: HttpRequest, trace_id: int) -> Trace:
+    trace = trace_get_visible(request.user, trace_id)
+    if trace is None:
+        raise Http404("No such trace.")
+    return trace
+
+
+@require_GET
 def trace_list(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("The trace library is being built.", status=501)
+    traces = trace_list_visible(request.user).select_related("owner")
+    return render(request, "traces/list.html", {"traces": traces})
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
 def trace_upload(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Trace upload is being built.", status=501)
+    form = TraceUploadForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                trace = trace_upload_service(
+                    owner=request.user,
+                    stream=upload,
+                    name=form.cleaned_data["name"],
+                    filename=upload.name or "",
+                    fmt=form.cleaned_data["fmt"] or None,
+                    public=form.cleaned_data["public"],
+                    size_hint=upload.size,
+                )
+            except TraceRejected as exc:
+                form.add_error("name" if exc.field == "name" else "file", exc.message)
+                status = 413 if exc.too_large else 400
+            else:
+                messages.success(request, f"Trace “{trace.name}” uploaded and validated.")
+                return redirect("traces:detail", trace_id=trace.pk)
+    return render(
+        request,
+        "traces/upload.html",
+        {"form": form, "max_bytes": human_bytes(max_trace_bytes())},
+        status=status,
+    )
 
 
+@require_GET
 def trace_detail(request: HttpRequest, trace_id: int) -> HttpResponse:
-    return HttpResponse("The trace library is being built.", status=501)
+    trace = _visible_or_404(request, trace_id)
+    histogram = trace_reuse_histogram(trace)
+    stats = trace.stats or {}
+    context = {
+        "trace": trace,
+        "stats": stats,
+        "is_owner": request.user.is_authenticated and trace.owner_id == request.user.pk,
+        "histogram": {"labels": [label for label, _ in histogram],
+                      "counts": [count for _, count in histogram]},
+        "reuses": sum(count for label, count in histogram if label != "cold"),
+        "sampled_all": stats.get("reuse_sampled_requests", trace.requests) >= trace.requests,
+        "replay_url": f"/runs/new/?trace={trace.pk}",
+        "compare_url": f"/compare/new/?trace={trace.pk}",
+    }
+    return render(request, "traces/detail.html", context)
+
+
+@login_required
+@require_POST
+def trace_visibility(request: HttpRequest, trace_id: int) -> HttpResponse:
+    trace = _visible_or_404(request, trace_id)
+    form = TraceVisibilityForm(request.POST)
+    form.is_valid()  # a lone optional checkbox is always valid
+    trace_update(trace=trace, user=request.user, public=form.cleaned_data["public"])
+    messages.success(
+        request,
+        "The trace is now public: anyone can see and replay it." if trace.public
+        else "The trace is now private: only you can see it.",
+    )
+    return redirect("traces:detail", trace_id=trace.pk)
+
+
+@login_required
+@require_POST
+def trace_delete_view(request: HttpRequest, trace_id: int) -> HttpResponse:
+    trace = _visible_or_404(request, trace_id)
+    name = trace.name
+    trace_delete(trace=trace, user=request.user)
+    messages.success(request, f"Trace “{name}” deleted.")
+    return redirect("traces:list")
+
+
+@require_GET
+def trace_download(request: HttpRequest, trace_id: int) -> HttpResponse:
+    trace = _visible_or_404(request, trace_id)
+    return trace_file_response(trace)
+
+
+def trace_file_response(trace: Trace) -> FileResponse:
+    path = trace_path(trace)
+    if not path.is_file():
+        raise Http404("The file of this trace is missing.")
+    gzipped = path.name.endswith(".gz")
+    filename = f"{_safe_filename(trace.name)}.{trace.fmt}{'.gz' if gzipped else ''}"
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
+    if gzipped:
+        response["Content-Type"] = "application/gzip"
+    elif trace.fmt == "csv":
+        response["Content-Type"] = "text/csv; charset=utf-8"
+    else:
+        response["Content-Type"] = "text/plain; charset=utf-8"
+    return response
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.")
+    return cleaned[:80] or "trace"
