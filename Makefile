@@ -41,6 +41,7 @@ run: migrate
 	@shopt -s nullglob; fixtures=(fixtures/*.json); \
 	if [ $${#fixtures[@]} -gt 0 ]; then $(BIN)/python manage.py loaddata "$${fixtures[@]}"; \
 	else echo "no fixtures to load"; fi
+	$(BIN)/python manage.py load_sample_traces
 	@echo "VMem Lab on http://$(HOST):$(PORT)/"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) vmemsite.asgi:application
 

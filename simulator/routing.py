@@ -1,3 +1,9 @@
-"""Websocket URL patterns, mounted by vmemsite/asgi.py. The live-run consumer comes next."""
+"""Websocket URL patterns, mounted by vmemsite/asgi.py."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import RunConsumer
+
+websocket_urlpatterns = [
+    path("ws/runs/<int:run_id>/", RunConsumer.as_asgi()),
+]

@@ -17,12 +17,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from simulator.routing import websocket_urlpatterns  # noqa: E402
+from simulator.runners import LoopRecorder  # noqa: E402
 
-application = ProtocolTypeRouter(
+# LoopRecorder remembers the server's event loop so that LocalRunner threads can hand their
+# frames to it (the in-memory channel layer does not cross event loops; DESIGN §4).
+application = LoopRecorder(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }
-)
+))

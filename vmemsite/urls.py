@@ -1,9 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import openapi
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("traces/", include("traces.urls")),
+    # JSON API: the readable page, the OpenAPI document, the trace library's endpoints
+    # (the runs endpoints, /api/runs/..., are in simulator.urls).
+    path("api/", openapi.api_docs, name="api-docs"),
+    path("api/openapi.json", openapi.openapi_json, name="openapi"),
+    path("api/traces/", include("traces.api_urls")),
     path("", include("simulator.urls")),
 ]

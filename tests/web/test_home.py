@@ -9,18 +9,18 @@ SCRIPTS = (
 )
 
 
-def test_home_page_renders(client):
+def test_home_page_renders(client, db):
     response = client.get(reverse("simulator:home"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "VMem Lab" in html
-    assert "vmem simulate" in html
+    assert "Presets" in html and "vmem --help" in html
     for src in SCRIPTS:
         assert f'<script src="{src}"' in html
     assert '<link rel="stylesheet" href="/static/css/lab.css">' in html
 
 
-def test_static_files_of_the_page_are_served(client):
+def test_static_files_of_the_page_are_served(client, db):
     for src in (*SCRIPTS, "/static/css/lab.css"):
         response = client.get(src)
         assert response.status_code == 200, src
@@ -29,7 +29,7 @@ def test_static_files_of_the_page_are_served(client):
         response.close()
 
 
-def test_plotly_is_served_as_javascript(client):
+def test_plotly_is_served_as_javascript(client, db):
     response = client.get("/static/vendor/plotly.min.js")
     assert response.status_code == 200
     assert "javascript" in response["Content-Type"]

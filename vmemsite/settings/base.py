@@ -5,6 +5,8 @@ Environment variables:
   default ``<repo>/data``.
 - ``DATABASE_URL``: a database URL (PostgreSQL at scale); default SQLite in the data folder.
 - ``REDIS_URL``: switches the channel layer to Redis and the Celery broker to Redis.
+- ``VMEM_MAX_TRACE_BYTES``: the largest trace upload accepted, in bytes (default 200 MB);
+  checked while the upload streams, on the file as sent and on its decompressed text.
 """
 
 import os
@@ -73,22 +75,43 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Runs write their windows from runner threads while pages read: WAL lets readers and the
+    # one writer proceed together, and a busy timeout makes writers wait instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # VMEM_REDIS_PREFIX keeps several labs (or test runs) on one Redis apart
+            "CONFIG": {"hosts": [REDIS_URL],
+                       "prefix": os.environ.get("VMEM_REDIS_PREFIX", "asgi")},
         }
     }
 else:
     # One process only: fine for the embedded default (DESIGN §4).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Where runs execute (DESIGN §4): "local" = a thread pool inside the server process
+# (LocalRunner), "celery" = Celery workers (CeleryRunner). Default: celery when REDIS_URL is set.
+VMEM_RUNNER = os.environ.get("VMEM_RUNNER", "celery" if REDIS_URL else "local")
+# Threads of the LocalRunner: runs executing (or paused) at once in the server process.
+VMEM_LOCAL_WORKERS = int(os.environ.get("VMEM_LOCAL_WORKERS", "4"))
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "simulator:home"
+LOGOUT_REDIRECT_URL = "simulator:home"
+
 # Celery (read by vmemsite/celery.py with the CELERY_ namespace).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("VMEM_CELERY_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -121,6 +144,16 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Trace uploads (traces app). The upload is streamed: Django spools request bodies and uploaded
+# files larger than FILE_UPLOAD_MAX_MEMORY_SIZE to temporary files (never whole in memory), and
+# traces.services reads them line by line, stopping with a clear message past
+# VMEM_MAX_TRACE_BYTES. DATA_UPLOAD_MAX_MEMORY_SIZE bounds the non-file part of a request
+# (form fields, JSON bodies); trace bodies sent raw to the API are read as a stream and do not
+# count against it.
+VMEM_MAX_TRACE_BYTES = int(os.environ.get("VMEM_MAX_TRACE_BYTES") or 200 * 1000 * 1000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,8 @@
 """Test settings (pytest-django: see [tool.pytest.ini_options] in pyproject.toml)."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from .dev import *  # noqa: F403
 
@@ -9,7 +11,22 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 if not os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    # A file, not ":memory:": runs execute in runner threads while tests read and control
+    # them, and SQLite's shared-cache memory databases lock whole tables (no busy timeout).
+    # WAL + a busy timeout let the threads take turns, as in the lab itself.
+    _test_db = Path(tempfile.gettempdir()) / f"vmem-test-{os.getpid()}.sqlite3"
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(_test_db),
+            "TEST": {"NAME": str(_test_db)},
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;",
+            },
+        }
+    }
 
 # pytest-django runs with DEBUG=False; keep serving static files from the finders anyway.
 WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,103 @@
+"""The live-run websocket (DESIGN §6): ``/ws/runs/<id>/``.
+
+On connect: the run must be visible to the user (owner, or public); otherwise the handshake is
+refused the same way whether the run exists or not. The consumer joins the group ``run.<id>``
+first, then sends the current state, so no frame falls between the two. After that it forwards
+the runner's messages (frames with sequence numbers, status changes) as they come.
+
+From the browser it accepts control messages ``{"action": "pause"|"resume"|"step"|"stop"|
+"speed", "speed": …}``. Anything else (not JSON, not an object, an unknown action, a viewer who
+is not the owner) gets ``{"type": "error", "error": …}`` back and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from simulator.engine.errors import ConfigError
+
+from .models import Run
+from .runners import group_name
+from .selectors import run_can_control, run_get_visible, run_state
+from .services import RunPermissionError, run_control
+
+MAX_MESSAGE = 4096
+
+
+@database_sync_to_async
+def _load(user, run_id: int) -> Run | None:
+    return run_get_visible(user, run_id)
+
+
+@database_sync_to_async
+def _state(user, run_id: int) -> dict[str, Any] | None:
+    run = run_get_visible(user, run_id)
+    return None if run is None else run_state(run, user)
+
+
+@database_sync_to_async
+def _control(user, run_id: int, action: str, speed: Any) -> dict[str, Any]:
+    run = run_get_visible(user, run_id)
+    if run is None:
+        return {"type": "error", "error": "this run is gone"}
+    try:
+        run = run_control(run=run, user=user, action=action, speed=speed)
+    except RunPermissionError as exc:
+        return {"type": "error", "error": str(exc)}
+    except ConfigError as exc:
+        return {"type": "error", "error": exc.message, "field": exc.field}
+    return {"type": "ack", "action": action, "desired": run.desired, "speed": run.speed}
+
+
+class RunConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        self.user = self.scope.get("user")
+        run = await _load(self.user, self.run_id)
+        if run is None:
+            await self.close()  # refused: unknown and private look the same
+            return
+        self.can_control = run_can_control(run, self.user)
+        self.group = group_name(self.run_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        state = await _state(self.user, self.run_id)
+        if state is None:
+            await self.close()
+            return
+        await self.send(text_data=json.dumps(state, separators=(",", ":")))
+
+    async def disconnect(self, code: int) -> None:
+        group = getattr(self, "group", None)
+        if group:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
+                      ) -> None:
+        if text_data is None or len(text_data) > MAX_MESSAGE:
+            await self._error("send a JSON object of at most 4 KB as text")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self._error("not valid JSON")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("action"), str):
+            await self._error('expected an object like {"action": "pause"}')
+            return
+        if not self.can_control:
+            await self._error("read-only: only the owner of this run can control it")
+            return
+        reply = await _control(self.user, self.run_id, message["action"], message.get("speed"))
+        await self.send(text_data=json.dumps(reply))
+
+    async def _error(self, text: str) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "error": text}))
+
+    async def run_message(self, event: dict[str, Any]) -> None:
+        """A frame or status change from the runner, already encoded once by publish()."""
+        await self.send(text_data=event["text"])

@@ -1,0 +1,165 @@
+"""The runs JSON API: token auth, creation, errors with status codes, control, windows."""
+
+import pytest
+
+from accounts.auth import token_digest
+from accounts.models import ApiToken
+from simulator.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
+from simulator.models import Run
+from simulator.services import run_execute
+
+from .conftest import classic, sequence
+
+TOKEN = "vmem_test_token_0123456789abcdef"
+
+
+@pytest.fixture
+def token(user):
+    ApiToken.objects.create(user=user, name="test", prefix=TOKEN[:8], digest=token_digest(TOKEN))
+    return {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+
+
+def _post(client, url, data, headers):
+    return client.post(url, data, content_type="application/json", **headers)
+
+
+def test_create_with_a_token_returns_201_and_urls(client, user, token, settings):
+    settings.VMEM_RUNNER = "local"
+    response = _post(client, "/api/runs/", {"config": classic(), "workload": sequence(),
+                                            "label": "api run"}, token)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    run = Run.objects.get(pk=body["id"])
+    assert run.owner == user and run.label == "api run"
+    assert response["Location"] == f"/api/runs/{run.pk}/"
+    assert body["urls"]["page"] == f"/runs/{run.pk}/"
+    assert body["urls"]["websocket"] == f"/ws/runs/{run.pk}/"
+    assert body["status"] == "queued"
+
+
+def test_create_a_comparison(client, token, settings):
+    settings.VMEM_RUNNER = "local"
+    response = _post(client, "/api/runs/", {
+        "config": classic("fifo", 3), "workload": sequence(),
+        "variants": [{"capacity_tokens": 3}, {"capacity_tokens": 4}],
+    }, token)
+    assert response.status_code == 201
+    assert response.json()["kind"] == "compare"
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"config": {"tiers": [{"name": "L0", "capacity_tokens": 0}]}, "workload": sequence()},
+     400, "config.tiers[0].capacity_tokens"),
+    ({"config": {"tiers": [{"name": "L0", "capacity_tokens": 5,
+                            "latency": {"kind": "constant", "ms": -1}}]},
+      "workload": sequence()}, 400, "config.tiers[0].latency.ms"),
+    ({"config": classic()}, 400, "workload"),
+    ({"config": classic(), "workload": sequence(), "colour": "red"}, 400, "colour"),
+    ({"config": classic(), "workload": {"kind": "sequence", "pages": []}}, 400,
+     "workload.pages"),
+    ({"config": classic(), "workload": sequence(), "variants": [{"policy": "lru"}]}, 400,
+     "variants"),
+])
+def test_invalid_input_is_400_with_the_field(client, token, body, status, field):
+    response = _post(client, "/api/runs/", body, token)
+    assert response.status_code == status
+    assert response.json()["field"] == field
+    assert response.json()["error"]
+    assert Run.objects.count() == 0
+
+
+def test_bad_json_is_400(client, token):
+    response = client.post("/api/runs/", "{not json", content_type="application/json", **token)
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]
+    response = client.post("/api/runs/", "[1]", content_type="application/json", **token)
+    assert response.status_code == 400
+
+
+def test_auth_and_methods(client, db):
+    assert client.get("/api/runs/").status_code == 401
+    assert client.post("/api/runs/", "{}", content_type="application/json").status_code == 401
+    bad = {"HTTP_AUTHORIZATION": "Bearer nope"}
+    assert client.get("/api/runs/", **bad).status_code == 401
+    response = client.delete("/api/runs/")
+    assert response.status_code == 405 and response["Allow"] == "GET, POST"
+    assert client.get("/api/runs/1/control").status_code == 405
+
+
+def test_session_writes_need_csrf(user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post("/api/runs/", {"config": classic(), "workload": sequence()},
+                           content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["error"]
+
+
+@pytest.fixture
+def finished(user, recorder):
+    from simulator.services import run_create
+
+    run = run_create(owner=user, config=classic("lru", 3), workload=sequence(), submit=False)
+    run_execute(run_id=run.pk, publisher=recorder)
+    return run
+
+
+def test_read_list_and_windows(client, token, finished):
+    body = client.get(f"/api/runs/{finished.pk}/", **token).json()
+    assert body["status"] == "finished" and body["result"]["faults"] == 10
+    listed = client.get("/api/runs/?limit=5", **token).json()
+    assert listed["count"] == 1 and listed["runs"][0]["id"] == finished.pk
+    windows = client.get(f"/api/runs/{finished.pk}/windows", **token).json()
+    assert len(windows["points"]["lru"]) == 12
+    response = client.get(f"/api/runs/{finished.pk}/windows.csv", **token)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).count(b"\n") == 13
+    assert client.get("/api/runs/?limit=x", **token).status_code == 400
+
+
+def test_private_runs_are_404_and_public_ones_read_only(client, other, finished):
+    from django.test import Client
+
+    stranger = Client()
+    stranger.force_login(other)
+    assert stranger.get(f"/api/runs/{finished.pk}/").status_code == 404
+    assert stranger.get("/api/runs/424242/").status_code == 404
+    response = stranger.post(f"/api/runs/{finished.pk}/control", {"action": "pause"},
+                             content_type="application/json")
+    assert response.status_code == 404
+    Run.objects.filter(pk=finished.pk).update(public=True)
+    assert stranger.get(f"/api/runs/{finished.pk}/").status_code == 200
+    assert Client().get(f"/api/runs/{finished.pk}/").status_code == 200  # anonymous read
+    response = stranger.post(f"/api/runs/{finished.pk}/control", {"action": "pause"},
+                             content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_control(client, token, user, finished):
+    url = f"/api/runs/{finished.pk}/control"
+    assert _post(client, url, {"action": "pause"}, token).status_code == 409
+    assert _post(client, url, {"action": "fly"}, token).status_code == 400
+    assert _post(client, url, {}, token).json()["field"] == "action"
+    response = _post(client, url, {"action": "speed", "speed": 50}, token)
+    assert response.status_code == 200 and response.json()["speed"] == 50.0
+    from simulator.services import run_create
+
+    queued = run_create(owner=user, config=classic(), workload=sequence(), submit=False)
+    response = _post(client, f"/api/runs/{queued.pk}/control", {"action": "step"}, token)
+    assert response.status_code == 200
+    assert response.json()["desired"] == "paused" and response.json()["step_requests"] == 1
+
+
+def test_openapi_entries_reference_known_schemas():
+    import json
+
+    text = json.dumps(OPENAPI_PATHS)
+    for name in ("RunCreate", "RunSummary", "Run", "RunControl", "Error"):
+        assert name in OPENAPI_SCHEMAS
+    for ref in {part.split('"')[0] for part in text.split("#/components/schemas/")[1:]}:
+        assert ref in OPENAPI_SCHEMAS, ref
+    assert set(OPENAPI_PATHS) == {"/api/runs/", "/api/runs/{run_id}/",
+                                  "/api/runs/{run_id}/control", "/api/runs/{run_id}/windows",
+                                  "/api/runs/{run_id}/windows.csv"}

@@ -1,0 +1,93 @@
+"""Workload specs, literal sequences and comparison variants (simulator/specs.py)."""
+
+import pytest
+
+from simulator.engine.config import SimConfig
+from simulator.engine.errors import ConfigError
+from simulator.specs import (
+    SequenceSource,
+    SessionsSource,
+    parse_pages,
+    variants_clean,
+    workload_clean,
+    workload_source,
+)
+
+
+def test_parse_pages_reads_ints_and_names():
+    assert parse_pages(" 1,2, 3 4;doc#1\n5 ") == [1, 2, 3, 4, "doc#1", 5]
+    assert parse_pages("") == []
+
+
+def test_sequence_source_yields_reads_in_order_and_reopens():
+    source = SequenceSource([1, 2, 1], tokens=2)
+    first = list(source.open())
+    assert [a.page_id for a in first] == [1, 2, 1]
+    assert {a.tokens for a in first} == {2}
+    assert list(source.open()) == first
+    assert source.finite and source.length == 3
+
+
+def test_generator_spec_errors_name_the_parameter():
+    with pytest.raises(ConfigError) as err:
+        workload_clean({"kind": "generator", "name": "zipf", "params": {"n_pages": 0,
+                                                                          "alpha": 1.0}})
+    assert err.value.field == "workload.n_pages"
+    with pytest.raises(ConfigError) as err:
+        workload_clean({"kind": "generator", "name": "nope"})
+    assert err.value.field == "workload.name"
+
+
+def test_engine_workload_dicts_are_accepted_as_generators():
+    spec = workload_clean({"name": "loop", "params": {"n_pages": 3, "n": 9}})
+    assert spec == {"kind": "generator", "name": "loop", "params": {"n_pages": 3, "n": 9},
+                    "sessions": 1}
+    assert workload_source(spec).length == 9
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"kind": "sequence", "pages": []}, "workload.pages"),
+    ({"kind": "sequence", "pages": [1, True]}, "workload.pages"),
+    ({"kind": "sequence", "pages": [1], "tokens": 0}, "workload.tokens"),
+    ({"kind": "trace"}, "workload.trace_id"),
+    ({"kind": "movie"}, "workload.kind"),
+    ({"kind": "sequence", "pages": [1], "extra": 1}, "workload"),
+    ({"kind": "sequence", "pages": [1], "sessions": 0}, "workload.sessions"),
+    ("zipf", "workload"),
+])
+def test_bad_workload_specs(data, field):
+    with pytest.raises(ConfigError) as err:
+        workload_clean(data)
+    assert err.value.field == field
+
+
+def test_sessions_deal_accesses_round_robin():
+    spec = workload_clean({"kind": "sequence", "pages": [1, 2, 3, 4], "sessions": 2})
+    source = workload_source(spec)
+    assert isinstance(source, SessionsSource)
+    assert [a.session for a in source.open()] == ["s0", "s1", "s0", "s1"]
+    with pytest.raises(ConfigError):
+        workload_clean({"kind": "sequence", "pages": [1], "sessions": 2}, allow_sessions=False)
+
+
+def test_variants_override_l0_and_get_labels():
+    base = SimConfig.classic("lru", 3)
+    variants = variants_clean(base, [{"policy": "fifo"}, {"capacity_tokens": 4, "label": "big"}])
+    assert [v.label for v in variants] == ["fifo @ 3", "big"]
+    assert variants[0].config.tiers[0].policy == "fifo"
+    assert variants[1].config.tiers[0].capacity_tokens == 4
+    assert base.tiers[0].policy == "lru"  # the base is not touched
+
+
+@pytest.mark.parametrize(("variants", "field"), [
+    ([{"policy": "lru"}], "variants"),
+    ([{"policy": "lru"}] * 9, "variants"),
+    ([{"policy": "lru"}, {"policy": "lru"}], "variants"),
+    ([{"policy": "lru"}, {"policy": "nope"}], "variants[1].policy"),
+    ([{"policy": "lru"}, {"capacity_tokens": 0}], "variants[1].capacity_tokens"),
+    ([{"policy": "lru"}, {"label": "OPT @ 3", "policy": "fifo"}], "variants[1].label"),
+])
+def test_bad_variants(variants, field):
+    with pytest.raises(ConfigError) as err:
+        variants_clean(SimConfig.classic("lru", 3), variants)
+    assert err.value.field == field
