@@ -42,6 +42,9 @@ run: migrate
 	if [ $${#fixtures[@]} -gt 0 ]; then $(BIN)/python manage.py loaddata "$${fixtures[@]}"; \
 	else echo "no fixtures to load"; fi
 	$(BIN)/python manage.py load_sample_traces
+	@# runs a stopped server left behind are marked interrupted (the server also sweeps
+	@# every few seconds; live runs of a server still running are heartbeated, never touched)
+	$(BIN)/python manage.py recover_runs
 	@echo "VMem Lab on http://$(HOST):$(PORT)/"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) vmemsite.asgi:application
 

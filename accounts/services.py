@@ -19,6 +19,21 @@ TOKEN_PREFIX = "vmem_"
 SHOWN_CHARS = 12
 
 
+def user_delete(*, user: AbstractBaseUser) -> None:
+    """Delete a user with everything they own: runs, API tokens, and their traces *with the
+    trace files* (a plain ``user.delete()`` would cascade to the rows and leave the files on
+    disk, so every deletion goes through here, the admin's included; no signals). The files
+    go once the rows are deleted. Runs of other people on this user's public traces keep
+    their stored results; those still executing fail with a message that the trace was
+    deleted."""
+    from traces.services import trace_file_path, trace_files_unlink
+
+    with transaction.atomic():
+        paths = [trace_file_path(trace) for trace in user.traces.all()]
+        user.delete()
+    trace_files_unlink(paths)
+
+
 def user_signup(*, username: str, password: str) -> AbstractBaseUser:
     """Create an active user with a validated password (raises ValidationError otherwise)."""
     user_model = get_user_model()

@@ -13,22 +13,19 @@ visible run, 404 unknown *or not visible* run (the two are indistinguishable), 4
 method, 409 the run is already over.
 
 Scripts authenticate with ``Authorization: Bearer <token>``; a signed-in browser session works
-too, with Django's CSRF check on writes.
+too, with Django's CSRF check on writes (both through ``accounts.auth.api_endpoint``; a wrong
+or revoked token is refused even when a session cookie comes along).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt
 
-from accounts.auth import api_user
+from accounts.auth import api_endpoint
 from simulator.engine.errors import ConfigError
 
 from .models import Run
@@ -38,46 +35,11 @@ from .services import RunPermissionError, run_control, run_create
 
 CREATE_KEYS = {"config", "workload", "label", "public", "speed", "variants", "with_opt"}
 MAX_BODY = 2 * 1024 * 1024
+MAX_OFFSET = 10**12  # beyond what a database column holds, nothing is found anyway
 
 
 def _error(status: int, message: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
-
-
-def _csrf_rejected(request: HttpRequest) -> bool:
-    middleware = CsrfViewMiddleware(lambda r: HttpResponse())
-    middleware.process_request(request)
-    return middleware.process_view(request, None, (), {}) is not None
-
-
-def api_endpoint(methods: tuple[str, ...], *, auth: bool = True):
-    """JSON errors for wrong methods (405), anonymous callers (401, when ``auth``) and, for
-    session callers, failed CSRF checks on writes (403). Sets ``request.api_user``."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in methods:
-                response = _error(405, f"method {request.method} not allowed; use "
-                                       f"{', '.join(methods)}")
-                response["Allow"] = ", ".join(methods)
-                return response
-            user = api_user(request)
-            if user is None and (auth or request.method != "GET"):
-                return _error(401, "authentication required: sign in, or send "
-                                   "'Authorization: Bearer <token>'")
-            bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
-            if (request.method not in ("GET", "HEAD", "OPTIONS") and not bearer
-                    and _csrf_rejected(request)):
-                return _error(403, "CSRF check failed: send the X-CSRFToken header, or use "
-                                   "a bearer token")
-            request.api_user = user
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def _body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
@@ -87,6 +49,8 @@ def _body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
         data = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, f"request body is not valid JSON: {exc}")
+    except RecursionError:
+        return _error(400, "request body is not valid JSON: nested too deeply")
     if not isinstance(data, dict):
         return _error(400, "request body must be a JSON object")
     return data
@@ -99,13 +63,13 @@ def _summary(run: Run, user) -> dict[str, Any]:
     return {key: meta[key] for key in keep}
 
 
-@api_endpoint(("GET", "POST"))
+@api_endpoint("GET", "POST")
 def runs(request: HttpRequest) -> HttpResponse:
     user = request.api_user
     if request.method == "GET":
         try:
             limit = min(max(int(request.GET.get("limit", 50)), 1), 200)
-            offset = max(int(request.GET.get("offset", 0)), 0)
+            offset = min(max(int(request.GET.get("offset", 0)), 0), MAX_OFFSET)
         except ValueError:
             return _error(400, "limit and offset must be integers", field="limit")
         owned = run_list_owned(user)
@@ -146,7 +110,7 @@ def _visible(request: HttpRequest, run_id: int) -> Run | JsonResponse:
     return run
 
 
-@api_endpoint(("GET",), auth=False)
+@api_endpoint("GET", anonymous_reads=True)
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible(request, run_id)
     if isinstance(run, JsonResponse):
@@ -155,7 +119,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
                          "result": run.result})
 
 
-@api_endpoint(("POST",))
+@api_endpoint("POST")
 def run_control_view(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible(request, run_id)
     if isinstance(run, JsonResponse):
@@ -178,7 +142,7 @@ def run_control_view(request: HttpRequest, run_id: int) -> HttpResponse:
                          "speed": run.speed, "step_requests": run.step_requests})
 
 
-@api_endpoint(("GET",), auth=False)
+@api_endpoint("GET", anonymous_reads=True)
 def run_windows_view(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible(request, run_id)
     if isinstance(run, JsonResponse):
@@ -186,7 +150,7 @@ def run_windows_view(request: HttpRequest, run_id: int) -> HttpResponse:
     return JsonResponse({"id": run.pk, "status": run.status, "points": run_windows(run)})
 
 
-@api_endpoint(("GET",), auth=False)
+@api_endpoint("GET", anonymous_reads=True)
 def run_windows_csv_view(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible(request, run_id)
     if isinstance(run, JsonResponse):
@@ -304,7 +268,8 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "integer"}, "label": {"type": "string"},
             "kind": {"enum": ["single", "compare"]}, "public": {"type": "boolean"},
-            "status": {"enum": ["queued", "running", "paused", "finished", "stopped", "failed"]},
+            "status": {"enum": ["queued", "running", "paused", "finished", "stopped", "failed",
+                                "interrupted"]},
             "progress": {"type": ["number", "null"]}, "accesses": {"type": "integer"},
             "total": {"type": ["integer", "null"]},
             "created_at": {"type": "string", "format": "date-time"},

@@ -13,6 +13,7 @@ is not the owner) gets ``{"type": "error", "error": …}`` back and changes noth
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -26,6 +27,8 @@ from .selectors import run_can_control, run_get_visible, run_state
 from .services import RunPermissionError, run_control
 
 MAX_MESSAGE = 4096
+
+logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -50,6 +53,9 @@ def _control(user, run_id: int, action: str, speed: Any) -> dict[str, Any]:
         return {"type": "error", "error": str(exc)}
     except ConfigError as exc:
         return {"type": "error", "error": exc.message, "field": exc.field}
+    except Exception:  # a bug must not take the viewer's connection down with it
+        logger.exception("control %r of run %s failed", action, run_id)
+        return {"type": "error", "error": "internal error: the control was not applied"}
     return {"type": "ack", "action": action, "desired": run.desired, "speed": run.speed}
 
 
@@ -101,3 +107,14 @@ class RunConsumer(AsyncWebsocketConsumer):
     async def run_message(self, event: dict[str, Any]) -> None:
         """A frame or status change from the runner, already encoded once by publish()."""
         await self.send(text_data=event["text"])
+
+    async def run_private(self, event: dict[str, Any]) -> None:
+        """The owner made the run private: anyone else watching loses the live view (close
+        code 4403; the page then finds the run gone)."""
+        if self.can_control:
+            await self.send(text_data=event["text"])
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.group = None
+        await self.close(code=4403)
+

@@ -30,16 +30,23 @@ GENERATOR_FIELDS: dict[str, list[str]] = {
     "phased": ["phases", "shift", "tokens", "seed"],
     "scan_hotset": ["n", "hot_pages", "scan_pages", "hot_fraction", "tokens", "seed"],
 }
+# Paced speed = simulated ms per wall-clock second; every access counts as at least 1 ms, so
+# when nothing costs time (hits, zero-latency tiers) it is accesses per second.
 SPEED_CHOICES = [
     ("", "as fast as possible"),
-    ("1", "1 simulated ms per second"),
-    ("2", "2 ms/s"),
+    ("1", "very slow: 1 ms/s"),
+    ("2", "slow: 2 ms/s"),
     ("10", "10 ms/s"),
     ("100", "100 ms/s"),
-    ("1000", "1 s per second (real time)"),
-    ("10000", "10 s per second"),
-    ("100000", "100 s per second"),
+    ("1000", "real time: 1 s/s"),
+    ("10000", "10 s/s"),
+    ("100000", "100 s/s"),
 ]
+SPEED_HELP = ("Simulated time per second of wall-clock time (ms/s). Every access counts as "
+              "at least 1 ms, so when accesses cost no time (L0 hits, zero-latency tiers, "
+              "classic mode) it is the number of accesses per second: at 2 ms/s, two steps a "
+              "second. "
+              "You can change it while the run goes (the + and - keys on its page).")
 _TIER_ERROR = re.compile(r"^config\.tiers\[(\d+)\](?:\.(.+))?$")
 _VARIANT_ERROR = re.compile(r"^variants\[(\d+)\](?:\.(.+))?$")
 
@@ -72,7 +79,8 @@ class RunForm(forms.Form):
     seed = _int(initial=0, label="Seed")
     sessions = _int(initial=1, label="Concurrent sessions",
                     help_text="Above 1: accesses are dealt to sessions that queue for tiers.")
-    speed = forms.ChoiceField(choices=SPEED_CHOICES, required=False, label="Speed")
+    speed = forms.ChoiceField(choices=SPEED_CHOICES, required=False, label="Speed",
+                              help_text=SPEED_HELP)
 
     source = forms.ChoiceField(
         choices=[("generator", "Generator"), ("trace", "Trace from the library"),
@@ -230,7 +238,10 @@ class RunForm(forms.Form):
             pages = parse_pages(data.get("sequence") or "")
             tokens = self._tokens()
             if isinstance(tokens, list):
-                raise ConfigError("a sequence takes one size", field="workload.tokens")
+                if not data.get("unit_pages"):
+                    raise ConfigError("a sequence takes one size (e.g. 1), not a range",
+                                      field="workload.tokens")
+                tokens = 1  # classic mode: every page is 1 token whatever the size says
             spec = {"kind": "sequence", "pages": pages, "tokens": tokens}
             self._length = len(pages)
         else:

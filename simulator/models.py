@@ -27,6 +27,8 @@ class Run(models.Model):
         FINISHED = "finished"
         STOPPED = "stopped"
         FAILED = "failed"
+        # the server executing it (LocalRunner) stopped mid-way; "Run again" starts a copy
+        INTERRUPTED = "interrupted"
 
     class Desired(models.TextChoices):
         """What the owner asked for; the executor reads it and moves ``status`` along."""
@@ -35,7 +37,8 @@ class Run(models.Model):
         PAUSED = "paused"
         STOPPED = "stopped"
 
-    DONE = (Status.FINISHED, Status.STOPPED, Status.FAILED)
+    DONE = (Status.FINISHED, Status.STOPPED, Status.FAILED, Status.INTERRUPTED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.PAUSED)
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs"
@@ -51,12 +54,15 @@ class Run(models.Model):
     trace = models.ForeignKey(
         "traces.Trace", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     desired = models.CharField(max_length=10, choices=Desired.choices, default=Desired.RUNNING)
     # simulated ms per wall second; None = as fast as possible
     speed = models.FloatField(null=True, blank=True)
     step_requests = models.PositiveIntegerField(default=0)  # single steps asked for so far
     runner = models.CharField(max_length=10, blank=True)  # local | celery
+    # LocalRunner: refreshed every few seconds while the run is queued in or executed by a
+    # live server process; a stale one means that process is gone (run_recover_interrupted)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     progress = models.FloatField(null=True, blank=True)  # 0..1 for finite workloads
     accesses = models.BigIntegerField(default=0)  # processed so far
     total = models.BigIntegerField(null=True, blank=True)  # None: endless

@@ -44,26 +44,39 @@ def set_server_loop(loop: asyncio.AbstractEventLoop | None) -> None:
 
 
 class LoopRecorder:
-    """ASGI middleware: records the server's running loop for :func:`publish`."""
+    """ASGI middleware: records the server's running loop for :func:`publish`, and on the
+    first connection of the process starts the LocalRunner's housekeeping (heartbeats, and
+    runs left over by a server that stopped are marked interrupted; see
+    :meth:`LocalRunner.start_housekeeping`). Daphne sends no ASGI lifespan events, so the first
+    connection is the earliest moment that exists in every way of serving the app."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.started = False
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         loop = asyncio.get_running_loop()
         if _server_loop is not loop:
             set_server_loop(loop)
+        if not self.started:
+            self.started = True
+            runner = get_runner()
+            if isinstance(runner, LocalRunner) and getattr(settings, "VMEM_RECOVER_RUNS", True):
+                runner.start_housekeeping()
         return await self.app(scope, receive, send)
 
 
-def publish(run_id: int, message: dict[str, Any]) -> None:
+def publish(run_id: int, message: dict[str, Any], *, private: bool = False) -> None:
     """Send ``message`` to every viewer of run ``run_id``; never blocks on slow viewers.
 
-    The message is encoded once here; consumers forward the text as is."""
+    The message is encoded once here; consumers forward the text as is. ``private``: the run
+    has just been made private, so the consumers close the connections of everyone but its
+    owner (``RunConsumer.run_private``)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    event = {"type": "run.message", "text": json.dumps(message, separators=(",", ":"))}
+    event = {"type": "run.private" if private else "run.message",
+             "text": json.dumps(message, separators=(",", ":"))}
     group = group_name(run_id)
     loop = _server_loop
     if isinstance(layer, InMemoryChannelLayer):
@@ -84,23 +97,36 @@ def publish(run_id: int, message: dict[str, Any]) -> None:
         logger.exception("could not publish a frame of run %s", run_id)
 
 
-def _execute_in_thread(run_id: int) -> None:
-    from .services import run_execute
-
-    close_old_connections()
-    try:
-        run_execute(run_id=run_id)
-    finally:
-        connection.close()
+#: seconds between two heartbeats of the runs a LocalRunner holds
+HEARTBEAT_S = 5.0
+#: a local run whose heartbeat is older than this has no live server process behind it
+STALE_S = 30.0
 
 
 class LocalRunner:
-    """Runs execute in a thread pool of the server process (``VMEM_LOCAL_WORKERS`` threads)."""
+    """Runs execute in a thread pool of the server process (``VMEM_LOCAL_WORKERS`` threads).
+
+    The runs this process holds (queued in the pool or executing) are ``held``; once
+    :meth:`start_housekeeping` is called (by the ASGI app, on the first connection), a daemon
+    thread stamps their ``heartbeat_at`` every :data:`HEARTBEAT_S` seconds and marks the
+    local runs whose heartbeat is older than :data:`STALE_S` as interrupted: their server
+    stopped while they were queued, running or paused. It does so at once (a restart finds
+    the runs of the previous server) and then on every sweep (a run whose server died just
+    before the restart is found when its last heartbeat turns stale). Heartbeats also run in
+    any other process that submits local runs (a shell, a script), without the sweeps. Celery
+    runs are never touched: their workers may well be alive.
+    """
 
     name = "local"
 
     def __init__(self, workers: int) -> None:
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vmem-run")
+        self.held: set[int] = set()
+        self._held_lock = threading.Lock()
+        self._housekeeping: threading.Thread | None = None
+        self._stop = threading.Event()
+        # heartbeats start with the first submitted run; sweeps only in the server process
+        self.sweeping = False
         # Simulations are CPU-bound Python threads sharing the GIL with the server's event
         # loop. At the default 5 ms switch interval every hop of a frame through the loop
         # (channel layer, consumer, socket) can wait 5 ms for the GIL; 1 ms keeps websocket
@@ -108,7 +134,59 @@ class LocalRunner:
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
 
     def submit(self, run_id: int) -> None:
-        self.pool.submit(_execute_in_thread, run_id)
+        with self._held_lock:
+            self.held.add(run_id)
+        self._ensure_thread()
+        self.pool.submit(self._execute, run_id)
+
+    def _execute(self, run_id: int) -> None:
+        from .services import run_execute
+
+        close_old_connections()
+        try:
+            run_execute(run_id=run_id)
+        finally:
+            with self._held_lock:
+                self.held.discard(run_id)
+            connection.close()
+
+    def held_ids(self) -> set[int]:
+        with self._held_lock:
+            return set(self.held)
+
+    def housekeeping_once(self, *, sweep: bool = True) -> list[int]:
+        """One heartbeat of the held runs and, with ``sweep``, one sweep for interrupted runs;
+        returns the ids marked interrupted."""
+        from .services import run_heartbeat, run_recover_interrupted
+
+        held = self.held_ids()
+        if held:
+            run_heartbeat(run_ids=held)
+        if not sweep:
+            return []
+        return run_recover_interrupted(stale_s=STALE_S, exclude=held)
+
+    def _housekeep(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.housekeeping_once(sweep=self.sweeping)
+            except Exception:  # a locked or absent database must not kill the thread
+                logger.exception("run housekeeping failed; trying again")
+            finally:
+                connection.close()
+            self._stop.wait(HEARTBEAT_S)
+
+    def _ensure_thread(self) -> None:
+        with self._held_lock:
+            if self._housekeeping is None:
+                self._housekeeping = threading.Thread(
+                    target=self._housekeep, name="vmem-housekeeping", daemon=True)
+                self._housekeeping.start()
+
+    def start_housekeeping(self) -> None:
+        """Heartbeats and sweeps (the server process calls this once, at its start)."""
+        self.sweeping = True
+        self._ensure_thread()
 
 
 class CeleryRunner:

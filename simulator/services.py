@@ -12,13 +12,14 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from simulator.engine.compare import needs_future
+from simulator.engine.compare import build, needs_future, opt_config
 from simulator.engine.config import SimConfig
 from simulator.engine.errors import ConfigError, VMemError
 from traces.selectors import trace_get_visible, trace_source
@@ -63,6 +64,8 @@ def speed_clean(value: Any) -> float | None:
     """Simulated ms per wall second, or None for as fast as possible."""
     if value is None or value == "" or value == "max":
         return None
+    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SPEED:
+        raise ConfigError(f"must be above 0 and at most {MAX_SPEED:g}", field="speed")
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ConfigError(f"expected a number of simulated ms per second or 'max', got {value!r}",
                           field="speed")
@@ -211,11 +214,43 @@ def run_control(*, run: Run, user, action: str, speed: Any = None) -> Run:
     return run
 
 
+def run_again(*, run: Run, user) -> Run:
+    """A new run of ``user``'s run ``run`` with the same configuration, workload, label and
+    speed (a finished, stopped, failed or interrupted one). Validated like any new run: a
+    deleted trace gives a :class:`ConfigError` on ``workload.trace_id``."""
+    if run.owner_id != getattr(user, "pk", None):
+        raise RunPermissionError("only the owner of a run can start it again")
+    if not run.is_done:
+        raise ConfigError(f"the run is still {run.status}", field="action")
+    workload = {key: value for key, value in run.workload.items()
+                if key in ("kind", "name", "params", "trace_id", "unit_pages", "pages",
+                           "tokens", "sessions")}
+    if run.kind == Run.Kind.COMPARE:
+        base = run.config["base"]
+        base_l0 = base["tiers"][0]
+        variants = []
+        for variant in run.config["variants"]:
+            l0 = variant["config"]["tiers"][0]
+            item: dict[str, Any] = {"label": variant["label"],
+                                    "capacity_tokens": l0["capacity_tokens"]}
+            if l0["policy"] != base_l0["policy"]:
+                item["policy"] = l0["policy"]
+            variants.append(item)
+        return run_create(owner=user, config=base, workload=workload, label=run.label,
+                          variants=variants, with_opt=run.config.get("with_opt", True),
+                          speed=run.speed)
+    return run_create(owner=user, config=run.config, workload=workload, label=run.label,
+                      speed=run.speed)
+
+
 def run_set_public(*, run: Run, user, public: bool) -> Run:
     if run.owner_id != getattr(user, "pk", None):
         raise RunPermissionError("only the owner of a run can share it")
     Run.objects.filter(pk=run.pk).update(public=bool(public))
     run.public = bool(public)
+    # viewers who are not the owner lose the live view of a run made private
+    runners.publish(run.pk, {"type": "visibility", "public": run.public},
+                    private=not run.public)
     return run
 
 
@@ -226,18 +261,67 @@ def run_delete(*, run: Run, user) -> None:
     run.delete()
 
 
+# --- runs whose server stopped (LocalRunner) ------------------------------------------------
+
+TRACE_DELETED_ERROR = ("the trace of this run was deleted from the library; upload it again "
+                       "to replay it")
+INTERRUPTED_ERROR = "the server stopped while this run was executing; start it again"
+
+
+def run_heartbeat(*, run_ids: set[int] | list[int]) -> int:
+    """Stamp the heartbeat of the local runs this process holds (queued or executing)."""
+    if not run_ids:
+        return 0
+    return Run.objects.filter(pk__in=list(run_ids), status__in=Run.ACTIVE).update(
+        heartbeat_at=timezone.now())
+
+
+def run_recover_interrupted(*, stale_s: float, exclude: set[int] | None = None,
+                            publisher: Publisher | None = None) -> list[int]:
+    """Mark as interrupted the runs of the embedded runner (``runner == "local"``) still
+    queued, running or paused whose heartbeat (or creation, if they never had one) is older
+    than ``stale_s`` seconds: no live server process holds them any more. ``exclude``: the
+    runs this process holds. Runs of Celery workers are never touched (a worker may be alive
+    and its runs are not heartbeated). Returns the ids marked."""
+    cutoff = timezone.now() - timedelta(seconds=stale_s)
+    stale = (Run.objects.filter(runner="local", status__in=Run.ACTIVE)
+             .filter(Q(heartbeat_at__lt=cutoff)
+                     | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
+             .exclude(pk__in=list(exclude or ())))
+    marked: list[int] = []
+    for run_id in stale.values_list("pk", flat=True):
+        # the status filter again: a run that finished in the meantime keeps its result
+        changed = Run.objects.filter(pk=run_id, status__in=Run.ACTIVE).update(
+            status=Run.Status.INTERRUPTED, error=INTERRUPTED_ERROR,
+            finished_at=timezone.now(), updated_at=timezone.now(),
+        )
+        if changed:
+            marked.append(run_id)
+    if marked:
+        logger.warning("marked %d run(s) interrupted (their server stopped): %s",
+                       len(marked), ", ".join(map(str, marked)))
+        for run in Run.objects.filter(pk__in=marked):
+            (publisher or runners.publish)(run.pk, _status_message(run))
+    return marked
+
+
 # --- executing runs (LocalRunner threads and Celery tasks end here) -------------------------
+
+
+def _run_source(run: Run):
+    spec = run.workload
+    trace_src = None
+    if spec.get("kind") == "trace":
+        if run.trace is None:
+            raise ConfigError(TRACE_DELETED_ERROR, field="workload.trace_id")
+        trace_src = trace_source(run.trace, unit_pages=bool(spec.get("unit_pages")))
+    return workload_source(spec, trace_src)
 
 
 def run_driver(run: Run) -> Driver:
     """Build the engine objects of a stored run."""
     spec = run.workload
-    trace_src = None
-    if spec.get("kind") == "trace":
-        if run.trace is None:
-            raise ConfigError("the trace of this run was deleted", field="workload.trace_id")
-        trace_src = trace_source(run.trace, unit_pages=bool(spec.get("unit_pages")))
-    source = workload_source(spec, trace_src)
+    source = _run_source(run)
     if run.kind == Run.Kind.COMPARE:
         from simulator.engine.compare import Variant
 
@@ -288,6 +372,7 @@ class _Execution:
         self.rate_wall = time.monotonic()
         self.speed = run.speed
         self.steps_done = run.step_requests
+        self.uses_trace = run.workload.get("kind") == "trace"
         self._anchor()
 
     def _anchor(self) -> None:
@@ -352,11 +437,19 @@ class _Execution:
             result: dict[str, Any] = {"rows": compare_rows(driver), "results": results}
         else:
             result = next(iter(results.values()))
+        regret = status == Run.Status.FINISHED and self.run.kind == Run.Kind.SINGLE
+        if regret:
+            result["regret_pending"] = True  # for the viewers: the final figures follow
         _set_status(
             self.run, status, result=result, error=error, finished_at=timezone.now(),
             progress=self.progress(), accesses=driver.index,
         )
         self.publish(self.run.pk, _status_message(self.run))
+        if regret:
+            try:
+                run_add_regret(run=self.run, publisher=self.publish)
+            except Exception:  # the run itself is finished and stored: keep it so
+                logger.exception("could not compute the regret of run %s", self.run.pk)
 
     def set_status(self, status: str) -> None:
         if self.run.status != status:
@@ -392,9 +485,12 @@ class _Execution:
         paused_at = 0.0
         while True:
             control = Run.objects.filter(pk=run.pk).values(
-                "desired", "speed", "step_requests").first()
+                "desired", "speed", "step_requests", "trace_id").first()
             if control is None:
                 return  # deleted while running
+            if self.uses_trace and control["trace_id"] is None:
+                self.finish(Run.Status.FAILED, TRACE_DELETED_ERROR)
+                return
             if control["desired"] == Run.Desired.STOPPED:
                 self.finish(Run.Status.STOPPED)
                 return
@@ -436,6 +532,40 @@ class _Execution:
                 return
             if time.monotonic() - self.last_frame >= TICK:
                 self.frame()
+
+
+def run_add_regret(*, run: Run, publisher: Publisher | None = None) -> dict[str, Any] | None:
+    """Add regret vs OPT to a finished single run: ``result.opt_faults`` = the faults of OPT
+    (Belady) with the same L0 capacity on the same accesses, ``result.regret`` = faults -
+    opt_faults (DESIGN §5). Called by the executor once the run's final status is out, so the
+    OPT pass never slows the live stream; viewers get the new result as a status message.
+    When it cannot be computed, ``regret`` stays None and ``regret_note`` says why (concurrent
+    sessions interleave differently per policy; a trace deleted meanwhile)."""
+    result = dict(run.result or {})
+    result.pop("regret_pending", None)
+    config = SimConfig.from_dict(run.config)
+    note = None
+    if run.workload.get("sessions", 1) > 1:
+        note = "not defined for concurrent sessions (their interleaving depends on the policy)"
+    elif needs_future(config):
+        result["opt_faults"], result["regret"] = result.get("faults"), 0
+    else:
+        try:
+            source = _run_source(run)
+            reference = build(opt_config(config), source, max_events=0).run()
+        except (VMemError, OSError) as exc:
+            note = f"could not run OPT: {exc}"
+        else:
+            result["opt_faults"] = reference.faults
+            result["regret"] = result.get("faults", 0) - reference.faults
+    if note:
+        result["regret_note"] = note
+    updated = Run.objects.filter(pk=run.pk, status=Run.Status.FINISHED).update(result=result)
+    if not updated:
+        return None  # deleted meanwhile
+    run.result = result
+    (publisher or runners.publish)(run.pk, _status_message(run))
+    return result
 
 
 def run_execute(*, run_id: int, publisher: Publisher | None = None) -> None:

@@ -244,6 +244,8 @@ def variants_clean(base: SimConfig, data: Any) -> list[Variant]:
         except ConfigError as exc:
             field = (exc.field or "").removeprefix("tiers[0].")
             raise ConfigError(exc.message, field=f"{where}.{field}" if field else where) from None
+        if item.get("label") is not None and not isinstance(item["label"], str):
+            raise ConfigError("expected text", field=f"{where}.label")
         label = str(item.get("label") or f"{l0.policy} @ {l0.capacity_tokens}").strip()[:60]
         if label.startswith("OPT @"):
             raise ConfigError("labels starting with 'OPT @' name the reference lines",

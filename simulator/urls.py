@@ -14,6 +14,7 @@ urlpatterns = [
     path("runs/<int:run_id>/windows.csv", views.run_windows_csv, name="run_windows_csv"),
     path("runs/<int:run_id>/export.json", views.run_export_json, name="run_export"),
     path("runs/<int:run_id>/share", views.run_share, name="run_share"),
+    path("runs/<int:run_id>/again", views.run_again_view, name="run_again"),
     # JSON API (token or session auth); OpenAPI entries in simulator/api.py
     path("api/runs/", api.runs, name="api_runs"),
     path("api/runs/<int:run_id>/", api.run_detail, name="api_run"),

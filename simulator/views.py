@@ -38,7 +38,7 @@ from .selectors import (
     run_state,
 )
 from .selectors import run_windows_csv as windows_csv_lines
-from .services import RunPermissionError, run_create, run_set_public
+from .services import RunPermissionError, run_again, run_create, run_set_public
 
 
 def _visible_or_404(request: HttpRequest, run_id: int) -> Run:
@@ -157,3 +157,19 @@ def run_share(request: HttpRequest, run_id: int) -> HttpResponse:
     messages.success(request, "The run is public now: anyone with the link can watch it."
                      if run.public else "The run is private now.")
     return redirect("simulator:run", run_id=run.pk)
+
+
+@login_required
+@require_POST
+def run_again_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Start a new run with the same configuration and workload as a finished one."""
+    run = _visible_or_404(request, run_id)
+    try:
+        again = run_again(run=run, user=request.user)
+    except RunPermissionError as exc:
+        return HttpResponse(str(exc), status=403)
+    except ConfigError as exc:
+        messages.error(request, f"Could not start it again: {exc.message}")
+        return redirect("simulator:run", run_id=run.pk)
+    messages.success(request, f"Started again from run {run.pk}.")
+    return redirect("simulator:run", run_id=again.pk)

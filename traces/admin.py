@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import Trace
+from .services import traces_delete
 
 
 @admin.register(Trace)
@@ -16,3 +17,10 @@ class TraceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    # deleting from the admin removes the files too (traces.services.traces_delete)
+    def delete_model(self, request, obj: Trace) -> None:
+        traces_delete(traces=Trace.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        traces_delete(traces=queryset)

@@ -177,7 +177,7 @@ def _patch_body(request: HttpRequest) -> dict[str, Any]:
         body = json.loads(request.body or b"{}")
     except RequestDataTooBig:
         raise TraceRejected("the request body is too large") from None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise TraceRejected("the body must be a JSON object, e.g. {\"public\": true}") from None
     if not isinstance(body, dict):
         raise TraceRejected("the body must be a JSON object, e.g. {\"public\": true}")

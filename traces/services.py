@@ -29,6 +29,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 
 from simulator.engine.errors import TraceError
 from simulator.engine.traces import FORMATS, read_accesses, sniff_format, trace_stats
@@ -294,15 +295,40 @@ def trace_update(
     return trace
 
 
-def trace_delete(*, trace: Trace, user: AbstractBaseUser) -> None:
-    """Delete a trace and its file (its owner only: PermissionDenied otherwise)."""
-    _require_owner(trace, user)
+def trace_file_path(trace: Trace) -> Path | None:
+    """The trace's file, or None if the row points outside the library (never touched)."""
     base = (Path(settings.DATA_DIR) / TRACES_DIR).resolve()
     path = (Path(settings.DATA_DIR) / trace.file).resolve()
-    with transaction.atomic():
-        trace.delete()
-    if path.is_relative_to(base):  # never unlink outside the library, whatever the row says
+    return path if path.is_relative_to(base) else None
+
+
+def trace_files_unlink(paths: list[Path | None]) -> None:
+    """Remove library files whose rows are gone (a missing file is fine)."""
+    for path in paths:
+        if path is None:
+            continue
         try:
             path.unlink(missing_ok=True)
         except OSError:
             logger.exception("could not delete the file of a deleted trace: %s", path)
+
+
+def trace_delete(*, trace: Trace, user: AbstractBaseUser) -> None:
+    """Delete a trace and its file (its owner only: PermissionDenied otherwise).
+
+    Runs that used it keep their stored windows and results (``Run.trace`` becomes null), so
+    their pages still replay; a run still queued on it fails when a runner picks it up, and
+    one executing stops within a tick, failed with a message saying the trace was deleted."""
+    _require_owner(trace, user)
+    traces_delete(traces=Trace.objects.filter(pk=trace.pk))
+
+
+def traces_delete(*, traces: QuerySet[Trace]) -> int:
+    """Delete these traces, then their files (for the owner's delete above and the admin: the
+    caller has checked the permission). The files go only once the rows are gone."""
+    with transaction.atomic():
+        rows = list(traces)
+        paths = [trace_file_path(trace) for trace in rows]
+        Trace.objects.filter(pk__in=[trace.pk for trace in rows]).delete()
+    trace_files_unlink(paths)
+    return len(rows)

@@ -17,12 +17,16 @@ from .errors import ConfigError
 TIER_NAMES = ("L0", "L1", "L2", "L3", "L4")
 LATENCY_KINDS = ("constant", "uniform", "lognormal")
 WRITE_POLICIES = ("write-back", "write-through")
+#: the largest magnitude a setting may have (beyond it, an int cannot even become a float)
+_LARGEST = 2**63 - 1
 
 
 def _number(value: Any, name: str, *, minimum: float = 0.0, integer: bool = False) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         kind = "an integer" if integer else "a number"
         raise ConfigError(f"expected {kind}, got {value!r}", field=name)
+    if isinstance(value, int) and abs(value) > _LARGEST:
+        raise ConfigError(f"must be at most {_LARGEST:,} in size", field=name)
     if integer and not float(value).is_integer():
         raise ConfigError(f"expected an integer, got {value!r}", field=name)
     if not math.isfinite(value):

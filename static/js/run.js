@@ -16,7 +16,7 @@
   const tiers = meta.tiers;
   const MAX_LOG = 50;
   const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000, null];
-  const DONE = new Set(["finished", "stopped", "failed"]);
+  const DONE = new Set(["finished", "stopped", "failed", "interrupted"]);
   const PALETTE = ["#2f6fde", "#e4572e", "#17a673", "#9b5de5", "#f2a900", "#00a6c8",
                    "#d63384", "#6c757d"];
 
@@ -292,10 +292,31 @@
       card("Latency p95", ms(lat.p95), "s-p95") +
       card("Latency p99", ms(lat.p99), "s-p99") +
       card("Simulated time", ms(r.sim_time_ms), "s-time") +
+      regretCard(r) +
       `</div><table class="summary-table"><thead><tr><th scope="col">Tier</th>` +
       `<th scope="col">Policy</th><th scope="col">Capacity</th><th scope="col">Hits</th>` +
       `<th scope="col">Misses</th><th scope="col">Hit ratio</th><th scope="col">Evictions</th>` +
       `<th scope="col">Used tokens</th></tr></thead><tbody>${tierRows}</tbody></table>`;
+  }
+
+  // Regret vs OPT (DESIGN §5): faults minus those of Belady's OPT with the same L0 capacity
+  // on the same accesses, computed once the run has finished (the result is then updated).
+  function regretCard(r) {
+    let value = "–";
+    let note = "only for runs that finish (a finite workload)";
+    if (r.regret !== null && r.regret !== undefined) {
+      value = fmt(r.regret);
+      note = `OPT (Belady) makes ${fmt(r.opt_faults)} faults with the same L0 capacity`;
+    } else if (r.regret_pending) {
+      value = "computing…";
+      note = "running OPT on the same accesses";
+    } else if (r.regret_note) {
+      value = "n/a";
+      note = r.regret_note;
+    }
+    return `<div class="counter" title="${esc(note)}"><span class="counter-label">Regret vs OPT</span>` +
+      `<span class="counter-value" id="s-regret">${esc(value)}</span>` +
+      `<span class="counter-note muted small" id="s-regret-note">${esc(note)}</span></div>`;
   }
 
   function addEvents(events) {
@@ -315,7 +336,15 @@
 
   function setStatus(msg) {
     if (msg.status) state.status = msg.status;
-    if ("speed" in msg) state.speed = msg.speed;
+    if ("speed" in msg) {
+      // frames the executor sent before it saw our change still carry the old speed, and
+      // they can arrive after the server's acknowledgement: for 3 s after a change, keep
+      // showing the speed asked for (the executor applies it within a tenth of a second)
+      const asked = state.speedAsked;
+      if (!(asked && msg.speed !== asked.speed && Date.now() - asked.at < 3000)) {
+        state.speed = msg.speed;
+      }
+    }
     root.dataset.status = state.status;
     const badge = $("status");
     badge.textContent = state.status;
@@ -329,8 +358,7 @@
       state.result = msg.result;
       renderResult();
     }
-    const label = $("speed-label");
-    if (label) label.textContent = speedText(state.speed);
+    showSpeed(state.speed);
     const pause = $("btn-pause");
     if (pause) {
       const paused = state.status === "paused";
@@ -341,6 +369,19 @@
       }
     }
     if (DONE.has(state.status)) $("eta").textContent = "";
+    const again = $("again-form");
+    if (again) again.hidden = !DONE.has(state.status);
+  }
+
+  // the speed and what it means: simulated ms per second, or accesses per second when
+  // nothing costs time (every access counts as at least 1 ms)
+  function showSpeed(v) {
+    const label = $("speed-label");
+    if (label) label.textContent = speedText(v);
+    const note = $("speed-note");
+    if (!note) return;
+    note.textContent = v === null || v === undefined ? "as fast as possible"
+      : `simulated time per second · at most ${fmt(v)} access${v === 1 ? "" : "es"}/s`;
   }
 
   function setProgress(msg) {
@@ -386,7 +427,8 @@
     if (i < 0) i = SPEEDS.length - 1;
     const next = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, i + direction))];
     state.speed = next;
-    $("speed-label").textContent = speedText(next);
+    state.speedAsked = { speed: next, at: Date.now() };
+    showSpeed(next);
     control("speed", { speed: next });
   }
 
@@ -543,12 +585,18 @@
       } else if (msg.type === "ack") {
         if ("speed" in msg) {
           state.speed = msg.speed;
-          $("speed-label") && ($("speed-label").textContent = speedText(msg.speed));
+          showSpeed(msg.speed);
         }
       }
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       state.ws = null;
+      if (event.code === 4403) {            // the owner made the run private
+        conn.textContent = "private";
+        conn.className = "conn down";
+        toast("The owner made this run private: the live view has stopped.");
+        return;
+      }
       if (DONE.has(state.status)) {
         conn.textContent = "replay";
         conn.className = "conn";

@@ -1,6 +1,10 @@
-"""A real lab server for end-to-end tests and benchmarks: Daphne in a subprocess on a free
-127.0.0.1 port, with its own data folder (a temporary SQLite database, migrated first) or the
-database and Redis given in ``env``."""
+"""The one way tests and benchmarks start a real lab server: :class:`LabServer`, Daphne in a
+subprocess on a free 127.0.0.1 port, with its own data folder (a temporary SQLite database,
+migrated first) or the database and Redis given in ``env``.
+
+The browser tests share one per session (``lab`` / ``live_server_url`` in
+tests/e2e/conftest.py); the Celery test and bench/stream.py start their own with other
+settings."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,16 +31,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+def wait_for_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None,
+                  ) -> None:
+    """Until ``url`` answers 200 (Django is loaded, not only the port open)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
         time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def reachable(host: str, port: int) -> bool:
@@ -93,15 +105,22 @@ class LabServer:
                 return line.split(" ", 1)[1]
         return None
 
-    def start(self) -> LabServer:
+    def start(self, timeout: float = 60.0) -> LabServer:
+        """Migrate, start Daphne, and wait until it serves pages (the log is in the error
+        when it does not)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.manage("migrate", "--noinput")
-        self.proc = subprocess.Popen(
-            [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port),
-             "vmemsite.asgi:application"],
-            cwd=REPO, env=self.env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
-        )
-        wait_for_port(self.port, proc=self.proc)
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port),
+                 "vmemsite.asgi:application"],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_for_http(self.url + "/accounts/login/", timeout=timeout, proc=self.proc)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}; daphne's log:\n{self.log.read_text()[-5000:]}") from None
         return self
 
     def stop(self) -> None:

@@ -1,56 +1,28 @@
-"""End to end in a real browser: Debian's chromium driven by Playwright against a real Daphne
-server (LocalRunner, in-memory channel layer, a temporary SQLite database).
+"""End to end in a real browser: Debian's chromium driven by Playwright against the session's
+real Daphne server (tests/e2e/conftest.py: LocalRunner, in-memory channel layer, a temporary
+SQLite database).
 
-Screenshots of the main pages go to ``$VMEM_SCREENSHOTS`` (default: the test's tmp dir)."""
+Screenshots of the main pages go to ``screenshot_dir`` ($VMEM_E2E_SCREENSHOTS or a temporary
+folder)."""
 
 from __future__ import annotations
 
-import os
+import itertools
 import re
-from pathlib import Path
 
 import pytest
 
-from .servers import CHROMIUM, CHROMIUM_ARGS, LabServer
-
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip("chromium is not installed (make browser installs it)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
 
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    with LabServer(tmp_path_factory.mktemp("lab")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def page(browser_page):
+    return browser_page
 
 
 @pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("VMEM_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def page(browser, lab):
-    context = browser.new_context(viewport={"width": 1360, "height": 900}, base_url=lab.url)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert errors == [], errors  # no JavaScript errors on any page
+def shots(screenshot_dir):
+    return screenshot_dir
 
 
 def _sign_up(page, username: str) -> None:
@@ -164,3 +136,51 @@ def test_a_private_run_is_not_found_for_others(browser, lab):
     response = stranger.new_page().goto(url)
     assert response.status == 404
     stranger.close()
+
+
+def test_slow_belady_run_steps_visibly_then_shows_regret_and_runs_again(page, shots):
+    """Zero-latency OPT (Belady) at 2 ms/s: nothing costs time, so it takes two accesses a
+    second, visibly, and the page says what the speed means."""
+    _sign_up(page, "ivan")
+    page.goto("/runs/new/")
+    page.check("input[name=source][value=sequence]")
+    page.fill("textarea[name=sequence]", "1 2 3 4 1 2 5 1 2 3 4 5")
+    page.check("input[name=unit_pages]")
+    page.fill("input[name=t0_capacity]", "3")
+    page.select_option("select[name=t0_policy]", "opt")
+    page.uncheck("input[name=t1_enabled]")
+    page.uncheck("input[name=t2_enabled]")
+    page.fill("input[name=window_accesses]", "1")
+    page.select_option("select[name=speed]", "2")
+    assert "accesses per second" in page.inner_text("#id_speed_helptext")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/runs/\d+/$"))
+    first_url = page.url
+    page.wait_for_function("document.getElementById('run-root').dataset.ready === '1'")
+    assert page.inner_text("#speed-label") == "2 ms/s"
+    assert "at most 2 accesses/s" in page.inner_text("#speed-note")
+    assert "accesses per second" in page.inner_text("#speed-help")
+    page.wait_for_function("document.getElementById('chart-faults').data[0].x.length >= 1")
+    seen = [_points(page)]
+    for _ in range(3):
+        page.wait_for_timeout(700)
+        seen.append(_points(page))
+    # it steps: it grows, by about 2 points a second, never all at once
+    assert seen[-1] > seen[0], seen
+    assert all(0 <= b - a <= 3 for a, b in itertools.pairwise(seen)), seen
+    assert seen[-1] < 12, seen
+    page.screenshot(path=str(shots / "run-slow-opt.png"), full_page=True)
+    page.keyboard.press("+")
+    page.wait_for_function("document.getElementById('speed-label').textContent === '5 ms/s'")
+    assert "at most 5 accesses/s" in page.inner_text("#speed-note")
+    page.wait_for_function("document.getElementById('run-root').dataset.status === 'finished'",
+                           timeout=20_000)
+    page.wait_for_function("document.getElementById('s-regret').textContent === '0'")
+    assert "7 faults" in page.inner_text("#summary")  # OPT's own faults, 3 frames
+    page.screenshot(path=str(shots / "run-finished-regret.png"), full_page=True)
+    page.click("#btn-again")
+    page.wait_for_url(re.compile(r"/runs/\d+/$"))
+    assert page.url != first_url
+    assert "Started again" in page.inner_text(".messages")
+    page.wait_for_function("document.getElementById('run-root').dataset.ready === '1'")
+    assert page.inner_text("#speed-label") == "5 ms/s"  # the speed it was left at

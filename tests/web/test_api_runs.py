@@ -82,7 +82,7 @@ def test_auth_and_methods(client, db):
     bad = {"HTTP_AUTHORIZATION": "Bearer nope"}
     assert client.get("/api/runs/", **bad).status_code == 401
     response = client.delete("/api/runs/")
-    assert response.status_code == 405 and response["Allow"] == "GET, POST"
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD, POST"
     assert client.get("/api/runs/1/control").status_code == 405
 
 
@@ -95,6 +95,73 @@ def test_session_writes_need_csrf(user):
                            content_type="application/json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]
+
+
+def test_session_call_with_a_bogus_bearer_header_is_refused(user, settings):
+    """A bearer header does not switch CSRF off: it must hold a valid token, else the call is
+    refused, whatever the session cookie says."""
+    from django.test import Client
+
+    settings.VMEM_RUNNER = "local"
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    body = {"config": classic(), "workload": sequence()}
+    for header in ("Bearer bogus", "Bearer ", "bearer x"):
+        response = client.post("/api/runs/", body, content_type="application/json",
+                               HTTP_AUTHORIZATION=header)
+        assert response.status_code == 401, header
+        assert "bearer token" in response.json()["error"]
+    # a non-bearer Authorization header is not a token: the session rules, with CSRF
+    response = client.post("/api/runs/", body, content_type="application/json",
+                           HTTP_AUTHORIZATION="Basic Zm9vOmJhcg==")
+    assert response.status_code == 403 and "CSRF" in response.json()["error"]
+    assert Run.objects.count() == 0
+    # the session with its CSRF token works
+    client.get("/runs/new/")
+    response = client.post("/api/runs/", body, content_type="application/json",
+                           HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert response.status_code == 201, response.content
+
+
+def test_a_valid_token_needs_no_csrf_even_with_a_session(user, token, settings):
+    from django.test import Client
+
+    settings.VMEM_RUNNER = "local"
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = _post(client, "/api/runs/", {"config": classic(), "workload": sequence()}, token)
+    assert response.status_code == 201, response.content
+
+
+def test_control_with_a_session_needs_csrf(user, settings):
+    from django.test import Client
+
+    from simulator.services import run_create
+
+    run = run_create(owner=user, config=classic(), workload=sequence(), submit=False)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    url = f"/api/runs/{run.pk}/control"
+    refused = client.post(url, {"action": "stop"}, content_type="application/json",
+                          HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert refused.status_code == 401
+    refused = client.post(url, {"action": "stop"}, content_type="application/json")
+    assert refused.status_code == 403
+    run.refresh_from_db()
+    assert run.desired == Run.Desired.RUNNING
+
+
+def test_public_runs_are_readable_anonymously_but_not_with_a_bad_token(user, client):
+    from simulator.services import run_create
+
+    run = run_create(owner=user, config=classic(), workload=sequence(), submit=False,
+                     public=True)
+    assert client.get(f"/api/runs/{run.pk}/").status_code == 200
+    assert client.head(f"/api/runs/{run.pk}/").status_code == 200
+    assert client.get(f"/api/runs/{run.pk}/",
+                      HTTP_AUTHORIZATION="Bearer nope").status_code == 401
+    assert client.post(f"/api/runs/{run.pk}/control", {"action": "stop"},
+                       content_type="application/json").status_code == 401
 
 
 @pytest.fixture

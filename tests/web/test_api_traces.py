@@ -223,3 +223,13 @@ def test_session_calls_need_the_csrf_token(alice, data_dir):
 
 def test_token_calls_need_no_csrf_token(alice_api):
     assert post_raw(alice_api, PLAIN).status_code == 201
+
+
+def test_session_call_with_a_bogus_bearer_header_is_refused(alice, data_dir):
+    """A bearer header does not exempt a session call from CSRF: a bogus token is refused."""
+    browser = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION="Bearer forged")
+    browser.force_login(alice)
+    refused = post_raw(browser, PLAIN)
+    assert refused.status_code == 401
+    assert "invalid bearer token" in refused.json()["error"]
+    assert Trace.objects.count() == 0

@@ -161,3 +161,24 @@ async def test_a_late_viewer_gets_what_it_missed_in_the_state(user, settings):
     assert state["run"]["status"] == "finished"
     assert sum(p["acc"] for p in state["points"]["lru"]) == 50_000
     await communicator.disconnect()
+
+
+async def test_making_a_run_private_closes_the_other_viewers(user, other):
+    from simulator.services import run_set_public
+
+    run = await _finished_run(user, public=True)
+    owner, ok_owner = await _connect(run.pk, user)
+    stranger, ok_stranger = await _connect(run.pk, other)
+    anonymous, ok_anonymous = await _connect(run.pk)
+    assert ok_owner and ok_stranger and ok_anonymous
+    for communicator in (owner, stranger, anonymous):
+        assert (await _receive(communicator))["type"] == "state"
+    await sync_to_async(run_set_public)(run=run, user=user, public=False)
+    assert await _receive(owner) == {"type": "visibility", "public": False}
+    for communicator in (stranger, anonymous):
+        closed = await communicator.receive_output(timeout=5)
+        assert closed == {"type": "websocket.close", "code": 4403}
+    # and a reconnect is refused like any private run
+    _, connected = await _connect(run.pk, other)
+    assert not connected
+    await owner.disconnect()

@@ -205,3 +205,39 @@ def test_pause_step_resume_and_stop_a_live_run(user, recorder):
     seqs = [f["seq"] for f in recorder.of("frame")]
     assert seqs == list(range(len(seqs)))
     assert [m["status"] for m in recorder.of("status")][:2] == ["running", "paused"]
+
+
+def test_a_finished_single_run_gets_its_regret_vs_opt(user, recorder):
+    # LRU with 3 frames on Belady's string: 10 faults; OPT: 7
+    run = _create(user, config=classic("lru", 3))
+    run_execute(run_id=run.pk, publisher=recorder)
+    run.refresh_from_db()
+    assert (run.result["faults"], run.result["opt_faults"], run.result["regret"]) == (10, 7, 3)
+    assert "regret_pending" not in run.result
+    statuses = recorder.of("status")
+    # the final status goes out first (regret pending), then the result with the regret
+    assert statuses[-2]["status"] == "finished" and statuses[-2]["result"]["regret_pending"]
+    assert statuses[-1]["result"]["regret"] == 3
+    from simulator.selectors import run_export
+
+    assert run_export(run)["result"]["regret"] == 3
+
+
+def test_regret_of_opt_itself_and_of_concurrent_sessions(user, recorder):
+    run = _create(user, config=classic("opt", 3))
+    run_execute(run_id=run.pk, publisher=recorder)
+    run.refresh_from_db()
+    assert run.result["regret"] == 0 and run.result["opt_faults"] == 7
+    run = _create(user, workload={**sequence(), "sessions": 2})
+    run_execute(run_id=run.pk, publisher=recorder)
+    run.refresh_from_db()
+    assert run.result["regret"] is None and "concurrent" in run.result["regret_note"]
+
+
+def test_a_stopped_run_gets_no_regret(user, recorder):
+    run = _create(user)
+    run_control(run=run, user=user, action="pause")
+    Run.objects.filter(pk=run.pk).update(desired="stopped")
+    run_execute(run_id=run.pk, publisher=recorder)
+    run.refresh_from_db()
+    assert run.status == "stopped" and (run.result or {}).get("regret") is None

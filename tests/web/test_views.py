@@ -100,6 +100,21 @@ def test_form_post_starts_a_run(client, user, settings):
     assert run.workload["params"]["n"] == 3000
 
 
+def test_a_classic_sequence_ignores_the_token_range(client, user, settings):
+    """A new user picks "Literal sequence" in classic mode: the default token range of the
+    generator does not matter there, and must not stop the run."""
+    settings.VMEM_RUNNER = "local"
+    client.force_login(user)
+    page = client.get("/runs/new/").content.decode()
+    assert "accesses per second" in page  # what the speed means
+    response = client.post("/runs/new/", _form_data(
+        source="sequence", sequence="1 2 3 4 1 2 5", wl_tokens="50-400", unit_pages="on",
+        t0_capacity="3", speed="2"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    run = Run.objects.get()
+    assert run.workload["tokens"] == 1 and run.speed == 2.0
+
+
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"t0_capacity": "100", "page_size": "512", "unit_pages": ""}, "t0_capacity",
      "smaller than one page"),
@@ -109,6 +124,12 @@ def test_form_post_starts_a_run(client, user, settings):
     ({"source": "sequence", "sequence": ""}, "sequence", "give at least one page id"),
     ({"source": "trace"}, "trace", "choose a trace"),
     ({"wl_tokens": "big"}, "wl_tokens", "a size like 1"),
+    ({"source": "sequence", "sequence": "1 2 3", "wl_tokens": "50-400", "unit_pages": ""},
+     "wl_tokens", "a sequence takes one size"),
+    ({"speed": "-5"}, "speed", "Select a valid choice"),
+    ({"speed": "nan"}, "speed", "Select a valid choice"),
+    ({"window_accesses": "-1"}, "window_accesses", "must be"),
+    ({"wl_n": "1e999"}, "wl_n", "Enter a whole number"),
 ])
 def test_form_errors_show_next_to_their_field(client, user, overrides, field, message):
     client.force_login(user)
