@@ -270,6 +270,9 @@ class SessionMemory:
         memory.labels = {k: list(v) for k, v in data.get("labels", {}).items()}
         for entry in data["journal"]:
             memory._replay(entry)
+        # _replay feeds the Simulation without journaling: keep the journal itself, or the
+        # next to_dict() would hold only what happens after this restore
+        memory.journal = [list(entry) for entry in data["journal"]]
         memory.turn = data["turn"]
         memory.summary_id = data.get("summary_id")
         memory.summaries = data.get("summaries", 0)

@@ -189,6 +189,23 @@ def test_state_round_trips_through_json():
     assert [p.id for p in back.context()] == [p.id for p in m.context()]
 
 
+def test_state_survives_repeated_round_trips():
+    """Save and restore after every turn (what the chat pages do): the journal must carry
+    over, or the second restore loses every turn before the first."""
+    m = memory("chuk")
+    back = SessionMemory.from_dict(json.loads(json.dumps(m.to_dict())), count=words)
+    for k in range(8):
+        for mem in (m, back):
+            mem.begin_turn(f"turn {k}: my cat Miso and the radiator number {k}",
+                           labels=["cat"] if k == 0 else [])
+            mem.add_answer(f"answer {k} about the cat and the radiator")
+        back = SessionMemory.from_dict(json.loads(json.dumps(back.to_dict())), count=words)
+    assert back.journal == m.journal
+    assert [p.id for p in back.context()] == [p.id for p in m.context()]
+    assert back.sim.result().faults == m.sim.result().faults
+    assert back.trace == m.trace
+
+
 def test_the_trace_replays_in_the_simulator():
     m = memory()
     chatter(m, 10)
