@@ -16,6 +16,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chat.routing import websocket_urlpatterns as chat_websocket_urlpatterns  # noqa: E402
 from simulator.routing import websocket_urlpatterns  # noqa: E402
 from simulator.runners import LoopRecorder  # noqa: E402
 
@@ -25,7 +26,7 @@ application = LoopRecorder(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + chat_websocket_urlpatterns))
         ),
     }
 ))

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("traces/", include("traces.urls")),
+    path("chat/", include("chat.urls")),
     # JSON API: the readable page, the OpenAPI document, the trace library's endpoints
     # (the runs endpoints, /api/runs/..., are in simulator.urls).
     path("api/", openapi.api_docs, name="api-docs"),

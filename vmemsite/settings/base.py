@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "simulator",
     "traces",
     "accounts",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,8 @@ else:
 VMEM_RUNNER = os.environ.get("VMEM_RUNNER", "celery" if REDIS_URL else "local")
 # Threads of the LocalRunner: runs executing (or paused) at once in the server process.
 VMEM_LOCAL_WORKERS = int(os.environ.get("VMEM_LOCAL_WORKERS", "4"))
+# Threads answering chat turns and playing scripted sessions in the server process (chat app).
+VMEM_CHAT_WORKERS = int(os.environ.get("VMEM_CHAT_WORKERS", "2"))
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "simulator:home"
