@@ -118,3 +118,9 @@ class RunConsumer(AsyncWebsocketConsumer):
         self.group = None
         await self.close(code=4403)
 
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Every other websocket path: the handshake is refused (Channels' router would raise)."""
+
+    async def connect(self) -> None:
+        await self.close(code=4404)

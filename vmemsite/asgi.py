@@ -15,8 +15,10 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from chat.routing import websocket_urlpatterns as chat_websocket_urlpatterns  # noqa: E402
+from simulator.consumers import UnknownPathConsumer  # noqa: E402
 from simulator.routing import websocket_urlpatterns  # noqa: E402
 from simulator.runners import LoopRecorder  # noqa: E402
 
@@ -26,7 +28,11 @@ application = LoopRecorder(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns + chat_websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter([
+                *websocket_urlpatterns,
+                *chat_websocket_urlpatterns,
+                re_path(r"", UnknownPathConsumer.as_asgi()),  # last: refuse unknown paths
+            ]))
         ),
     }
 ))
