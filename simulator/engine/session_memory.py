@@ -584,6 +584,11 @@ class SessionMemory:
             record.dropped[level] = out.dropped
         return record.compressed[level]
 
+    def dropped_of(self, pid: str) -> list[str]:
+        """What the compression of ``pid`` at its current level left out (empty when full)."""
+        level = self.compression.level(pid)
+        return list(self.pages[pid].dropped.get(level, [])) if level else []
+
     def context(self) -> list[ContextPage]:
         """The pages in L0, in prompt order: system, summary, documents, tool results, then
         messages, each group in creation order."""
@@ -636,7 +641,8 @@ class SessionMemory:
             "budget": self.capacity,
             "context_window": self.settings.context_window,
             "l0_used": self.l0_used,
-            "l0": [asdict(p) | {"text": p.text[:200]} for p in self.context()],
+            "l0": [asdict(p) | {"text": p.text[:200], "dropped": self.dropped_of(p.id)}
+                   for p in self.context()],
             "outside": len([p for p in self.pages if self.tier_of(p) not in (None, 0)]),
             "faults": result.faults,
             "evictions": result.tiers[0].evictions,

@@ -142,7 +142,7 @@
       const level = ["full", "reduced", "abstract", "reference"][p.level] || p.level;
       return `<tr class="l0-page${fresh}" data-page="${esc(p.id)}" title="${esc(p.text)}">` +
         `<td class="pid">${esc(p.id)}</td><td><span class="kind kind-${esc(p.kind)}">` +
-        `${esc(p.kind)}</span></td><td>${fmt(p.tokens)}</td><td>${esc(level)}</td>` +
+        `${esc(p.kind)}</span></td><td>${fmt(p.tokens)}</td><td>${levelCell(level, p.dropped)}</td>` +
         `<td>${p.pinned ? '<span class="pin" title="pinned: never evicted">pin</span>' : ""}</td></tr>`;
     }).join("");
     state.l0 = now;
@@ -155,6 +155,14 @@
         (manifest.length ? `<br><span title="the manifest the model sees">manifest: ` +
           `${esc(manifest.join(", "))}${s.manifest.length > 6 ? " …" : ""}</span>` : "")
       : "Nothing outside L0 yet: every page still fits.";
+  }
+
+  // A compressed page shows what its compression left out, one click away.
+  function levelCell(level, dropped) {
+    if (!dropped || !dropped.length) return esc(level);
+    const items = dropped.map((d) => `<li>${esc(d)}</li>`).join("");
+    return `<details class="dropped"><summary>${esc(level)}</summary>` +
+      `<div class="muted">dropped by the compression:</div><ul>${items}</ul></details>`;
   }
 
   function addEvents(list) {

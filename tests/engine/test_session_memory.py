@@ -171,6 +171,9 @@ def test_chuk_compresses_on_demotion_and_shows_what_was_dropped():
     text = m.text_of(cat)
     assert words(text) <= m.sim.sizes[cat]
     assert m.pages[cat].dropped[m.level(cat)]
+    shown = {page["id"]: page for page in m.snapshot()["l0"]}
+    assert shown[cat]["dropped"] == m.pages[cat].dropped[m.level(cat)]
+    assert all(page["dropped"] == [] for page in shown.values() if page["level"] == 0)
 
 
 def test_state_round_trips_through_json():
