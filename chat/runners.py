@@ -5,11 +5,9 @@ service that accepts a message hands the work to a small thread pool of the serv
 (``VMEM_CHAT_WORKERS`` threads, 2 by default). Chats always run in the server process — the
 embedded model lives there — also when simulator runs go to Celery.
 
-:func:`publish` sends a message to the channel group ``chat.<id>``. The in-memory channel
-layer lives on the server's event loop and does not cross loops (DESIGN §4), so a worker thread
-hands its ``group_send`` to that loop with ``asyncio.run_coroutine_threadsafe``. The loop is
-recorded by the chat consumer when a browser connects (nobody can listen before that); with
-channels-redis ``async_to_sync`` is used instead.
+:func:`publish` sends a message to the channel group ``chat.<id>`` through the lab's one
+``simulator.runners.group_publish``, which knows how to reach the in-memory channel layer on
+the server's loop from a worker thread (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -22,14 +20,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from simulator.runners import group_publish, set_server_loop
+
 logger = logging.getLogger(__name__)
 
-_loop: asyncio.AbstractEventLoop | None = None
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -40,32 +37,15 @@ def group_name(chat_id: int) -> str:
 
 def set_loop(loop: asyncio.AbstractEventLoop) -> None:
     """Remember the server's event loop (the chat consumer calls this on connect)."""
-    global _loop
-    _loop = loop
+    set_server_loop(loop)
 
 
 def publish(chat_id: int, message: dict[str, Any]) -> None:
     """Send ``message`` to every browser watching chat ``chat_id``; never blocks, never
     raises (a broken channel layer must not lose a turn)."""
+    event = {"type": "chat.message", "text": json.dumps(message, separators=(",", ":"))}
     try:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        event = {"type": "chat.message", "text": json.dumps(message, separators=(",", ":"))}
-        group = group_name(chat_id)
-        if isinstance(layer, InMemoryChannelLayer):
-            loop = _loop
-            if loop is None or loop.is_closed() or not loop.is_running():
-                return  # nobody can be listening in this process
-            try:
-                if asyncio.get_running_loop() is loop:
-                    loop.create_task(layer.group_send(group, event))
-                    return
-            except RuntimeError:
-                pass
-            asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop)
-            return
-        async_to_sync(layer.group_send)(group, event)
+        group_publish(group_name(chat_id), event)
     except Exception:
         logger.exception("could not publish to chat %s", chat_id)
 

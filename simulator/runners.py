@@ -72,29 +72,37 @@ def publish(run_id: int, message: dict[str, Any], *, private: bool = False) -> N
     The message is encoded once here; consumers forward the text as is. ``private``: the run
     has just been made private, so the consumers close the connections of everyone but its
     owner (``RunConsumer.run_private``)."""
+    event = {"type": "run.private" if private else "run.message",
+             "text": json.dumps(message, separators=(",", ":"))}
+    try:
+        group_publish(group_name(run_id), event)
+    except Exception:  # a broken channel layer must not kill the run
+        logger.exception("could not publish a frame of run %s", run_id)
+
+
+def group_publish(group: str, event: dict[str, Any]) -> None:
+    """Hand ``event`` to the channel group ``group`` from any thread, without waiting.
+
+    With the in-memory layer the send must happen on the server's loop (the layer does not
+    cross loops): from a worker thread it is scheduled there, fire and forget; without a
+    running server loop nobody in this process can be listening. Any other layer
+    (channels-redis) is fine with ``async_to_sync``."""
     layer = get_channel_layer()
     if layer is None:
         return
-    event = {"type": "run.private" if private else "run.message",
-             "text": json.dumps(message, separators=(",", ":"))}
-    group = group_name(run_id)
-    loop = _server_loop
     if isinstance(layer, InMemoryChannelLayer):
+        loop = _server_loop
         if loop is None or loop.is_closed() or not loop.is_running():
-            return  # nobody can be listening: no server loop in this process
+            return
         try:
             if asyncio.get_running_loop() is loop:
                 loop.create_task(layer.group_send(group, event))
                 return
         except RuntimeError:
-            pass
-        # fire and forget: the runner thread never waits for the viewers
+            pass  # not in any loop: a worker thread
         asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop)
         return
-    try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:  # a broken channel layer must not kill the run
-        logger.exception("could not publish a frame of run %s", run_id)
+    async_to_sync(layer.group_send)(group, event)
 
 
 #: seconds between two heartbeats of the runs a LocalRunner holds
