@@ -132,6 +132,12 @@ class TierConfig:
             )
         if not isinstance(self.policy_params, dict):
             raise ConfigError("expected an object", field=f"{where}.policy_params")
+        from .policies import make_policy
+
+        try:  # building an empty policy is cheap and checks its parameters
+            make_policy(self.policy, self.capacity_tokens, **self.policy_params)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, field=f"{where}.policy_params") from None
         self.latency.validate(f"{where}.latency")
 
     @classmethod

@@ -84,3 +84,15 @@ def test_policy_names_are_normalised():
 def test_to_json_is_plain_json():
     text = SimConfig.classic("arc", 7).to_json()
     assert json.loads(text)["tiers"][0]["policy"] == "arc"
+
+
+def test_unknown_policy_parameters_are_named_at_validation():
+    data = SimConfig.classic("lru", 10).to_dict()
+    data["tiers"][0]["policy_params"] = {"foo": 1}
+    with pytest.raises(ConfigError) as caught:
+        SimConfig.from_dict(data)
+    assert caught.value.field == "tiers[0].policy_params"
+    assert "no parameter(s) foo" in str(caught.value)
+    data["tiers"][0].update(policy="ws", policy_params={"tau": 0})
+    with pytest.raises(ConfigError, match="tau"):
+        SimConfig.from_dict(data)
