@@ -17,71 +17,19 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from simulator.engine.access import Access, Op
 from simulator.engine.compare import Variant
 from simulator.engine.config import SimConfig
 from simulator.engine.errors import ConfigError
-from simulator.engine.sources import Source, WorkloadSource
-from simulator.engine.workloads import WORKLOADS, Workload, round_robin_sessions
+from simulator.engine.sources import SequenceSource, SessionSource, Source, WorkloadSource
+from simulator.engine.workloads import WORKLOADS, Workload
 
 MAX_SEQUENCE = 100_000  # ids in a literal sequence
 MAX_SESSIONS = 64
 MIN_VARIANTS, MAX_VARIANTS = 2, 8
 WORKLOAD_KINDS = ("generator", "trace", "sequence")
 _ID = re.compile(r"^-?\d+$")
-
-
-@dataclass
-class SequenceSource:
-    """A literal list of page ids, read in order (every access a read of ``tokens`` tokens)."""
-
-    pages: list[int | str]
-    tokens: int = 1
-
-    @property
-    def label(self) -> str:
-        shown = ",".join(str(p) for p in self.pages[:12])
-        return f"sequence({shown}{'…' if len(self.pages) > 12 else ''})"
-
-    def open(self) -> Iterator[Access]:
-        tokens = self.tokens
-        for i, page in enumerate(self.pages):
-            yield Access(float(i), page, tokens, Op.READ, "", 0)
-
-    @property
-    def finite(self) -> bool:
-        return True
-
-    @property
-    def length(self) -> int:
-        return len(self.pages)
-
-
-@dataclass
-class SessionsSource:
-    """Another source's accesses dealt round-robin to ``sessions`` concurrent sessions."""
-
-    inner: Source
-    sessions: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.inner.label} x {self.sessions} sessions"
-
-    def open(self) -> Iterator[Access]:
-        return round_robin_sessions(self.inner.open(), self.sessions)
-
-    @property
-    def finite(self) -> bool:
-        return self.inner.finite
-
-    @property
-    def length(self) -> int | None:
-        return self.inner.length
 
 
 def parse_pages(text: str) -> list[int | str]:
@@ -186,7 +134,7 @@ def workload_source(spec: dict[str, Any], trace_source: Source | None = None) ->
     else:
         source = SequenceSource(list(spec["pages"]), spec.get("tokens", 1))
     sessions = spec.get("sessions", 1)
-    return SessionsSource(source, sessions) if sessions > 1 else source
+    return SessionSource(source, sessions) if sessions > 1 else source
 
 
 def workload_describe(spec: dict[str, Any]) -> str:

@@ -106,6 +106,32 @@ def describe(source: Source) -> dict[str, Any]:
 
 
 @dataclass
+class SequenceSource:
+    """A literal list of page ids, read in order (every access a read of ``tokens`` tokens)."""
+
+    pages: list[int | str]
+    tokens: int = 1
+
+    @property
+    def label(self) -> str:
+        shown = ",".join(str(p) for p in self.pages[:12])
+        return f"sequence({shown}{'…' if len(self.pages) > 12 else ''})"
+
+    def open(self) -> Iterator[Access]:
+        tokens = self.tokens
+        for i, page in enumerate(self.pages):
+            yield Access(float(i), page, tokens)
+
+    @property
+    def finite(self) -> bool:
+        return True
+
+    @property
+    def length(self) -> int:
+        return len(self.pages)
+
+
+@dataclass
 class SessionSource:
     """Another source's accesses labelled round-robin as ``n_sessions`` sessions."""
 

@@ -4,9 +4,8 @@ import pytest
 
 from simulator.engine.config import SimConfig
 from simulator.engine.errors import ConfigError
+from simulator.engine.sources import SequenceSource, SessionSource
 from simulator.specs import (
-    SequenceSource,
-    SessionsSource,
     parse_pages,
     variants_clean,
     workload_clean,
@@ -64,7 +63,7 @@ def test_bad_workload_specs(data, field):
 def test_sessions_deal_accesses_round_robin():
     spec = workload_clean({"kind": "sequence", "pages": [1, 2, 3, 4], "sessions": 2})
     source = workload_source(spec)
-    assert isinstance(source, SessionsSource)
+    assert isinstance(source, SessionSource)
     assert [a.session for a in source.open()] == ["s0", "s1", "s0", "s1"]
     with pytest.raises(ConfigError):
         workload_clean({"kind": "sequence", "pages": [1], "sessions": 2}, allow_sessions=False)
