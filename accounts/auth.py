@@ -163,3 +163,12 @@ def api_endpoint(*methods: str, anonymous_reads: bool = False,
         return csrf_exempt(wrapper)
 
     return decorator
+
+
+#: The JSON error every API endpoint returns (``error``; ``field`` names the bad input), as an
+#: OpenAPI schema shared by the runs and traces documents.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "field": {"type": ["string", "null"]}},
+}

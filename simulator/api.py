@@ -25,7 +25,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 
-from accounts.auth import api_endpoint
+from accounts.auth import ERROR_SCHEMA, api_endpoint
 from simulator.engine.errors import ConfigError
 
 from .models import Run
@@ -179,12 +179,7 @@ _ERRORS = {
 _RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 OPENAPI_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {"error": {"type": "string"},
-                       "field": {"type": ["string", "null"]}},
-    },
+    "Error": ERROR_SCHEMA,
     "LatencyModel": {
         "type": "object",
         "properties": {

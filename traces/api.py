@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from accounts.auth import api_endpoint
+from accounts.auth import ERROR_SCHEMA, api_endpoint
 
 from .models import Trace
 from .selectors import trace_get_visible, trace_list_visible, trace_reuse_histogram
@@ -385,14 +385,7 @@ OPENAPI_PATHS: dict[str, Any] = {
 _COUNT = {"type": "integer", "minimum": 0}
 
 OPENAPI_SCHEMAS: dict[str, Any] = {
-    # The same shape as simulator.api's "Error" (vmemsite.openapi merges the two documents;
-    # tests/web/test_openapi.py checks that schemas defined by both are identical).
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {"error": {"type": "string"},
-                       "field": {"type": ["string", "null"]}},
-    },
+    "Error": ERROR_SCHEMA,
     "TraceUploadError": {
         "type": "object",
         "required": ["error"],
