@@ -239,7 +239,7 @@ def _config(args: argparse.Namespace, policy: str | None, l0_tokens: int) -> Sim
 
 
 def _progress(args: argparse.Namespace, source: Source, label: str) -> list[Observer]:
-    if args.no_progress or (args.json and not sys.stderr.isatty()) or not sys.stderr.isatty():
+    if args.no_progress or not sys.stderr.isatty():
         return []
     total = source.length
     if total is None and isinstance(source, TraceSource):
