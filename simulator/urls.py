@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("presets/<slug:key>/start", views.preset_start, name="preset_start"),
     path("runs/new/", views.run_new, name="run_new"),
+    path("runs/mine/", views.my_runs, name="my_runs"),
     path("compare/new/", views.compare_new, name="compare_new"),
     path("runs/<int:run_id>/", views.run_page, name="run"),
     path("runs/<int:run_id>/state.json", views.run_state_json, name="run_state"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -52,9 +53,22 @@ def _visible_or_404(request: HttpRequest, run_id: int) -> Run:
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "simulator/home.html", {
         "presets": list(PRESETS.values()),
-        "my_runs": run_list_owned(request.user, limit=10),
+        **_my_runs_context(request),
         "public_runs": run_list_public(limit=10, exclude_user=request.user),
     })
+
+
+@require_GET
+def my_runs(request: HttpRequest) -> HttpResponse:
+    """The home page's "Your recent runs" card, polled by htmx while a run is going."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    return render(request, "simulator/_my_runs.html", _my_runs_context(request))
+
+
+def _my_runs_context(request: HttpRequest) -> dict[str, Any]:
+    runs = list(run_list_owned(request.user, limit=10))
+    return {"my_runs": runs, "any_active": any(r.status in Run.ACTIVE for r in runs)}
 
 
 @login_required

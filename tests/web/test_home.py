@@ -36,3 +36,28 @@ def test_plotly_is_served_as_javascript(client, db):
     head = next(iter(response.streaming_content))
     response.close()
     assert b"plotly.js" in head
+
+
+def test_recent_runs_poll_with_htmx_only_while_a_run_is_going(client, user):
+    from simulator.models import Run
+    from simulator.services import run_create
+
+    from .conftest import classic, sequence
+
+    client.force_login(user)
+    run = run_create(owner=user, config=classic("fifo", 3), workload=sequence(), submit=False)
+    home = client.get(reverse("simulator:home")).content.decode()
+    fragment_url = reverse("simulator:my_runs")
+    assert f'hx-get="{fragment_url}" hx-trigger="every 3s"' in home  # queued: keep polling
+
+    fragment = client.get(fragment_url, HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.strip().startswith('<div id="my-runs"') and run.label[:20] in fragment
+    assert "<html" not in fragment
+
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.FINISHED)
+    fragment = client.get(fragment_url, HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-get" not in fragment and "finished" in fragment  # the last swap stops polling
+
+
+def test_recent_runs_fragment_needs_a_signed_in_user(client, db):
+    assert client.get(reverse("simulator:my_runs")).status_code == 401
