@@ -17,8 +17,8 @@ import json
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
+from simulator.consumers import LiveConsumer
 from simulator.engine.errors import ConfigError
 
 from . import runners
@@ -48,7 +48,10 @@ def _send(user, chat_id: int, text: Any) -> dict[str, Any]:
     return {"type": "ack", "message": message.pk}
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(LiveConsumer):
+    max_message = MAX_MESSAGE
+    expected = 'expected {"action": "send", "text": "..."}'
+
     async def connect(self) -> None:
         self.chat_id = int(self.scope["url_route"]["kwargs"]["chat_id"])
         self.user = self.scope.get("user")
@@ -56,38 +59,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if await _state(self.user, self.chat_id) is None:
             await self.close()  # refused: unknown and someone else's look the same
             return
-        self.group = runners.group_name(self.chat_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        state = await _state(self.user, self.chat_id)
-        if state is None:
-            await self.close()
-            return
-        await self.send(text_data=json.dumps(state, separators=(",", ":")))
+        await self.join(runners.group_name(self.chat_id), lambda: _state(self.user, self.chat_id))
 
-    async def disconnect(self, code: int) -> None:
-        group = getattr(self, "group", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
-                      ) -> None:
-        if text_data is None or len(text_data) > MAX_MESSAGE:
-            await self._error("send a JSON object of at most 16 KB as text")
-            return
-        try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self._error("not valid JSON")
-            return
-        if not isinstance(message, dict) or message.get("action") != "send":
-            await self._error('expected {"action": "send", "text": "..."}')
+    async def handle(self, message: dict[str, Any]) -> None:
+        if message.get("action") != "send":
+            await self.send_error(self.expected)
             return
         reply = await _send(self.user, self.chat_id, message.get("text"))
         await self.send(text_data=json.dumps(reply))
-
-    async def _error(self, text: str) -> None:
-        await self.send(text_data=json.dumps({"type": "error", "error": text}))
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         """News from a service, already encoded once by runners.publish()."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -25,8 +26,6 @@ from .models import Run
 from .runners import group_name
 from .selectors import run_can_control, run_get_visible, run_state
 from .services import RunPermissionError, run_control
-
-MAX_MESSAGE = 4096
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +58,58 @@ def _control(user, run_id: int, action: str, speed: Any) -> dict[str, Any]:
     return {"type": "ack", "action": action, "desired": run.desired, "speed": run.speed}
 
 
-class RunConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(AsyncWebsocketConsumer):
+    """What the run and chat websockets share: join the topic's group *before* sending the
+    state (so no frame falls between the two), forward what is published to the group, and
+    turn the browser's text into a JSON object or an error reply — never a dropped socket.
+
+    Subclasses set ``max_message`` and ``expected`` (shown when a message is not an object)
+    and implement :meth:`handle`."""
+
+    max_message = 4096
+    expected = "expected a JSON object"
+    group: str | None = None
+
+    async def join(self, group: str, load_state: Callable[[], Awaitable[Any]]) -> None:
+        self.group = group
+        await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        state = await load_state()
+        if state is None:  # gone or made private meanwhile
+            await self.close()
+            return
+        await self.send(text_data=json.dumps(state, separators=(",", ":")))
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
+                      ) -> None:
+        if text_data is None or len(text_data) > self.max_message:
+            await self.send_error(
+                f"send a JSON object of at most {self.max_message // 1024} KB as text")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self.send_error("not valid JSON")
+            return
+        if not isinstance(message, dict):
+            await self.send_error(self.expected)
+            return
+        await self.handle(message)
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def send_error(self, text: str) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "error": text}))
+
+
+class RunConsumer(LiveConsumer):
+    expected = 'expected an object like {"action": "pause"}'
+
     async def connect(self) -> None:
         self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
         self.user = self.scope.get("user")
@@ -68,41 +118,17 @@ class RunConsumer(AsyncWebsocketConsumer):
             await self.close()  # refused: unknown and private look the same
             return
         self.can_control = run_can_control(run, self.user)
-        self.group = group_name(self.run_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        state = await _state(self.user, self.run_id)
-        if state is None:
-            await self.close()
-            return
-        await self.send(text_data=json.dumps(state, separators=(",", ":")))
+        await self.join(group_name(self.run_id), lambda: _state(self.user, self.run_id))
 
-    async def disconnect(self, code: int) -> None:
-        group = getattr(self, "group", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
-                      ) -> None:
-        if text_data is None or len(text_data) > MAX_MESSAGE:
-            await self._error("send a JSON object of at most 4 KB as text")
-            return
-        try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self._error("not valid JSON")
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("action"), str):
-            await self._error('expected an object like {"action": "pause"}')
+    async def handle(self, message: dict[str, Any]) -> None:
+        if not isinstance(message.get("action"), str):
+            await self.send_error(self.expected)
             return
         if not self.can_control:
-            await self._error("read-only: only the owner of this run can control it")
+            await self.send_error("read-only: only the owner of this run can control it")
             return
         reply = await _control(self.user, self.run_id, message["action"], message.get("speed"))
         await self.send(text_data=json.dumps(reply))
-
-    async def _error(self, text: str) -> None:
-        await self.send(text_data=json.dumps({"type": "error", "error": text}))
 
     async def run_message(self, event: dict[str, Any]) -> None:
         """A frame or status change from the runner, already encoded once by publish()."""
