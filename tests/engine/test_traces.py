@@ -32,10 +32,6 @@ from simulator.engine.traces import (
 REPO = Path(__file__).resolve().parents[2]
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("VMEM_SHARED_DIR") or REPO.parent / "shared")
-
-
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
@@ -680,15 +676,8 @@ def test_the_two_reference_implementations_agree() -> None:
 # the real trace
 
 
-def real_trace() -> Path:
-    path = shared_dir() / "traces" / "cloudPhysicsIO.plain.csv"
-    if not path.is_file():
-        pytest.skip(f"sample trace {path} is absent (set VMEM_SHARED_DIR to the shared dir)")
-    return path
-
-
-def test_real_trace_stats() -> None:
-    stats = trace_stats(open_trace(real_trace(), unit_pages=True))
+def test_real_trace_stats(cloudphysics_path: Path) -> None:
+    stats = trace_stats(open_trace(cloudphysics_path, unit_pages=True))
     assert stats.requests == 113_872
     assert stats.distinct_pages == 48_974
     assert stats.one_hit_wonders == 21_049
@@ -698,8 +687,8 @@ def test_real_trace_stats() -> None:
     assert sum(stats.reuse_bins) == 113_872 - 48_974
 
 
-def test_real_trace_fields_and_sizes() -> None:
-    path = real_trace()
+def test_real_trace_fields_and_sizes(cloudphysics_path: Path) -> None:
+    path = cloudphysics_path
     first = next(open_trace(path))
     assert first == Access(5633898.0, 42932745, 512)
     sized = trace_stats(open_trace(path))

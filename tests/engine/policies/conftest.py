@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
 
-TRACE_NAME = "cloudPhysicsIO.plain.csv"
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def _trace_candidates() -> list[Path]:
-    """``$VMEM_SHARED_DIR/traces/<name>`` (or ``$VMEM_SHARED_DIR/<name>``), then the rule
-    ``<repo>/../shared/traces/<name>``: CI clones the repository and puts ``shared/`` beside it."""
-    out: list[Path] = []
-    env = os.environ.get("VMEM_SHARED_DIR")
-    if env:
-        out += [Path(env) / "traces" / TRACE_NAME, Path(env) / TRACE_NAME]
-    out.append(REPO_ROOT / ".." / "shared" / "traces" / TRACE_NAME)
-    return out
-
 
 @pytest.fixture(scope="session")
-def cloudphysics() -> tuple[list[int], dict[int, int]]:
-    """The cloudPhysics block trace: object ids in request order and each object's size (bytes).
-
-    Skips when the file is absent. Sizes never change for an object in this trace.
-    """
-    path = next((p for p in _trace_candidates() if p.is_file()), None)
-    if path is None:
-        pytest.skip(
-            f"shared trace {TRACE_NAME} not found; looked at "
-            + ", ".join(str(p) for p in _trace_candidates())
-            + " (set VMEM_SHARED_DIR to the directory that holds traces/)"
-        )
+def cloudphysics(cloudphysics_path: Path) -> tuple[list[int], dict[int, int]]:
+    """The cloudPhysics block trace (found by tests/engine/conftest.py, which skips when it
+    is absent): object ids in request order and each object's size in bytes. Sizes never
+    change for an object in this trace."""
+    path = cloudphysics_path
     ids: list[int] = []
     sizes: dict[int, int] = {}
     with path.open(newline="") as fh:
