@@ -17,13 +17,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from chat.routing import websocket_urlpatterns as chat_websocket_urlpatterns  # noqa: E402
-from simulator.consumers import UnknownPathConsumer  # noqa: E402
-from simulator.routing import websocket_urlpatterns  # noqa: E402
-from simulator.runners import LoopRecorder  # noqa: E402
+from vmemsite.chat.routing import websocket_urlpatterns as chat_websocket_urlpatterns  # noqa: E402
+from vmemsite.runs.consumers import UnknownPathConsumer  # noqa: E402
+from vmemsite.runs.routing import websocket_urlpatterns  # noqa: E402
+from vmemsite.runs.runners import LoopRecorder  # noqa: E402
 
 # LoopRecorder remembers the server's event loop so that LocalRunner threads can hand their
-# frames to it (the in-memory channel layer does not cross event loops; DESIGN §4).
+# frames to it (the in-memory channel layer does not cross event loops; docs/architecture.md §4).
 application = LoopRecorder(ProtocolTypeRouter(
     {
         "http": django_asgi_app,

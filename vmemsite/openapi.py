@@ -2,7 +2,7 @@
 API page (``/api/``).
 
 The document is assembled from the apps' own descriptions: ``traces.api`` (the trace library)
-and ``simulator.api`` (runs), each exporting ``OPENAPI_PATHS`` and ``OPENAPI_SCHEMAS``. A
+and ``vmemsite.runs.api`` (runs), each exporting ``OPENAPI_PATHS`` and ``OPENAPI_SCHEMAS``. A
 schema defined by both must be identical (checked by tests/web/test_openapi.py).
 """
 
@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 #: modules that describe part of the API, in the order their paths are listed
-API_MODULES = ("simulator.api", "traces.api")
+API_MODULES = ("vmemsite.runs.api", "vmemsite.traces.api")
 
 _METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -27,7 +27,7 @@ _METHODS = ("get", "post", "put", "patch", "delete")
 def _api_modules() -> list[Any]:
     modules = []
     for name in API_MODULES:
-        # simulator.api (the runs API) is written in parallel with the trace library: until it
+        # vmemsite.runs.api (the runs API) is written in parallel with the trace library: until it
         # exists, the document holds only the trace endpoints. Only absence is tolerated; an
         # error inside an existing module propagates.
         if importlib.util.find_spec(name) is None:

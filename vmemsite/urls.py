@@ -5,13 +5,13 @@ from . import openapi
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/", include("accounts.urls")),
-    path("traces/", include("traces.urls")),
-    path("chat/", include("chat.urls")),
+    path("accounts/", include("vmemsite.accounts.urls")),
+    path("traces/", include("vmemsite.traces.urls")),
+    path("chat/", include("vmemsite.chat.urls")),
     # JSON API: the readable page, the OpenAPI document, the trace library's endpoints
-    # (the runs endpoints, /api/runs/..., are in simulator.urls).
+    # (the runs endpoints, /api/runs/..., are in vmemsite.runs.urls).
     path("api/", openapi.api_docs, name="api-docs"),
     path("api/openapi.json", openapi.openapi_json, name="openapi"),
-    path("api/traces/", include("traces.api_urls")),
-    path("", include("simulator.urls")),
+    path("api/traces/", include("vmemsite.traces.api_urls")),
+    path("", include("vmemsite.runs.urls")),
 ]

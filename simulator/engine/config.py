@@ -280,7 +280,7 @@ class SimConfig:
         cls, l0_tokens: int = 8192, policy: str = "lru", lower_policy: str = "lru",
         **kwargs: Any,
     ) -> SimConfig:
-        """The five tiers of DESIGN.md §1 with their typical capacities and latencies."""
+        """The five tiers of docs/architecture.md §1 with their typical capacities and latencies."""
         tiers = [
             TierConfig("L0", l0_tokens, policy, LatencyModel("constant", 0.0)),
             TierConfig("L1", 1_000_000, lower_policy, LatencyModel("uniform", low_ms=1, high_ms=9)),

@@ -1,5 +1,5 @@
-"""Metric arithmetic shared by every layer. The definitions are DESIGN.md §5's and are written
-out for users in ``docs/metrics.md``; keep the two in step."""
+"""Metric arithmetic shared by every layer. The definitions are written out for users in
+``docs/metrics.md``; keep the two in step."""
 
 from __future__ import annotations
 

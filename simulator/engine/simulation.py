@@ -28,7 +28,6 @@ from typing import Any
 import simpy
 
 from .access import Access, Op
-from .compression import CompressionModel
 from .config import SimConfig
 from .errors import ConfigError
 from .events import (
@@ -42,6 +41,7 @@ from .events import (
     TierStats,
     WindowSnapshot,
 )
+from .hooks import SizeHook
 from .metrics import ThrashMeter, ratio, summarize_latency
 from .observers import Observer
 from .tiers import Tier
@@ -95,7 +95,7 @@ class Simulation:
         total: int | None = None,
         concurrent: bool = False,
         max_events: int = 20,
-        compression: CompressionModel | None = None,
+        compression: SizeHook | None = None,
     ) -> None:
         self.config = config.validate()
         #: compression on demotion (None: pages keep their size in every tier)

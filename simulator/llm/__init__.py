@@ -3,7 +3,7 @@ through xllamacpp, any OpenAI-compatible HTTP endpoint, a scripted provider for 
 session runner, scripted conversations with recall probes, and ``vmem session``.
 
 This package does I/O (models, HTTP, files); the memory itself is pure engine code
-(:mod:`simulator.engine.session_memory`). Nothing here imports Django.
+(:mod:`simulator.memory.session_memory`). Nothing here imports Django.
 """
 
 from .providers import (

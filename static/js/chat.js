@@ -1,6 +1,6 @@
 /* VMem Lab — the live chat page.
  *
- * Protocol (like the run page, DESIGN §6): the websocket /ws/chat/<id>/ sends the whole state on
+ * Protocol (like the run page, docs/architecture.md §6): the websocket /ws/chat/<id>/ sends the whole state on
  * connect, then "message" (the user's message, saved), "turn" (the answer or the error, the
  * memory view, the turn's events) and "status" (scripts: progress, totals). Every frame carries
  * the total number of messages: a page that finds one missing re-reads state.json. Messages are

@@ -1,6 +1,6 @@
 /* VMem Lab — the live run page.
  *
- * Protocol (DESIGN §6): the websocket sends the whole state on connect, then frames with
+ * Protocol (docs/architecture.md §6): the websocket sends the whole state on connect, then frames with
  * sequence numbers (every window closed since the previous frame, per variant) and status
  * messages. A frame whose seq is not the next one means frames were missed: the page re-reads
  * the state over HTTP (state.json) and carries on. Chart data goes to Plotly.extendTraces,
@@ -299,7 +299,7 @@
       `<th scope="col">Used tokens</th></tr></thead><tbody>${tierRows}</tbody></table>`;
   }
 
-  // Regret vs OPT (DESIGN §5): faults minus those of Belady's OPT with the same L0 capacity
+  // Regret vs OPT (docs/architecture.md §5): faults minus those of Belady's OPT with the same L0 capacity
   // on the same accesses, computed once the run has finished (the result is then updated).
   function regretCard(r) {
     let value = "–";

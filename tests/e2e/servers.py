@@ -92,8 +92,8 @@ class LabServer:
         if token:
             code += (
                 "import secrets\n"
-                "from accounts.auth import token_digest\n"
-                "from accounts.models import ApiToken\n"
+                "from vmemsite.accounts.auth import token_digest\n"
+                "from vmemsite.accounts.models import ApiToken\n"
                 "t = 'vmem_' + secrets.token_hex(16)\n"
                 "ApiToken.objects.create(user=u, name='test', prefix=t[:8], "
                 "digest=token_digest(t))\n"

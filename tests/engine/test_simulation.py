@@ -1,5 +1,5 @@
 """The hierarchy model: fault path, demotion cascade, write policies, pinning, protection,
-prefetch, concurrency, control, and the metric definitions of DESIGN.md §5."""
+prefetch, concurrency, control, and the metric definitions of docs/architecture.md §5."""
 
 from __future__ import annotations
 

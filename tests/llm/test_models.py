@@ -1,6 +1,6 @@
 """The real models: SmolLM2 in-process and the HTTP client against xllamacpp's own server.
 
-Few model calls, small max_tokens, generous timeouts, no speed asserts (DESIGN §2).
+Few model calls, small max_tokens, generous timeouts, no speed asserts (docs/architecture.md §2).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import socket
 
 import pytest
 
-from simulator.engine.cli import main
-from simulator.engine.presets import get_preset
-from simulator.engine.session_memory import MemorySettings
+from simulator.cli.main import main
 from simulator.llm.openai_http import HTTPProvider
 from simulator.llm.providers import Provider, ProviderError
 from simulator.llm.session import ChatSession
+from simulator.memory.presets import get_preset
+from simulator.memory.session_memory import MemorySettings
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 180.0

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.engine.cli import main
-from simulator.engine.presets import get_preset
-from simulator.engine.session_memory import MemorySettings
+from simulator.cli.main import main
 from simulator.engine.traces import open_trace
 from simulator.llm.providers import (
     ProviderError,
@@ -20,6 +18,8 @@ from simulator.llm.providers import (
 )
 from simulator.llm.scripts import ScriptError, load_script, run_script
 from simulator.llm.session import ChatSession
+from simulator.memory.presets import get_preset
+from simulator.memory.session_memory import MemorySettings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sessions"
 SCRIPTS = sorted(FIXTURES.glob("*.jsonl"))

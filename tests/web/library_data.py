@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import io
 
-from traces.models import Trace
-from traces.services import trace_upload
+from vmemsite.traces.models import Trace
+from vmemsite.traces.services import trace_upload
 
 PASSWORD = "a-long-enough-pass-phrase-42"
 

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import ApiToken
-from accounts.selectors import token_list
-from accounts.services import token_create, token_revoke
+from vmemsite.accounts.models import ApiToken
+from vmemsite.accounts.selectors import token_list
+from vmemsite.accounts.services import token_create, token_revoke
 
 pytestmark = pytest.mark.django_db
 API = "/api/traces/"

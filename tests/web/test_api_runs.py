@@ -2,11 +2,11 @@
 
 import pytest
 
-from accounts.auth import token_digest
-from accounts.models import ApiToken
-from simulator.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
-from simulator.models import Run
-from simulator.services import run_execute
+from vmemsite.accounts.auth import token_digest
+from vmemsite.accounts.models import ApiToken
+from vmemsite.runs.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
+from vmemsite.runs.models import Run
+from vmemsite.runs.services import run_execute
 
 from .conftest import classic, sequence
 
@@ -136,7 +136,7 @@ def test_a_valid_token_needs_no_csrf_even_with_a_session(user, token, settings):
 def test_control_with_a_session_needs_csrf(user, settings):
     from django.test import Client
 
-    from simulator.services import run_create
+    from vmemsite.runs.services import run_create
 
     run = run_create(owner=user, config=classic(), workload=sequence(), submit=False)
     client = Client(enforce_csrf_checks=True)
@@ -152,7 +152,7 @@ def test_control_with_a_session_needs_csrf(user, settings):
 
 
 def test_public_runs_are_readable_anonymously_but_not_with_a_bad_token(user, client):
-    from simulator.services import run_create
+    from vmemsite.runs.services import run_create
 
     run = run_create(owner=user, config=classic(), workload=sequence(), submit=False,
                      public=True)
@@ -166,7 +166,7 @@ def test_public_runs_are_readable_anonymously_but_not_with_a_bad_token(user, cli
 
 @pytest.fixture
 def finished(user, recorder):
-    from simulator.services import run_create
+    from vmemsite.runs.services import run_create
 
     run = run_create(owner=user, config=classic("lru", 3), workload=sequence(), submit=False)
     run_execute(run_id=run.pk, publisher=recorder)
@@ -211,7 +211,7 @@ def test_control(client, token, user, finished):
     assert _post(client, url, {}, token).json()["field"] == "action"
     response = _post(client, url, {"action": "speed", "speed": 50}, token)
     assert response.status_code == 200 and response.json()["speed"] == 50.0
-    from simulator.services import run_create
+    from vmemsite.runs.services import run_create
 
     queued = run_create(owner=user, config=classic(), workload=sequence(), submit=False)
     response = _post(client, f"/api/runs/{queued.pk}/control", {"action": "step"}, token)

@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from accounts.services import token_create
-from traces.models import Trace
-from traces.selectors import trace_path
+from vmemsite.accounts.services import token_create
+from vmemsite.traces.models import Trace
+from vmemsite.traces.selectors import trace_path
 
 from .library_data import CSV, JSONL, PLAIN, gz, upload
 

@@ -10,8 +10,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import Client
 
-from chat.services import chat_create
 from vmemsite.asgi import application
+from vmemsite.chat.services import chat_create
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 

@@ -9,10 +9,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chat import services
-from chat.models import Chat, ChatMessage
-from chat.selectors import chat_state, chat_trace, script_list_shipped
-from chat.services import (
+from simulator.engine.errors import ConfigError
+from simulator.llm.providers import ProviderError, ScriptedProvider
+from simulator.llm.scripts import load_script, run_script
+from simulator.llm.session import ChatSession
+from vmemsite.chat import services
+from vmemsite.chat.models import Chat, ChatMessage
+from vmemsite.chat.selectors import chat_state, chat_trace, script_list_shipped
+from vmemsite.chat.services import (
     ChatBusy,
     ChatPermissionError,
     chat_create,
@@ -23,12 +27,8 @@ from chat.services import (
     chat_turn_execute,
     chat_turn_send,
 )
-from simulator.engine.errors import ConfigError
-from simulator.llm.providers import ProviderError, ScriptedProvider
-from simulator.llm.scripts import load_script, run_script
-from simulator.llm.session import ChatSession
-from simulator.models import Run
-from simulator.services import run_execute
+from vmemsite.runs.models import Run
+from vmemsite.runs.services import run_execute
 
 pytestmark = pytest.mark.django_db
 

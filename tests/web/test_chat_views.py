@@ -7,8 +7,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from chat.models import Chat, ChatMessage
-from chat.services import chat_create, chat_turn_execute, chat_turn_send
+from vmemsite.chat.models import Chat, ChatMessage
+from vmemsite.chat.services import chat_create, chat_turn_execute, chat_turn_send
 
 pytestmark = pytest.mark.django_db
 

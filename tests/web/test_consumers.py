@@ -10,9 +10,9 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import Client
 
-from simulator.models import Run
-from simulator.services import run_create, run_execute
 from vmemsite.asgi import application
+from vmemsite.runs.models import Run
+from vmemsite.runs.services import run_create, run_execute
 
 from .conftest import classic, sequence, zipf
 
@@ -164,7 +164,7 @@ async def test_a_late_viewer_gets_what_it_missed_in_the_state(user, settings):
 
 
 async def test_making_a_run_private_closes_the_other_viewers(user, other):
-    from simulator.services import run_set_public
+    from vmemsite.runs.services import run_set_public
 
     run = await _finished_run(user, public=True)
     owner, ok_owner = await _connect(run.pk, user)

@@ -39,8 +39,8 @@ def test_plotly_is_served_as_javascript(client, db):
 
 
 def test_recent_runs_poll_with_htmx_only_while_a_run_is_going(client, user):
-    from simulator.models import Run
-    from simulator.services import run_create
+    from vmemsite.runs.models import Run
+    from vmemsite.runs.services import run_create
 
     from .conftest import classic, sequence
 

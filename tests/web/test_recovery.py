@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from simulator import runners
-from simulator.models import Run
-from simulator.services import (
+from vmemsite.runs import runners
+from vmemsite.runs.models import Run
+from vmemsite.runs.services import (
     INTERRUPTED_ERROR,
     run_again,
     run_create,

@@ -1,4 +1,4 @@
-"""Creating, executing and controlling runs (simulator/services.py), with the real engine and
+"""Creating, executing and controlling runs (vmemsite/runs/services.py), with the real engine and
 database. The executor's publisher is a recorder here; the channel layer path is tested in
 test_consumers.py."""
 
@@ -8,10 +8,10 @@ import time
 import pytest
 
 from simulator.engine.errors import ConfigError
-from simulator.models import Run, RunChunk
-from simulator.presets import PRESETS
-from simulator.selectors import run_state
-from simulator.services import (
+from vmemsite.runs.models import Run, RunChunk
+from vmemsite.runs.presets import PRESETS
+from vmemsite.runs.selectors import run_state
+from vmemsite.runs.services import (
     RunPermissionError,
     run_control,
     run_create,
@@ -218,7 +218,7 @@ def test_a_finished_single_run_gets_its_regret_vs_opt(user, recorder):
     # the final status goes out first (regret pending), then the result with the regret
     assert statuses[-2]["status"] == "finished" and statuses[-2]["result"]["regret_pending"]
     assert statuses[-1]["result"]["regret"] == 3
-    from simulator.selectors import run_export
+    from vmemsite.runs.selectors import run_export
 
     assert run_export(run)["result"]["regret"] == 3
 

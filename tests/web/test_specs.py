@@ -1,11 +1,11 @@
-"""Workload specs, literal sequences and comparison variants (simulator/specs.py)."""
+"""Workload specs, literal sequences and comparison variants (vmemsite/runs/specs.py)."""
 
 import pytest
 
 from simulator.engine.config import SimConfig
 from simulator.engine.errors import ConfigError
 from simulator.engine.sources import SequenceSource, SessionSource
-from simulator.specs import (
+from vmemsite.runs.specs import (
     parse_pages,
     variants_clean,
     workload_clean,

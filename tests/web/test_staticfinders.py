@@ -6,7 +6,7 @@ import plotly
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
-from simulator.staticfinders import PlotlyFinder
+from vmemsite.runs.staticfinders import PlotlyFinder
 
 
 def test_finder_finds_the_real_plotly_bundle():

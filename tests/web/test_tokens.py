@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.tokens import ENCODINGS, count_tokens, ensure_tiktoken_cache
+from simulator.llm.tokens import ENCODINGS, count_tokens, ensure_tiktoken_cache
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ OFFLINE_SCRIPT = textwrap.dedent(
 
     data_dir, mode = sys.argv[1], sys.argv[2]
     if mode == "bootstrap":
-        from simulator.tokens import ensure_tiktoken_cache
+        from simulator.llm.tokens import ensure_tiktoken_cache
         ensure_tiktoken_cache(data_dir)
     else:
         os.environ["TIKTOKEN_CACHE_DIR"] = os.path.join(data_dir, "empty-cache")

@@ -9,18 +9,18 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from accounts.models import ApiToken
-from accounts.services import token_create, user_delete
-from simulator.models import Run, RunChunk
-from simulator.services import (
+from vmemsite.accounts.models import ApiToken
+from vmemsite.accounts.services import token_create, user_delete
+from vmemsite.runs.models import Run, RunChunk
+from vmemsite.runs.services import (
     TRACE_DELETED_ERROR,
     run_again,
     run_control,
     run_create,
     run_execute,
 )
-from traces.models import Trace
-from traces.services import trace_delete
+from vmemsite.traces.models import Trace
+from vmemsite.traces.services import trace_delete
 
 from .conftest import classic
 from .library_data import upload

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from traces.models import Trace
+from vmemsite.traces.models import Trace
 
 pytestmark = pytest.mark.django_db
 SAMPLES = Path(settings.BASE_DIR) / "fixtures" / "traces"

@@ -1,4 +1,4 @@
-"""traces.services: streamed, validated uploads; statistics; nothing half-saved on error."""
+"""Trace services: streamed, validated uploads; statistics; nothing half-saved on error."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 
 from simulator.engine.traces import open_trace
-from traces.models import Trace
-from traces.selectors import trace_path, trace_reuse_histogram, trace_source
-from traces.services import (
+from vmemsite.traces.models import Trace
+from vmemsite.traces.selectors import trace_path, trace_reuse_histogram, trace_source
+from vmemsite.traces.services import (
     TraceRejected,
     human_bytes,
     trace_delete,

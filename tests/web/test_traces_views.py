@@ -9,8 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from traces.models import Trace
-from traces.selectors import trace_path
+from vmemsite.traces.models import Trace
+from vmemsite.traces.selectors import trace_path
 
 from .library_data import CSV, PLAIN, gz, upload
 

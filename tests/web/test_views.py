@@ -7,9 +7,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from simulator.models import Run
-from simulator.selectors import run_get_visible, run_list_public, run_list_visible
-from simulator.services import run_create, run_execute
+from vmemsite.runs.models import Run
+from vmemsite.runs.selectors import run_get_visible, run_list_public, run_list_visible
+from vmemsite.runs.services import run_create, run_execute
 
 from .conftest import classic, sequence
 

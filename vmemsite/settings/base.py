@@ -32,10 +32,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
-    "simulator",
-    "traces",
-    "accounts",
-    "chat",
+    "vmemsite.runs",
+    "vmemsite.traces",
+    "vmemsite.accounts",
+    "vmemsite.chat",
 ]
 
 MIDDLEWARE = [
@@ -95,10 +95,10 @@ if REDIS_URL:
         }
     }
 else:
-    # One process only: fine for the embedded default (DESIGN §4).
+    # One process only: fine for the embedded default (docs/architecture.md §4).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Where runs execute (DESIGN §4): "local" = a thread pool inside the server process
+# Where runs execute (docs/architecture.md §4): "local" = a thread pool inside the server process
 # (LocalRunner), "celery" = Celery workers (CeleryRunner). Default: celery when REDIS_URL is set.
 VMEM_RUNNER = os.environ.get("VMEM_RUNNER", "celery" if REDIS_URL else "local")
 # Threads of the LocalRunner: runs executing (or paused) at once in the server process.
@@ -139,7 +139,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "simulator.staticfinders.PlotlyFinder",
+    "vmemsite.runs.staticfinders.PlotlyFinder",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -168,6 +168,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "vmemsite": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "simulator": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -15,7 +15,6 @@ from .arc import ARC
 from .base import Key, Policy
 from .clock import Clock
 from .fifo import FIFO
-from .importance import ImportanceLRU
 from .lfu import LFU
 from .lru import LRU
 from .opt import OPT
@@ -34,7 +33,6 @@ __all__ = [
     "POLICIES",
     "S3FIFO",
     "Clock",
-    "ImportanceLRU",
     "Key",
     "Policy",
     "RandomPolicy",
@@ -43,12 +41,12 @@ __all__ = [
     "WorkingSet",
     "make_policy",
     "policy_names",
+    "register_policy",
 ]
 
 POLICIES: dict[str, type[Policy]] = {
     cls.name: cls
-    for cls in (LRU, FIFO, LFU, Clock, ARC, TwoQ, Sieve, S3FIFO, RandomPolicy, OPT, WorkingSet,
-                ImportanceLRU)
+    for cls in (LRU, FIFO, LFU, Clock, ARC, TwoQ, Sieve, S3FIFO, RandomPolicy, OPT, WorkingSet)
 }
 
 # Spellings people use for the same policy; looked up after lower-casing and dropping "-", "_"
@@ -61,9 +59,23 @@ _ALIASES = {
     "workingset": "ws",
     "secondchance": "clock",
     "rand": "random",
-    "importancelru": "importance",
-    "iwlru": "importance",
 }
+
+
+def register_policy(cls: type[Policy], *aliases: str) -> type[Policy]:
+    """Add a policy to the registry under ``cls.name`` (and ``aliases``), the way any policy
+    written outside the engine joins it: ``simulator.memory`` registers its importance policy
+    so. Registering the same class again is harmless; another class under a taken name is a
+    mistake and raises ``ValueError``."""
+    if not (isinstance(cls, type) and issubclass(cls, Policy)) or not cls.name:
+        raise ValueError(f"{cls!r} is not a named Policy subclass")
+    taken = POLICIES.get(cls.name)
+    if taken is not None and taken is not cls:
+        raise ValueError(f"a policy named {cls.name!r} is registered already")
+    POLICIES[cls.name] = cls
+    for alias in aliases:
+        _ALIASES[alias.lower().replace("-", "").replace("_", "").replace(" ", "")] = cls.name
+    return cls
 
 
 def policy_names() -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import simulator.memory  # noqa: F401 - registers "importance", as any outside policy would be
 from simulator.engine.errors import ConfigError
 from simulator.engine.policies import POLICIES, make_policy, policy_names
 from simulator.engine.policies.base import Policy

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class ChatConfig(AppConfig):
-    default_auto_field = "django.db.models.BigAutoField"
-    name = "chat"
-    verbose_name = "VMem Lab chat sessions"

@@ -1,0 +1,378 @@
+"""``vmem``: the engine from the command line.
+
+    vmem simulate TRACE|--workload NAME [--policy P --l0-tokens N | --config FILE] [--json]
+    vmem compare  TRACE|--workload NAME --policies lru,arc,... --l0-tokens N[,M...] [--json]
+    vmem generate NAME -o FILE [--n N --pages P --alpha A --seed S]
+
+Errors end the program with one clear line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import simulator.memory  # noqa: F401 - registers the importance policy for --policy
+from simulator.engine.compare import Comparison, Variant, simulate
+from simulator.engine.config import LatencyModel, SimConfig, TierConfig
+from simulator.engine.errors import VMemError
+from simulator.engine.events import RunResult, WindowSnapshot
+from simulator.engine.observers import Observer
+from simulator.engine.policies import policy_names
+from simulator.engine.sources import SessionSource, Source, TraceSource, WorkloadSource
+from simulator.engine.traces import write_trace
+from simulator.engine.workloads import WORKLOADS, Workload
+
+CLASSIC_POLICIES = ("lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo")
+
+
+class ProgressBar(Observer):
+    """A one-line progress bar on a terminal, redrawn at most 10 times a second."""
+
+    def __init__(self, total: int | None, stream: TextIO = sys.stderr, label: str = "") -> None:
+        self.total = total
+        self.stream = stream
+        self.label = label
+        self.started = time.monotonic()
+        self.last_draw = 0.0
+
+    def on_window(self, snapshot: WindowSnapshot) -> None:
+        now = time.monotonic()
+        if now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        self.draw(snapshot.end, now)
+
+    def draw(self, done: int, now: float) -> None:
+        elapsed = max(now - self.started, 1e-9)
+        rate = done / elapsed
+        if self.total:
+            share = min(done / self.total, 1.0)
+            filled = int(share * 30)
+            left = (self.total - done) / rate if rate else 0
+            text = (f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:6.1%} "
+                    f"{done:,}/{self.total:,}  {rate:,.0f}/s  ETA {left:4.0f}s")
+        else:
+            text = f"{self.label} {done:,} accesses  {rate:,.0f}/s"
+        self.stream.write("\r" + text[:120].ljust(120))
+        self.stream.flush()
+
+    def on_finish(self, result: RunResult) -> None:
+        self.draw(result.requests if self.total is None else self.total, time.monotonic())
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+# --- argument parsing ---------------------------------------------------------------------
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one value")
+    return values
+
+
+def _add_source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("trace", nargs="?", type=Path,
+                        help="trace file (one id per line, CSV or JSONL; .gz read transparently)")
+    parser.add_argument("--format", dest="fmt", choices=("plain", "csv", "jsonl"),
+                        help="trace format when the file name does not tell")
+    parser.add_argument("--workload", choices=sorted(WORKLOADS),
+                        help="use a generator instead of a trace")
+    parser.add_argument("--workload-json", metavar="JSON",
+                        help='generator parameters as JSON, e.g. \'{"n_pages": 1000}\'')
+    parser.add_argument("--pages", type=int, default=10_000, help="generator: distinct pages")
+    parser.add_argument("--alpha", type=float, default=1.0, help="generator: Zipf exponent")
+    parser.add_argument("-n", "--accesses", type=int, default=100_000,
+                        help="generator: number of accesses")
+    parser.add_argument("--tokens", type=int, default=1, help="generator: tokens per page")
+
+
+def _add_model_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="a run configuration (JSON)")
+    parser.add_argument("--l0-tokens", type=_int_list, default=[1000],
+                        help="L0 capacity in tokens (pages in classic mode); compare takes a list")
+    parser.add_argument("--hierarchy", action="store_true",
+                        help="the five tiers L0-L4 with typical latencies instead of L0 alone")
+    parser.add_argument("--unit-pages", action="store_true",
+                        help="classic mode: every page is one token, sizes in the trace ignored")
+    parser.add_argument("--page-size", type=int, help="cut larger accesses into pages")
+    parser.add_argument("--anti-thrash", type=int, default=0, metavar="K",
+                        help="protect a page just faulted in for K accesses")
+    parser.add_argument("--prefetch", type=int, default=0, metavar="N",
+                        help="sequential prefetch depth")
+    parser.add_argument("--thrash-window", type=int, default=1000, metavar="W")
+    parser.add_argument("--write-policy", choices=("write-back", "write-through"),
+                        default="write-back")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sessions", type=int, default=0, metavar="N",
+                        help="label accesses round-robin as N sessions sharing the tiers")
+    parser.add_argument("--concurrent", action="store_true",
+                        help="run each session as its own SimPy process: faults queue at tiers "
+                             "with a concurrency limit")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vmem", description="Simulate virtual memory for LLM context (VMem Lab engine).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sim = commands.add_parser("simulate", help="run one configuration")
+    _add_source_args(sim)
+    _add_model_args(sim)
+    sim.add_argument("--policy", help=f"L0 policy (default lru, or the config's): "
+                     f"{', '.join(policy_names())}")
+    sim.add_argument("--regret", action="store_true", help="also run OPT and report regret")
+    sim.add_argument("--save-config", type=Path, help="write the effective config as JSON")
+
+    cmp_ = commands.add_parser("compare", help="several policies on the same accesses")
+    _add_source_args(cmp_)
+    _add_model_args(cmp_)
+    cmp_.add_argument("--policies", default=",".join(CLASSIC_POLICIES),
+                      help="comma-separated L0 policies (default: the classic eight)")
+    cmp_.add_argument("--no-opt", action="store_true", help="leave out the OPT reference")
+
+    gen = commands.add_parser("generate", help="write a synthetic trace to a file")
+    gen.add_argument("workload", choices=sorted(WORKLOADS))
+    gen.add_argument("-o", "--output", type=Path, required=True,
+                     help="output file (.csv, .jsonl, .txt; add .gz to compress)")
+    gen.add_argument("--format", dest="fmt", choices=("plain", "csv", "jsonl"))
+    gen.add_argument("--workload-json", metavar="JSON")
+    gen.add_argument("--pages", type=int, default=10_000)
+    gen.add_argument("--alpha", type=float, default=1.0)
+    gen.add_argument("-n", "--accesses", type=int, default=100_000)
+    gen.add_argument("--tokens", type=int, default=1)
+    gen.add_argument("--seed", type=int, default=0)
+
+    # LLM sessions live outside the engine (they do I/O): their arguments and handler are
+    # imported only when the parser is built, never when the engine is imported.
+    from simulator.cli.session import add_session_arguments
+
+    add_session_arguments(commands.add_parser(
+        "session", help="LLM chat sessions whose context the virtual memory manages"))
+    return parser
+
+
+class UsageError(VMemError):
+    pass
+
+
+def _workload(args: argparse.Namespace) -> Workload:
+    if args.workload_json:
+        try:
+            params = json.loads(args.workload_json)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--workload-json is not valid JSON: {exc.msg}") from None
+        if not isinstance(params, dict):
+            raise UsageError("--workload-json must be a JSON object")
+        workload = Workload(args.workload, params)
+    else:
+        name = args.workload
+        params: dict[str, Any] = {"seed": args.seed, "tokens": args.tokens}
+        if name in ("zipf", "uniform", "loop"):
+            params.update(n_pages=args.pages, n=args.accesses)
+        if name == "zipf":
+            params["alpha"] = args.alpha
+        if name == "phased":
+            third = max(args.accesses // 3, 1)
+            params["phases"] = [[args.pages, third, args.alpha]] * 3
+        if name == "scan_hotset":
+            params.update(hot_pages=max(args.pages // 10, 1), scan_pages=args.pages,
+                          n=args.accesses)
+        if name == "loop":
+            params.pop("seed")
+        if name == "chat":
+            params = {"n": args.accesses, "seed": args.seed}
+        workload = Workload(name, params)
+    workload.validate()
+    return workload
+
+
+def _source(args: argparse.Namespace) -> Source:
+    source = _plain_source(args)
+    if args.sessions:
+        if args.sessions < 1:
+            raise UsageError("--sessions must be at least 1")
+        return SessionSource(source, args.sessions)
+    return source
+
+
+def _plain_source(args: argparse.Namespace) -> Source:
+    if args.trace and args.workload:
+        raise UsageError("give either a trace file or --workload, not both")
+    if args.trace:
+        if not args.trace.exists():
+            raise UsageError(f"no such trace file: {args.trace}")
+        return TraceSource(args.trace, args.fmt, unit_pages=args.unit_pages)
+    if args.workload:
+        return WorkloadSource(_workload(args))
+    raise UsageError("give a trace file or --workload NAME")
+
+
+def _config(args: argparse.Namespace, policy: str | None, l0_tokens: int) -> SimConfig:
+    """The run's configuration: ``--config`` (its L0 policy overridden by ``policy`` when
+    given) or one built from the flags."""
+    if args.config:
+        config = SimConfig.load(args.config)
+        if policy:
+            config.tiers[0].policy = policy
+        return config.validate()
+    common: dict[str, Any] = dict(
+        page_size=args.page_size, unit_pages=args.unit_pages, anti_thrash=args.anti_thrash,
+        prefetch=args.prefetch, thrash_window=args.thrash_window,
+        write_policy=args.write_policy, seed=args.seed,
+    )
+    if args.hierarchy:
+        return SimConfig.hierarchy(l0_tokens=l0_tokens, policy=policy or "lru", **common)
+    tier = TierConfig("L0", l0_tokens, policy or "lru", LatencyModel())
+    return SimConfig(tiers=[tier], **common).validate()
+
+
+def _progress(args: argparse.Namespace, source: Source, label: str) -> list[Observer]:
+    if args.no_progress or not sys.stderr.isatty():
+        return []
+    total = source.length
+    if total is None and isinstance(source, TraceSource):
+        total = source.count()
+    return [ProgressBar(total, label=label)]
+
+
+# --- commands -----------------------------------------------------------------------------
+
+def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
+    source = _source(args)
+    if len(args.l0_tokens) != 1:
+        raise UsageError("simulate takes one --l0-tokens value (compare takes a list)")
+    config = _config(args, args.policy, args.l0_tokens[0])
+    if args.save_config:
+        config.save(args.save_config)
+    result = simulate(config, source, observers=_progress(args, source, config.tiers[0].policy),
+                      regret=args.regret, concurrent=args.concurrent)
+    if args.json:
+        out.write(json.dumps(result.to_dict(), default=str) + "\n")
+    else:
+        out.write(format_result(result, source.label) + "\n")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    source = _source(args)
+    policies = [p.strip().lower() for p in args.policies.split(",") if p.strip()]
+    if not policies:
+        raise UsageError("--policies needs at least one policy")
+    variants = []
+    for capacity in args.l0_tokens:
+        for policy in policies:
+            label = policy if len(args.l0_tokens) == 1 else f"{policy} @ {capacity}"
+            variants.append(Variant(label, _config(args, policy, capacity)))
+    comparison = Comparison(variants, source, with_opt=not args.no_opt,
+                            concurrent=args.concurrent)
+    bar = _progress(args, source, "compare")
+    step = 50_000
+    target = 0
+    while not comparison.finished:
+        target += step
+        comparison.run_until(target)
+        for observer in bar:
+            if isinstance(observer, ProgressBar):
+                observer.draw(min(target, observer.total or target), time.monotonic())
+    if bar:
+        sys.stderr.write("\n")
+    rows = comparison.rows()
+    if args.json:
+        out.write(json.dumps({"source": source.label, "rows": rows}) + "\n")
+    else:
+        out.write(format_rows(rows, source.label) + "\n")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace, out: TextIO) -> int:
+    args.trace = None
+    workload = _workload(args)
+    if workload.length is None:
+        raise UsageError("generate needs a finite workload: give -n")
+    fmt = args.fmt
+    count = write_trace(args.output, workload.build(), fmt=fmt) if fmt else write_trace(
+        args.output, workload.build())
+    out.write(f"wrote {count:,} accesses to {args.output}\n")
+    return 0
+
+
+def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
+    from simulator.cli.session import cmd_session as run_session
+
+    return run_session(args, out)
+
+
+# --- output -------------------------------------------------------------------------------
+
+def format_result(result: RunResult, label: str) -> str:
+    lat = result.latency_ms
+    lines = [
+        f"source        {label}",
+        f"policy        {result.policy}",
+        f"requests      {result.requests:,}  (reads {result.reads:,}, writes {result.writes:,})",
+        f"hits          {result.hits:,}",
+        f"faults        {result.faults:,}  miss ratio {result.miss_ratio:.4f}",
+        f"refaults      {result.refaults:,}  thrash index {result.thrash_index:.3f}",
+        f"latency ms    mean {lat.mean:.3f}  p50 {lat.p50:.3f}  p95 {lat.p95:.3f}  "
+        f"p99 {lat.p99:.3f}",
+        f"sim time      {result.sim_time_ms:,.1f} ms",
+    ]
+    if result.regret is not None:
+        lines.append(f"regret vs OPT {result.regret:,}  (OPT faults {result.opt_faults:,})")
+    lines.append("")
+    header = f"{'tier':<5} {'capacity':>14} {'policy':<8} {'hits':>12} {'misses':>12} " \
+             f"{'hit ratio':>9} {'evictions':>11} {'used':>14}"
+    lines += [header, "-" * len(header)]
+    for t in result.tiers:
+        cap = "unlimited" if t.capacity_tokens is None else f"{t.capacity_tokens:,}"
+        lines.append(f"{t.name:<5} {cap:>14} {t.policy:<8} {t.hits:>12,} {t.misses:>12,} "
+                     f"{t.hit_ratio:>9.4f} {t.evictions:>11,} {t.used_tokens:>14,}")
+    return "\n".join(lines)
+
+
+def format_rows(rows: list[dict[str, Any]], label: str) -> str:
+    header = f"{'policy':<16} {'capacity':>10} {'requests':>10} {'faults':>10} " \
+             f"{'miss ratio':>10} {'regret':>8} {'p95 ms':>8} {'thrash':>7}"
+    lines = [f"source: {label}", header, "-" * len(header)]
+    for row in rows:
+        regret = "-" if row["regret"] is None else f"{row['regret']:,}"
+        lines.append(
+            f"{row['label']:<16} {row['capacity_tokens']:>10,} {row['requests']:>10,} "
+            f"{row['faults']:>10,} {row['miss_ratio']:>10.4f} {regret:>8} "
+            f"{row['latency_p95_ms']:>8.2f} {row['thrash_index']:>7.3f}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"simulate": cmd_simulate, "compare": cmd_compare, "generate": cmd_generate,
+                "session": cmd_session}
+    try:
+        return handlers[args.command](args, out)
+    except VMemError as exc:
+        sys.stderr.write(f"vmem: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("vmem: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""LLM context memory on top of the engine (docs/sessions.md): pages with kinds and
+importance, compression on demotion, BM25 retrieval, memory presets and the memory of one
+session. Pure Python: it imports the engine and nothing else of the lab.
+
+Importing the package registers the importance-weighted LRU in the engine's policy registry,
+as any policy written outside the engine would be.
+"""
+
+from simulator.engine.policies import register_policy
+
+from .importance import ImportanceLRU
+
+register_policy(ImportanceLRU, "importance-lru", "iwlru")
+
+__all__ = ["ImportanceLRU"]

@@ -1,0 +1,136 @@
+"""Importance-weighted LRU: recency, frequency, kind and importance in one score.
+
+For every resident page, at the current access ``now``::
+
+    recency    r = 1 / (1 + (now - last_use) / half_life)      1 when just used, 1/2 after half_life
+    frequency  f = min(1, log2(1 + uses) / log2(1 + freq_cap)) uses while resident (1 on insert)
+    kind       k = kind_weight[kind]                              system 1, summary .8, document .5,
+                                                                  message .4, tool .2
+    importance i = the page's importance in [0, 1]                default 0.5
+
+    score = w_recency*r + w_frequency*f + w_kind*k + w_importance*i
+
+The victim is the resident page with the **lowest** score; ties go to the least recently used.
+With ``w_recency=1`` and the other weights 0 the victims are exactly LRU's. Kind comes from the
+page id's prefix (``message:…``, ``document:…``, see :mod:`simulator.memory.pages`) unless
+:meth:`set_meta` said otherwise, so a recorded session trace replays with its kinds. Pinned
+pages never reach a policy (the tier keeps them aside), so they are never chosen. Anti-thrash
+protection is applied by the tier on top of this policy's choice: a protected victim is handed
+back (re-inserted) and, since its score can stay the lowest after that, this policy then leaves
+it out of the candidates for the rest of the same access.
+
+``victim()`` scans the resident pages: O(n) per eviction, fine for context windows (tens to
+thousands of pages), not meant for million-page caches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from simulator.engine.policies.base import Key, Policy
+
+from .pages import DEFAULT_IMPORTANCE, KIND_WEIGHT, kind_of
+
+
+class ImportanceLRU(Policy):
+    name = "importance"
+    needs_clock = True
+
+    def __init__(self, capacity: int | None, *, w_recency: float = 0.5,
+                 w_frequency: float = 0.2, w_kind: float = 0.15, w_importance: float = 0.15,
+                 half_life: float = 50.0, freq_cap: int = 8) -> None:
+        super().__init__(capacity)
+        for name, value in (("w_recency", w_recency), ("w_frequency", w_frequency),
+                            ("w_kind", w_kind), ("w_importance", w_importance)):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if half_life <= 0 or freq_cap < 1:
+            raise ValueError("half_life must be > 0 and freq_cap >= 1")
+        self.w = (float(w_recency), float(w_frequency), float(w_kind), float(w_importance))
+        self.half_life = float(half_life)
+        self._flog = math.log2(1 + freq_cap)
+        self._size: dict[Key, int] = {}
+        self._last: dict[Key, int] = {}
+        self._uses: dict[Key, int] = {}
+        self._seq: dict[Key, int] = {}  # tie-break: order of last use
+        self._tick = 0
+        #: key -> (kind weight, importance), from set_meta or the id's prefix
+        self._meta: dict[Key, tuple[float, float]] = {}
+        # anti-thrash: a victim handed straight back by the tier (protected) is not chosen
+        # again at the same access, whatever its score
+        self._last_victim: tuple[Key, int] | None = None
+        self._spared: set[Key] = set()
+        self._spared_at = -1
+
+    def set_meta(self, key: Key, *, kind: str | None = None,
+                 importance: float | None = None) -> None:
+        """Tell the policy what a page is (may be called before the page arrives)."""
+        k, i = self._meta.get(key, (KIND_WEIGHT.get(kind_of(key), 0.4), DEFAULT_IMPORTANCE))
+        if kind is not None:
+            k = KIND_WEIGHT.get(kind, 0.4)
+        if importance is not None:
+            i = min(1.0, max(0.0, float(importance)))
+        self._meta[key] = (k, i)
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self._size
+
+    def __len__(self) -> int:
+        return len(self._size)
+
+    def keys(self) -> Iterator[Key]:
+        return iter(self._size)
+
+    def _use(self, key: Key) -> None:
+        self._last[key] = self.now
+        self._tick += 1
+        self._seq[key] = self._tick
+
+    def touch(self, key: Key) -> None:
+        self._uses[key] += 1
+        self._use(key)
+
+    def insert(self, key: Key, size: int) -> None:
+        if self._last_victim == (key, self.now):
+            if self._spared_at != self.now:
+                self._spared.clear()
+                self._spared_at = self.now
+            self._spared.add(key)
+        self._size[key] = size
+        self.used += size
+        self._uses[key] = 1
+        self._use(key)
+
+    def score(self, key: Key) -> float:
+        wr, wf, wk, wi = self.w
+        age = max(0, self.now - self._last[key])
+        r = 1.0 / (1.0 + age / self.half_life)
+        f = min(1.0, math.log2(1 + self._uses[key]) / self._flog)
+        meta = self._meta.get(key)
+        if meta is None:
+            meta = (KIND_WEIGHT.get(kind_of(key), 0.4), DEFAULT_IMPORTANCE)
+        return wr * r + wf * f + wk * meta[0] + wi * meta[1]
+
+    def victim(self) -> Key:
+        if not self._size:
+            raise LookupError("importance: nothing resident")
+        seq = self._seq
+        pool = self._size.keys()
+        if self._spared and self._spared_at == self.now:
+            left = [k for k in pool if k not in self._spared]
+            pool = left or pool
+        best = min(pool, key=lambda k: (self.score(k), seq[k]))
+        self._forget(best)
+        self._last_victim = (best, self.now)
+        return best
+
+    def _forget(self, key: Key) -> None:
+        self.used -= self._size.pop(key)
+        del self._last[key], self._uses[key], self._seq[key]
+
+    def remove(self, key: Key) -> None:
+        self._forget(key)
+
+    def size_of(self, key: Key) -> int:
+        return self._size[key]

@@ -1,0 +1,657 @@
+"""The virtual memory of one LLM session, on top of a :class:`~.simulation.Simulation`.
+
+Messages, documents and summaries become pages; every use of a page is an :class:`Access` fed
+to a live Simulation whose L0 is the model's context budget, so the very same tiers, policies,
+pinning, anti-thrash, compression and metrics as any simulator run decide what stays in context.
+Everything fed to the Simulation is kept in a journal, so the session state is plain data
+(:meth:`SessionMemory.to_dict`) and comes back identical (:meth:`SessionMemory.from_dict`), and
+the accesses alone are a trace (:attr:`SessionMemory.trace`) that the simulator can replay under
+other policies — open-loop: the replay assumes the same pages would have been asked for.
+
+Pure Python, no I/O: token counts come from a ``count(text)`` callable and shorter versions of
+pages from a :class:`~.compression.Compressor`, both given by the caller.
+
+One turn, as the session runner drives it::
+
+    plan = memory.begin_turn(user_text)       # user pages written, demand paging, compaction
+    ctx = memory.context()                    # the pages in L0, in prompt order, with text
+    entries = memory.manifest(query=user_text)   # pages outside L0 with a one-line hint
+    ... call the model; on a page_fault tool call: memory.fault(page_id) ...
+    memory.add_answer(answer_text)            # the answer's pages
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from simulator.engine.access import Access, Op
+from simulator.engine.config import SimConfig
+from simulator.engine.errors import ConfigError
+from simulator.engine.events import EVICT, FAULT, Event
+from simulator.engine.observers import Observer
+from simulator.engine.simulation import PINNED, Simulation
+
+from .bm25 import BM25Index
+from .compression import CompressionModel, CompressionSettings, Compressor, ExtractiveCompressor
+from .pages import DEFAULT_IMPORTANCE, PageKind, PageRecord, page_id, split_text
+from .presets import MemoryPreset, get_preset
+
+__all__ = [
+    "ContextPage",
+    "ManifestEntry",
+    "MemorySettings",
+    "SessionMemory",
+    "TurnPlan",
+    "TurnStats",
+]
+
+_KIND_ORDER = {PageKind.SYSTEM: 0, PageKind.SUMMARY: 1, PageKind.DOCUMENT: 2, PageKind.TOOL: 3,
+               PageKind.MESSAGE: 4}
+
+
+@dataclass
+class MemorySettings:
+    """Plain data describing a session's memory.
+
+    The L0 budget is ``context_window - reserve_tokens - prompt_reserve``: the model's context
+    minus the answer's tokens minus room for the manifest, warnings and tool instructions. Every
+    page costs its text's tokens plus ``page_overhead`` (chat-template tokens around it).
+    """
+
+    context_window: int = 2048
+    reserve_tokens: int = 128
+    prompt_reserve: int = 160
+    page_size: int = 128
+    page_overhead: int = 4
+    preset: MemoryPreset = field(default_factory=lambda: get_preset("vmem"))
+    #: capacity of L1 (None: the hierarchy's 1M tokens); small values show deeper tiers
+    l1_tokens: int | None = None
+    l2_tokens: int | None = None
+    manifest_entries: int = 8
+    #: demand paging keeps pages scoring at least this share of the best score...
+    relevance_share: float = 0.5
+    #: ...and at least this BM25 score
+    min_score: float = 1.0
+    #: at most this many relevant pages are read per turn (hits and faults)
+    max_relevant: int = 6
+    seed: int = 0
+    session: str = "s1"
+
+    @property
+    def budget(self) -> int:
+        return self.context_window - self.reserve_tokens - self.prompt_reserve
+
+    def validate(self) -> MemorySettings:
+        for name in ("context_window", "page_size"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError("must be at least 1", field=name)
+        for name in ("reserve_tokens", "prompt_reserve", "page_overhead", "manifest_entries",
+                     "max_relevant"):
+            if int(getattr(self, name)) < 0:
+                raise ConfigError("must be >= 0", field=name)
+        if self.budget < self.page_size + self.page_overhead:
+            raise ConfigError(
+                f"the L0 budget ({self.context_window} - {self.reserve_tokens} reserved for the "
+                f"answer - {self.prompt_reserve} for the manifest = {self.budget} tokens) is "
+                f"smaller than one page ({self.page_size} + {self.page_overhead} tokens)",
+                field="context_window")
+        self.preset.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["preset"] = self.preset.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MemorySettings:
+        data = dict(data)
+        preset = data.pop("preset", None)
+        if isinstance(preset, str):
+            data["preset"] = get_preset(preset)
+        elif isinstance(preset, dict):
+            data["preset"] = MemoryPreset.from_dict(preset)
+        return cls(**data).validate()
+
+    def sim_config(self) -> SimConfig:
+        p = self.preset
+        config = SimConfig.hierarchy(l0_tokens=self.budget, policy=p.policy,
+                                     anti_thrash=p.anti_thrash, seed=self.seed,
+                                     thrash_window=1000, window_accesses=10_000)
+        config.tiers[0].policy_params = dict(p.policy_params)
+        if self.l1_tokens is not None:
+            config.tiers[1].capacity_tokens = self.l1_tokens
+        if self.l2_tokens is not None:
+            config.tiers[2].capacity_tokens = self.l2_tokens
+        return config.validate()
+
+
+@dataclass
+class TurnStats:
+    turn: int
+    faults: int = 0
+    demand_faults: int = 0
+    tool_faults: int = 0
+    relevant_hits: int = 0
+    evictions: int = 0
+    compactions: int = 0
+    summaries: int = 0
+    warned: bool = False
+    fault_budget_left: int = 0
+    refused_faults: int = 0
+    l0_used: int = 0
+
+
+@dataclass
+class TurnPlan:
+    turn: int
+    user_pages: list[str]
+    faulted: list[str]
+    relevant: list[str]
+    warning: str | None
+
+
+@dataclass
+class ContextPage:
+    id: str
+    kind: str
+    role: str
+    turn: int
+    text: str
+    tokens: int
+    level: int
+    pinned: bool
+    message: str
+
+
+@dataclass
+class ManifestEntry:
+    id: str
+    tier: str
+    kind: str
+    tokens: int
+    level: int
+    hint: str
+    score: float = 0.0
+
+    def line(self) -> str:
+        return f"{self.id} [{self.tier}, {self.tokens} tok] {self.hint}"
+
+
+class _Feed:
+    """The Simulation's access stream: whatever the session queued, nothing more."""
+
+    def __init__(self) -> None:
+        self.queue: deque[Access] = deque()
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> Access:
+        if self.queue:
+            return self.queue.popleft()
+        raise StopIteration
+
+
+class _Events(Observer):
+    wants_events = True
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def on_event(self, event: Event) -> None:
+        self.events.append(event)
+
+
+class SessionMemory:
+    """Pages, the live Simulation behind them, BM25 over their text, and the preset's rules."""
+
+    def __init__(self, settings: MemorySettings, *, count: Callable[[str], int],
+                 compressor: Compressor | None = None) -> None:
+        self.settings = settings.validate()
+        self.preset = settings.preset
+        self.count = count
+        self.compressor: Compressor = compressor or ExtractiveCompressor()
+        levels = self.preset.compression_levels
+        self.compression = CompressionModel(CompressionSettings(
+            level_by_tier={k + 1: lv for k, lv in enumerate(levels)},
+            full_copy=self.preset.full_copy))
+        self._feed = _Feed()
+        self._events = _Events()
+        self.sim = Simulation(settings.sim_config(), self._feed, observers=[self._events],
+                              max_events=0, compression=self.compression)
+        self.capacity = self.settings.budget
+        self.pages: dict[str, PageRecord] = {}
+        self.index = BM25Index()
+        self.labels: dict[str, list[str]] = {}
+        self.journal: list[list[Any]] = []
+        self.trace: list[Access] = []
+        self.turn = 0
+        self.summary_id: str | None = None
+        self.summaries = 0
+        self.turns: list[TurnStats] = []
+        self.current = TurnStats(0)
+        self._event_mark = 0
+        self._compacting = False
+
+    # --- plain state ------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "settings": self.settings.to_dict(),
+            "pages": [p.to_dict() for p in self.pages.values()],
+            "labels": self.labels,
+            "journal": self.journal,
+            "turn": self.turn,
+            "summary_id": self.summary_id,
+            "summaries": self.summaries,
+            "turns": [asdict(t) for t in self.turns],
+            "current": asdict(self.current),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, count: Callable[[str], int],
+                  compressor: Compressor | None = None) -> SessionMemory:
+        """Rebuild a session from :meth:`to_dict` by replaying its journal (same tiers, same
+        decisions: the policies are deterministic and seeded)."""
+        if data.get("version") != 1:
+            raise ConfigError(f"unknown session state version {data.get('version')!r}")
+        memory = cls(MemorySettings.from_dict(data["settings"]), count=count,
+                     compressor=compressor)
+        for raw in data["pages"]:
+            record = PageRecord.from_dict(raw)
+            memory.pages[record.id] = record
+            if record.kind != PageKind.SYSTEM:
+                memory.index.add(record.id, record.text)
+            memory._meta(record)
+        memory.labels = {k: list(v) for k, v in data.get("labels", {}).items()}
+        for entry in data["journal"]:
+            memory._replay(entry)
+        # _replay feeds the Simulation without journaling: keep the journal itself, or the
+        # next to_dict() would hold only what happens after this restore
+        memory.journal = [list(entry) for entry in data["journal"]]
+        memory.turn = data["turn"]
+        memory.summary_id = data.get("summary_id")
+        memory.summaries = data.get("summaries", 0)
+        memory.turns = [TurnStats(**t) for t in data.get("turns", [])]
+        memory.current = TurnStats(**data.get("current", {"turn": memory.turn}))
+        memory._event_mark = len(memory._events.events)
+        return memory
+
+    def _replay(self, entry: list[Any]) -> None:
+        kind = entry[0]
+        if kind == "a":
+            _, pid, tokens, op, turn = entry
+            self._feed_access(pid, tokens, Op(op), turn)
+        elif kind == "evict":
+            self.sim.evict_l0(entry[1])
+        elif kind == "discard":
+            self.sim.discard(entry[1])
+        else:
+            raise ConfigError(f"unknown journal entry {kind!r}")
+
+    # --- the Simulation ---------------------------------------------------------------
+
+    def _feed_access(self, pid: str, tokens: int, op: Op, turn: int) -> None:
+        acc = Access(float(self.sim.index), pid, tokens, op, self.settings.session, turn)
+        self._feed.queue.append(acc)
+        self.sim.step(1)
+        self.trace.append(acc)
+
+    def _access(self, pid: str, op: Op) -> None:
+        tokens = self.pages[pid].tokens
+        self.journal.append(["a", pid, tokens, op.value, self.turn])
+        self._feed_access(pid, tokens, op, self.turn)
+
+    def _evict_to(self, target: int) -> list[Hashable]:
+        self.journal.append(["evict", target])
+        return self.sim.evict_l0(target)
+
+    def _discard(self, pid: str) -> None:
+        self.journal.append(["discard", pid])
+        self.sim.discard(pid)
+
+    @property
+    def l0_used(self) -> int:
+        return self.sim.tiers[0].used
+
+    def tier_of(self, pid: str) -> int | None:
+        return self.sim.tier_of(pid)
+
+    def in_l0(self, pid: str) -> bool:
+        return self.sim.tier_of(pid) == 0
+
+    def is_pinned(self, pid: str) -> bool:
+        return self.sim.location.get(pid) == PINNED
+
+    def level(self, pid: str) -> int:
+        return self.compression.level(pid)
+
+    def tier_name(self, pid: str) -> str:
+        tier = self.sim.tier_of(pid)
+        return "-" if tier is None else self.sim.tiers[tier].name
+
+    # --- pages --------------------------------------------------------------------------
+
+    def _meta(self, record: PageRecord) -> None:
+        for tier in self.sim.tiers:
+            set_meta = getattr(tier.policy, "set_meta", None)
+            if set_meta is not None:
+                set_meta(record.id, kind=record.kind, importance=record.importance)
+
+    def add_page_texts(self, kind: str, name: str, text: str, *, role: str = "",
+                       importance: float = DEFAULT_IMPORTANCE,
+                       labels: Iterable[str] = ()) -> list[str]:
+        """Cut ``text`` into pages of ``kind`` named ``kind:name[#k]`` and write them."""
+        size = self.settings.page_size
+        pieces = split_text(text, size, self.count)
+        ids = []
+        for k, piece in enumerate(pieces):
+            pid = page_id(kind, name, k if len(pieces) > 1 else None)
+            if pid in self.pages:
+                raise ConfigError(f"page {pid} exists already")
+            record = PageRecord(
+                id=pid, kind=str(kind), text=piece,
+                tokens=self.count(piece) + self.settings.page_overhead, turn=self.turn,
+                role=role, message=f"{kind}:{name}", chunk=k, importance=importance,
+                labels=list(labels))
+            self.pages[pid] = record
+            self._meta(record)
+            if kind != PageKind.SYSTEM:
+                self.index.add(pid, piece)
+            for label in record.labels:
+                self.labels.setdefault(label, []).append(pid)
+            self._pressure(record.tokens)
+            self._access(pid, Op.WRITE)
+            ids.append(pid)
+        return ids
+
+    def add_system(self, text: str) -> list[str]:
+        """The system prompt: pinned in L0 for the whole session."""
+        ids = self.add_page_texts(PageKind.SYSTEM, "prompt", text, role="system",
+                                  importance=1.0)
+        for pid in ids:
+            self._access(pid, Op.PIN)
+        return ids
+
+    def add_document(self, doc_id: str, text: str, *, labels: Iterable[str] = (),
+                     importance: float = DEFAULT_IMPORTANCE) -> list[str]:
+        return self.add_page_texts(PageKind.DOCUMENT, doc_id, text, role="document",
+                                   importance=importance, labels=labels)
+
+    # --- pressure, compaction, pins -----------------------------------------------------
+
+    def _pressure(self, incoming: int) -> None:
+        p = self.preset
+        if p.compact_at is None or self._compacting:
+            return
+        if self.l0_used + incoming > p.compact_at * self.capacity:
+            self.compact(int(p.compact_to * self.capacity))
+
+    def compact(self, target: int) -> list[str]:
+        """Evict down to ``target`` tokens; with ``summarize`` fold the evicted messages into a
+        new recursive summary page (pinned) that replaces the previous one."""
+        self._compacting = True
+        try:
+            victims = [str(v) for v in self._evict_to(target)]
+            self.current.compactions += 1
+            folded = [v for v in victims
+                      if self.pages.get(v) and self.pages[v].kind == PageKind.MESSAGE]
+            if self.preset.summarize and folded:
+                self._summarize(folded)
+            return victims
+        finally:
+            self._compacting = False
+
+    def _summarize(self, victims: list[str]) -> None:
+        parts = []
+        if self.summary_id:
+            parts.append(self.text_of(self.summary_id))
+        for pid in victims:
+            record = self.pages[pid]
+            parts.append(f"{record.role or record.kind} (turn {record.turn}): "
+                         f"{self.text_of(pid)}")
+        target = max(16, int(self.preset.summary_share * self.capacity)
+                     - self.settings.page_overhead)
+        text = self.compressor.compress(" ".join(parts), 1, target, page_id="summary",
+                                        count=self.count).text
+        self.summaries += 1
+        self.current.summaries += 1
+        old = self.summary_id
+        name = f"r{self.summaries}"
+        pid = page_id(PageKind.SUMMARY, name)
+        record = PageRecord(id=pid, kind=PageKind.SUMMARY.value, text=text,
+                            tokens=self.count(text) + self.settings.page_overhead,
+                            turn=self.turn, role="summary", message=pid, importance=0.9)
+        self.pages[pid] = record
+        self._meta(record)
+        if old:
+            self._discard(old)
+            self.index.remove(old)
+        self.index.add(pid, text)
+        self._access(pid, Op.WRITE)
+        self._access(pid, Op.PIN)
+        self.summary_id = pid
+
+    def _update_pins(self) -> None:
+        n = self.preset.pin_last_turns
+        if not n:
+            return
+        for record in self.pages.values():
+            if record.kind != PageKind.MESSAGE:
+                continue
+            recent = record.turn > self.turn - n
+            pinned = self.is_pinned(record.id)
+            if recent and not pinned and self.in_l0(record.id):
+                self._access(record.id, Op.PIN)
+            elif not recent and pinned:
+                self._access(record.id, Op.UNPIN)
+
+    # --- a turn -------------------------------------------------------------------------
+
+    def _start_turn(self) -> None:
+        if self.current.turn:
+            self._close_turn()
+        else:
+            self._count_events()  # set-up (system prompt, documents) is not a turn
+        self.turn += 1
+        self.current = TurnStats(self.turn, fault_budget_left=self.preset.max_faults_per_turn)
+
+    def _close_turn(self) -> None:
+        self._count_events()
+        self.current.l0_used = self.l0_used
+        if self.current.turn:
+            self.turns.append(self.current)
+
+    def _count_events(self) -> None:
+        for event in self._events.events[self._event_mark:]:
+            if event.kind == FAULT:
+                self.current.faults += 1
+            elif event.kind == EVICT:
+                self.current.evictions += 1
+        self._event_mark = len(self._events.events)
+
+    def begin_turn(self, user_text: str, *, labels: Iterable[str] = (),
+                   importance: float = DEFAULT_IMPORTANCE) -> TurnPlan:
+        """Write the user's message, read the recent turns, demand-page what the message needs
+        (BM25, within the fault budget), apply the preset's pins and thresholds."""
+        self._start_turn()
+        user = self.add_page_texts(PageKind.MESSAGE, f"t{self.turn:03d}-user", user_text,
+                                   role="user", importance=importance, labels=labels)
+        self._update_pins()
+        recent_from = self.turn - self.preset.recent_turns
+        for record in list(self.pages.values()):
+            if (record.kind == PageKind.MESSAGE and recent_from <= record.turn < self.turn
+                    and self.in_l0(record.id)):
+                self._access(record.id, Op.READ)
+        relevant: list[str] = []
+        faulted: list[str] = []
+        if self.preset.demand_paging:
+            relevant = self.relevant(user_text, exclude=set(user))
+            for pid in relevant:
+                if self.in_l0(pid):
+                    self._access(pid, Op.READ)
+                    self.current.relevant_hits += 1
+                elif self._take_fault(pid):
+                    faulted.append(pid)
+                    self.current.demand_faults += 1
+        warning = None
+        warn_at = self.preset.warn_at
+        if warn_at is not None and self.l0_used >= warn_at * self.capacity:
+            share = self.l0_used / self.capacity
+            warning = (f"Memory pressure: the context is {share:.0%} full. Older messages "
+                       f"will be folded into a summary soon; keep what matters short.")
+            self.current.warned = True
+        self._count_events()
+        return TurnPlan(self.turn, user, faulted, relevant, warning)
+
+    def relevant(self, query: str, *, exclude: set[str] = frozenset(), k: int | None = None
+                 ) -> list[str]:
+        """Pages relevant to ``query``: BM25 score at least ``min_score`` and at least
+        ``relevance_share`` of the best score, best first, at most ``max_relevant``."""
+        s = self.settings
+        candidates = [pid for pid in self.pages
+                      if pid not in exclude and self.tier_of(pid) is not None
+                      and self.pages[pid].kind != PageKind.SYSTEM]
+        ranked = self.index.search(query, k or s.max_relevant, candidates)
+        if not ranked:
+            return []
+        floor = max(s.min_score, s.relevance_share * ranked[0][1])
+        return [str(pid) for pid, score in ranked if score >= floor]
+
+    def _take_fault(self, pid: str) -> bool:
+        if self.current.fault_budget_left <= 0:
+            self.current.refused_faults += 1
+            return False
+        self.current.fault_budget_left -= 1
+        self._pressure(self.pages[pid].tokens)
+        self._access(pid, Op.READ)
+        return True
+
+    def fault(self, pid: str) -> tuple[bool, str]:
+        """A ``page_fault(page_id)`` tool call: (ok, the page's text or why not)."""
+        record = self.pages.get(pid)
+        if record is None or self.tier_of(pid) is None:
+            return False, f"no page {pid!r}; use search_pages to find page ids"
+        if self.in_l0(pid):
+            self._access(pid, Op.READ)
+            return True, self.text_of(pid)
+        if not self._take_fault(pid):
+            return False, (f"fault budget of {self.preset.max_faults_per_turn} pages for this "
+                           f"turn is used up")
+        self.current.tool_faults += 1
+        self._count_events()
+        return True, self.text_of(pid)
+
+    def search(self, query: str, k: int = 5) -> list[ManifestEntry]:
+        """A ``search_pages(query)`` tool call: the best pages anywhere (no fault)."""
+        candidates = [pid for pid in self.pages if self.tier_of(pid) is not None
+                      and self.pages[pid].kind != PageKind.SYSTEM]
+        return [self._entry(str(pid), score)
+                for pid, score in self.index.search(query, k, candidates)]
+
+    def add_answer(self, text: str, *, importance: float = DEFAULT_IMPORTANCE) -> list[str]:
+        ids = self.add_page_texts(PageKind.MESSAGE, f"t{self.turn:03d}-assistant", text,
+                                  role="assistant", importance=importance)
+        self._update_pins()
+        self._count_events()
+        return ids
+
+    def finish(self) -> None:
+        """Close the last turn's statistics."""
+        if self.current.turn and (not self.turns or self.turns[-1] is not self.current):
+            self._close_turn()
+            self.current = TurnStats(0)
+
+    # --- what the model sees ------------------------------------------------------------
+
+    def text_of(self, pid: str) -> str:
+        """The page's text at its current fidelity (the compressed version when it came back
+        compressed)."""
+        record = self.pages[pid]
+        level = self.compression.level(pid)
+        if level == 0:
+            return record.text
+        if level not in record.compressed:
+            stored = self.compression.stored_size(record.tokens, level)
+            target = max(1, stored - self.settings.page_overhead)
+            out = self.compressor.compress(record.text, level, target, page_id=pid,
+                                           count=self.count)
+            record.compressed[level] = out.text
+            record.dropped[level] = out.dropped
+        return record.compressed[level]
+
+    def dropped_of(self, pid: str) -> list[str]:
+        """What the compression of ``pid`` at its current level left out (empty when full)."""
+        level = self.compression.level(pid)
+        return list(self.pages[pid].dropped.get(level, [])) if level else []
+
+    def context(self) -> list[ContextPage]:
+        """The pages in L0, in prompt order: system, summary, documents, tool results, then
+        messages, each group in creation order."""
+        order = {pid: k for k, pid in enumerate(self.pages)}
+        resident = [pid for pid in self.pages if self.in_l0(pid)]
+        resident.sort(key=lambda pid: (_KIND_ORDER.get(self.pages[pid].kind, 9), order[pid]))
+        out = []
+        for pid in resident:
+            record = self.pages[pid]
+            out.append(ContextPage(pid, record.kind, record.role, record.turn, self.text_of(pid),
+                                   self.sim.sizes.get(pid, record.tokens), self.level(pid),
+                                   self.is_pinned(pid), record.message))
+        return out
+
+    def _entry(self, pid: str, score: float = 0.0) -> ManifestEntry:
+        record = self.pages[pid]
+        return ManifestEntry(pid, self.tier_name(pid), record.kind,
+                             self.sim.sizes.get(pid, record.tokens), self.level(pid),
+                             record.hint(), round(score, 3))
+
+    def manifest(self, query: str | None = None, limit: int | None = None
+                 ) -> list[ManifestEntry]:
+        """Pages outside L0: the most relevant to ``query`` first (then the most recent)."""
+        limit = self.settings.manifest_entries if limit is None else limit
+        outside = [pid for pid in self.pages
+                   if self.tier_of(pid) not in (None, 0) and self.pages[pid].kind
+                   != PageKind.SYSTEM]
+        scores = self.index.scores(query, outside) if query else {}
+        position = {pid: k for k, pid in enumerate(self.pages)}
+        outside.sort(key=lambda pid: (-scores.get(pid, 0.0), -position[pid]))
+        return [self._entry(pid, scores.get(pid, 0.0)) for pid in outside[:limit]]
+
+    def pages_for(self, labels: Iterable[str], fact: str | None = None) -> list[str]:
+        """Pages carrying ``labels`` (narrowed to those containing ``fact`` when given and
+        found)."""
+        out: list[str] = []
+        for label in labels:
+            ids = self.labels.get(label, [])
+            if fact:
+                narrowed = [p for p in ids if fact.lower() in self.pages[p].text.lower()]
+                ids = narrowed or ids
+            out += [p for p in ids if p not in out]
+        return out
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain data for a live view: L0 pages, budget, counters, thrash index."""
+        result = self.sim.result()
+        return {
+            "turn": self.turn,
+            "budget": self.capacity,
+            "context_window": self.settings.context_window,
+            "l0_used": self.l0_used,
+            "l0": [asdict(p) | {"text": p.text[:200], "dropped": self.dropped_of(p.id)}
+                   for p in self.context()],
+            "outside": len([p for p in self.pages if self.tier_of(p) not in (None, 0)]),
+            "faults": result.faults,
+            "evictions": result.tiers[0].evictions,
+            "thrash_index": result.thrash_index,
+            "summary": self.summary_id,
+        }
+
+    def events_since(self, mark: int) -> tuple[list[dict[str, Any]], int]:
+        """Notable events (fault, evict, demote, writeback) after position ``mark``."""
+        events = self._events.events
+        return [e.to_dict() for e in events[mark:]], len(events)

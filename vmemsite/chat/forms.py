@@ -1,0 +1,94 @@
+"""Forms of the chat pages: they shape input; the services check and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from simulator.engine.errors import ConfigError
+from simulator.memory.presets import PRESETS
+
+from .models import Chat
+from .selectors import CHAT_POLICIES, script_list_shipped
+
+
+def _preset_choices() -> list[tuple[str, str]]:
+    return [(p.name, p.title) for p in PRESETS.values()]
+
+
+def _policy_choices() -> list[tuple[str, str]]:
+    return [("", "the preset's own"), *[(p, p) for p in CHAT_POLICIES]]
+
+
+class _ConfigErrors:
+    def add_config_error(self, exc: ConfigError) -> None:
+        field = (exc.field or "").split(".")[0]
+        if field in self.fields:
+            self.add_error(field, exc.message)
+        else:
+            self.add_error(None, exc.message)
+
+
+class ChatForm(_ConfigErrors, forms.Form):
+    title = forms.CharField(max_length=200, required=False, label="Title",
+                            widget=forms.TextInput(attrs={"placeholder": "optional"}))
+    provider = forms.ChoiceField(choices=Chat.Provider.choices, initial="embedded",
+                                 label="Model", widget=forms.RadioSelect)
+    preset = forms.ChoiceField(choices=_preset_choices, initial="vmem", label="Memory preset")
+    policy = forms.ChoiceField(choices=_policy_choices, required=False, label="L0 policy",
+                               help_text="Overrides the preset's eviction policy.")
+    context_window = forms.IntegerField(initial=1024, min_value=256, max_value=131_072,
+                                        label="Context window (tokens)",
+                                        help_text="L0 budget = window - answer - 160 for the "
+                                                  "manifest.")
+    page_size = forms.IntegerField(initial=64, min_value=8, max_value=4096,
+                                   label="Page size (tokens)")
+    max_tokens = forms.IntegerField(initial=64, min_value=8, max_value=2048,
+                                    label="Answer tokens (max)")
+
+    def chat_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {key: data.get(key) or "" if key in ("title", "policy") else data[key]
+                for key in ("title", "provider", "preset", "policy", "context_window",
+                            "page_size", "max_tokens")}
+
+
+def _script_choices() -> list[tuple[str, str]]:
+    return [(s["name"], f"{s['title']} — {s['turns']} turns, {s['probes']} probes")
+            for s in script_list_shipped()]
+
+
+class ScriptForm(_ConfigErrors, forms.Form):
+    script = forms.ChoiceField(choices=_script_choices, required=False,
+                               label="Shipped conversation")
+    upload = forms.FileField(required=False, label="…or upload one (JSONL)")
+    provider = forms.ChoiceField(
+        choices=[("scripted", "Scripted replies (the file's own; no model)"),
+                 ("embedded", "Embedded SmolLM2-135M"),
+                 ("http", "OpenAI-compatible HTTP endpoint")],
+        initial="scripted", label="Model", widget=forms.RadioSelect)
+    preset = forms.ChoiceField(choices=_preset_choices, initial="vmem", label="Memory preset")
+    policy = forms.ChoiceField(choices=_policy_choices, required=False, label="L0 policy")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("upload") and not data.get("script"):
+            self.add_error("script", "choose a conversation, or upload one")
+        return data
+
+    def script_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        kwargs: dict[str, Any] = {"provider": data["provider"], "preset": data["preset"],
+                                  "policy": data.get("policy") or ""}
+        upload = data.get("upload")
+        if upload:
+            raw = upload.read(1_000_001)
+            try:
+                kwargs["upload_text"] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ConfigError("the file is not UTF-8 text", field="upload") from None
+            kwargs["upload_name"] = upload.name
+        else:
+            kwargs["script_name"] = data["script"]
+        return kwargs

@@ -1,0 +1,29 @@
+"""``manage.py recover_runs``: mark the embedded runner's runs left over by a server that
+stopped as interrupted (the server does this by itself at start; see LocalRunner)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from vmemsite.runs.runners import STALE_S
+from vmemsite.runs.services import run_recover_interrupted
+
+
+class Command(BaseCommand):
+    help = ("Mark local runs still queued/running/paused whose server stopped as interrupted "
+            "(Celery runs are never touched).")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--stale-seconds", type=float, default=STALE_S,
+            help=f"a run is orphaned when its heartbeat is older than this (default "
+                 f"{STALE_S:g}); use 0 when you know no lab server is running",
+        )
+
+    def handle(self, *args, stale_seconds: float, **options) -> None:
+        if stale_seconds < 0:
+            self.stderr.write("--stale-seconds must be 0 or more")
+            raise SystemExit(2)
+        marked = run_recover_interrupted(stale_s=stale_seconds, publisher=lambda *_: None)
+        self.stdout.write(f"{len(marked)} run(s) marked interrupted"
+                          + (f": {', '.join(map(str, marked))}" if marked else ""))

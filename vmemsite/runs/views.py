@@ -1,0 +1,189 @@
+"""Pages of the lab. Thin: forms shape input, services write, selectors read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from simulator.engine.errors import ConfigError
+from vmemsite.traces.selectors import trace_get_visible
+
+from .forms import (
+    DEFAULT_CONFIG,
+    DEFAULT_VARIANTS,
+    DEFAULT_WORKLOAD,
+    CompareForm,
+    RunForm,
+    initial_from,
+)
+from .models import Run
+from .presets import PRESETS, preset_get
+from .selectors import (
+    run_export,
+    run_get_visible,
+    run_list_owned,
+    run_list_public,
+    run_meta,
+    run_state,
+)
+from .selectors import run_windows_csv as windows_csv_lines
+from .services import RunPermissionError, run_again, run_create, run_set_public
+
+
+def _visible_or_404(request: HttpRequest, run_id: int) -> Run:
+    run = run_get_visible(request.user, run_id)
+    if run is None:
+        raise Http404("No such run.")
+    return run
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "runs/home.html", {
+        "presets": list(PRESETS.values()),
+        **_my_runs_context(request),
+        "public_runs": run_list_public(limit=10, exclude_user=request.user),
+    })
+
+
+@require_GET
+def my_runs(request: HttpRequest) -> HttpResponse:
+    """The home page's "Your recent runs" card, polled by htmx while a run is going."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    return render(request, "runs/_my_runs.html", _my_runs_context(request))
+
+
+def _my_runs_context(request: HttpRequest) -> dict[str, Any]:
+    runs = list(run_list_owned(request.user, limit=10))
+    return {"my_runs": runs, "any_active": any(r.status in Run.ACTIVE for r in runs)}
+
+
+@login_required
+@require_POST
+def preset_start(request: HttpRequest, key: str) -> HttpResponse:
+    preset = preset_get(key)
+    if preset is None:
+        raise Http404("No such preset.")
+    run = run_create(owner=request.user, **preset.run_kwargs())
+    return redirect("simulator:run", run_id=run.pk)
+
+
+def _initial(request: HttpRequest, compare: bool) -> dict:
+    preset = preset_get(request.GET.get("preset"))
+    if preset is not None:
+        return initial_from(preset.config, preset.workload, preset.variants,
+                            speed=preset.speed, label=preset.title)
+    initial = initial_from(DEFAULT_CONFIG, DEFAULT_WORKLOAD,
+                           DEFAULT_VARIANTS if compare else None)
+    trace_id = request.GET.get("trace", "")
+    if trace_id.isdigit():
+        trace = trace_get_visible(request.user, int(trace_id))
+        if trace is not None:
+            initial.update(source="trace", trace=trace.pk)
+    return initial
+
+
+def _run_form_view(request: HttpRequest, form_class: type[RunForm], template: str,
+                   ) -> HttpResponse:
+    compare = form_class is CompareForm
+    if request.method == "POST":
+        form = form_class(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                run = run_create(owner=request.user, **form.run_kwargs())
+            except ConfigError as exc:
+                form.add_config_error(exc)
+            else:
+                return redirect("simulator:run", run_id=run.pk)
+        status = 400
+    else:
+        form = form_class(initial=_initial(request, compare), user=request.user)
+        status = 200
+    return render(request, template, {"form": form, "compare": compare,
+                                      "presets": list(PRESETS.values())}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_new(request: HttpRequest) -> HttpResponse:
+    return _run_form_view(request, RunForm, "runs/run_form.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compare_new(request: HttpRequest) -> HttpResponse:
+    return _run_form_view(request, CompareForm, "runs/run_form.html")
+
+
+@require_GET
+def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_or_404(request, run_id)
+    return render(request, "runs/run.html", {
+        "run": run,
+        "meta": run_meta(run, request.user),
+    })
+
+
+@require_GET
+def run_state_json(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = _visible_or_404(request, run_id)
+    return JsonResponse(run_state(run, request.user))
+
+
+@require_GET
+def run_windows_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
+    run = _visible_or_404(request, run_id)
+    response = StreamingHttpResponse(windows_csv_lines(run), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-windows.csv"'
+    return response
+
+
+@require_GET
+def run_export_json(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_or_404(request, run_id)
+    response = HttpResponse(json.dumps(run_export(run), indent=2),
+                            content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def run_share(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _visible_or_404(request, run_id)
+    try:
+        run_set_public(run=run, user=request.user, public=request.POST.get("public") == "1")
+    except RunPermissionError as exc:
+        return HttpResponse(str(exc), status=403)
+    messages.success(request, "The run is public now: anyone with the link can watch it."
+                     if run.public else "The run is private now.")
+    return redirect("simulator:run", run_id=run.pk)
+
+
+@login_required
+@require_POST
+def run_again_view(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Start a new run with the same configuration and workload as a finished one."""
+    run = _visible_or_404(request, run_id)
+    try:
+        again = run_again(run=run, user=request.user)
+    except RunPermissionError as exc:
+        return HttpResponse(str(exc), status=403)
+    except ConfigError as exc:
+        messages.error(request, f"Could not start it again: {exc.message}")
+        return redirect("simulator:run", run_id=run.pk)
+    messages.success(request, f"Started again from run {run.pk}.")
+    return redirect("simulator:run", run_id=again.pk)

@@ -1,0 +1,79 @@
+"""``manage.py load_sample_traces [PATH ...] [--user NAME] [--private]``
+
+Imports trace files into the library with the same streamed validation as an upload. Without
+paths it imports the sample traces shipped in ``fixtures/traces/``. Idempotent: a file whose
+name the user already has in the library is skipped. The user is created (without a usable
+password: it cannot sign in) when missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from vmemsite.traces.selectors import trace_list_owned
+from vmemsite.traces.services import TraceRejected, trace_import_file
+
+SAMPLES_DIR = Path(settings.BASE_DIR) / "fixtures" / "traces"
+TRACE_SUFFIXES = (".csv", ".txt", ".trace", ".jsonl", ".ndjson", ".gz")
+
+
+class Command(BaseCommand):
+    help = "Import trace files (default: the samples in fixtures/traces/) into the library."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="*", type=Path,
+                            help="trace files or folders (default: fixtures/traces/)")
+        parser.add_argument("--user", default="lab",
+                            help="owner of the imported traces (default: lab; created if "
+                                 "missing, without a usable password)")
+        parser.add_argument("--private", action="store_true",
+                            help="import as private traces (default: public)")
+        parser.add_argument("--format", dest="fmt", choices=("plain", "csv", "jsonl"),
+                            help="format of every file (default: detected per file)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        files = self._files(options["paths"] or [SAMPLES_DIR])
+        if not files:
+            raise CommandError("no trace files found")
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(username=options["user"])
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        have = set(trace_list_owned(user).values_list("name", flat=True))
+        failures = 0
+        for path in files:
+            name = path.name
+            if name in have:
+                self.stdout.write(f"skipped {name}: already in {user}'s library")
+                continue
+            try:
+                trace = trace_import_file(owner=user, path=path, name=name, fmt=options["fmt"],
+                                          public=not options["private"])
+            except TraceRejected as exc:
+                failures += 1
+                self.stderr.write(f"rejected {path}: {exc.message}")
+                continue
+            have.add(name)
+            self.stdout.write(f"imported {name}: {trace.requests:,} accesses, "
+                              f"{trace.distinct_pages:,} pages (trace {trace.pk})")
+        if failures:
+            raise CommandError(f"{failures} file(s) rejected")
+
+    @staticmethod
+    def _files(paths: list[Path]) -> list[Path]:
+        found: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                found += sorted(p for p in path.iterdir()
+                                if p.is_file() and p.name.lower().endswith(TRACE_SUFFIXES))
+            elif path.is_file():
+                found.append(path)
+            else:
+                raise CommandError(f"no such file or folder: {path}")
+        return found
