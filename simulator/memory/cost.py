@@ -428,6 +428,10 @@ class CostModel:
 # --- helpers -------------------------------------------------------------------------------
 
 def _as_block(value: Block | Mapping[str, Any], i: int) -> Block:
+    if (type(value) is Block and type(value.tokens) is int and value.tokens >= 0
+            and type(value.id) is str and value.id and type(value.version) is str
+            and (value.change is None or type(value.change) is str)):
+        return value  # the common case, checked without the general path's cost
     where = f"blocks[{i}]"
     if isinstance(value, Mapping):
         unknown = sorted(set(value) - {"id", "tokens", "version", "change"})
