@@ -259,6 +259,9 @@ def test_a_profile_without_caching_bills_everything_at_the_input_price():
 
 @pytest.mark.parametrize(("blocks", "kwargs", "field"), [
     ([{"id": "a", "tokens": -1}], {}, "blocks[0].tokens"),
+    ([Block("a", -1)], {}, "blocks[0].tokens"),
+    ([Block("a", True)], {}, "blocks[0].tokens"),
+    ([Block("a", 5, change=3)], {}, "blocks[0].change"),
     ([{"id": "a", "tokens": 1.5}], {}, "blocks[0].tokens"),
     ([{"id": "", "tokens": 1}], {}, "blocks[0].id"),
     ([{"id": "a", "tokens": 1, "colour": "red"}], {}, "blocks[0]"),
