@@ -207,6 +207,8 @@ class CostModel:
         output_tokens = _number(output_tokens, "output_tokens", integer=True)
         at = self._time(at)
         marks = self._breakpoints(breakpoints, len(prompt))
+        if removed is not None and not isinstance(removed, Mapping):
+            raise ConfigError("expected a mapping of block id to why it left", field="removed")
         self.now = at
         cut = _first_difference(self._prev, prompt)
         fps = self._fingerprints(prompt, cut)

@@ -270,6 +270,7 @@ def test_a_profile_without_caching_bills_everything_at_the_input_price():
     ([{"id": "a", "tokens": 1}], {"output_tokens": -5}, "output_tokens"),
     ([{"id": "a", "tokens": 1}], {"at": -1.0}, "at"),
     ([{"id": "a", "tokens": 1}], {"breakpoints": "0"}, "breakpoints"),
+    ([{"id": "a", "tokens": 1}], {"removed": ["a"]}, "removed"),
 ])
 def test_bad_calls_name_the_field_and_change_nothing(blocks, kwargs, field):
     model = CostModel(ANTHROPIC)
