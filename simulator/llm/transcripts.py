@@ -237,6 +237,8 @@ class _Turns:
         self.turns: list[Turn] = []
 
     def add(self, role: str, text: str, at: float | None, where: str, name: str = "") -> None:
+        if not text.strip():
+            return  # an empty message adds nothing to a prompt
         if len(self.turns) >= MAX_TURNS:
             raise TranscriptError(f"more than {MAX_TURNS:,} turns", source=self.source)
         self.turns.append(Turn(role, text, at, name, where))

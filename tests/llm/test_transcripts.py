@@ -86,6 +86,14 @@ def test_an_imported_transcript_replays_as_a_scripted_session():
     assert [r.answer for r in session.results] == [turn.reply for turn in script.turns]
 
 
+def test_empty_messages_are_left_out():
+    t = parse_transcript(json.dumps({"conversations": [
+        {"from": "human", "value": "Hello"}, {"from": "gpt", "value": "  "},
+        {"from": "human", "value": ""}, {"from": "gpt", "value": "Hi"}]}), "sharegpt")
+    assert [(x.role, x.text) for x in t.turns] == [("user", "Hello"), ("assistant", "Hi")]
+    assert t.turns[1].where == "$.conversations[3]"
+
+
 def test_turns_before_the_first_user_turn_join_the_system_prompt():
     t = parse_transcript(json.dumps([{"role": "assistant", "content": "Hi! How can I help?"},
                                      {"role": "user", "content": "Hello"}]), "openai")
