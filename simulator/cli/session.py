@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from simulator.engine.errors import VMemError
 from simulator.engine.traces import write_trace
 from simulator.llm.providers import ProviderError
-from simulator.memory.presets import preset_names
+from simulator.memory.memory_presets import preset_names
 
 __all__ = ["add_session_arguments", "cmd_session"]
 

@@ -36,8 +36,8 @@ from simulator.engine.simulation import PINNED, Simulation
 
 from .bm25 import BM25Index
 from .compression import CompressionModel, CompressionSettings, Compressor, ExtractiveCompressor
+from .memory_presets import MemoryPreset, get_preset
 from .pages import DEFAULT_IMPORTANCE, PageKind, PageRecord, page_id, split_text
-from .presets import MemoryPreset, get_preset
 
 __all__ = [
     "ContextPage",

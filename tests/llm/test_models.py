@@ -15,7 +15,7 @@ from simulator.cli.main import main
 from simulator.llm.openai_http import HTTPProvider
 from simulator.llm.providers import Provider, ProviderError
 from simulator.llm.session import ChatSession
-from simulator.memory.presets import get_preset
+from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings
 
 pytestmark = pytest.mark.slow
