@@ -27,12 +27,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from simulator.engine.access import Access, Op
-from simulator.engine.config import SimConfig
-from simulator.engine.errors import ConfigError
-from simulator.engine.events import EVICT, FAULT, Event
-from simulator.engine.observers import Observer
-from simulator.engine.simulation import PINNED, Simulation
+from simulator.engine import Access, ConfigError, Event, Observer, Op, SimConfig, Simulation
+from simulator.engine.events import EVICT, FAULT
 
 from .bm25 import BM25Index
 from .compression import CompressionModel, CompressionSettings, Compressor, ExtractiveCompressor
@@ -288,16 +284,17 @@ class SessionMemory:
             _, pid, tokens, op, turn = entry
             self._feed_access(pid, tokens, Op(op), turn)
         elif kind == "evict":
-            self.sim.evict_l0(entry[1])
+            self.sim.compact(entry[1])
         elif kind == "discard":
-            self.sim.discard(entry[1])
+            self.sim.forget(entry[1])
         else:
             raise ConfigError(f"unknown journal entry {kind!r}")
 
     # --- the Simulation ---------------------------------------------------------------
 
     def _feed_access(self, pid: str, tokens: int, op: Op, turn: int) -> None:
-        acc = Access(float(self.sim.index), pid, tokens, op, self.settings.session, turn)
+        # one access per step: the trace's length is the Simulation's access index
+        acc = Access(float(len(self.trace)), pid, tokens, op, self.settings.session, turn)
         self._feed.queue.append(acc)
         self.sim.step(1)
         self.trace.append(acc)
@@ -309,15 +306,15 @@ class SessionMemory:
 
     def _evict_to(self, target: int) -> list[Hashable]:
         self.journal.append(["evict", target])
-        return self.sim.evict_l0(target)
+        return self.sim.compact(target)
 
     def _discard(self, pid: str) -> None:
         self.journal.append(["discard", pid])
-        self.sim.discard(pid)
+        self.sim.forget(pid)
 
     @property
     def l0_used(self) -> int:
-        return self.sim.tiers[0].used
+        return self.sim.usage(0).used
 
     def tier_of(self, pid: str) -> int | None:
         return self.sim.tier_of(pid)
@@ -326,22 +323,25 @@ class SessionMemory:
         return self.sim.tier_of(pid) == 0
 
     def is_pinned(self, pid: str) -> bool:
-        return self.sim.location.get(pid) == PINNED
+        place = self.sim.locate(pid)
+        return place is not None and place.pinned
 
     def level(self, pid: str) -> int:
         return self.compression.level(pid)
 
     def tier_name(self, pid: str) -> str:
-        tier = self.sim.tier_of(pid)
-        return "-" if tier is None else self.sim.tiers[tier].name
+        place = self.sim.locate(pid)
+        return "-" if place is None else place.tier_name
+
+    def stored_tokens(self, pid: str) -> int:
+        """The page's size where it is now (smaller than its full size when compressed)."""
+        place = self.sim.locate(pid)
+        return self.pages[pid].tokens if place is None else place.size
 
     # --- pages --------------------------------------------------------------------------
 
     def _meta(self, record: PageRecord) -> None:
-        for tier in self.sim.tiers:
-            set_meta = getattr(tier.policy, "set_meta", None)
-            if set_meta is not None:
-                set_meta(record.id, kind=record.kind, importance=record.importance)
+        self.sim.annotate(record.id, kind=record.kind, importance=record.importance)
 
     def add_page_texts(self, kind: str, name: str, text: str, *, role: str = "",
                        importance: float = DEFAULT_IMPORTANCE,
@@ -600,14 +600,14 @@ class SessionMemory:
         for pid in resident:
             record = self.pages[pid]
             out.append(ContextPage(pid, record.kind, record.role, record.turn, self.text_of(pid),
-                                   self.sim.sizes.get(pid, record.tokens), self.level(pid),
+                                   self.stored_tokens(pid), self.level(pid),
                                    self.is_pinned(pid), record.message))
         return out
 
     def _entry(self, pid: str, score: float = 0.0) -> ManifestEntry:
         record = self.pages[pid]
         return ManifestEntry(pid, self.tier_name(pid), record.kind,
-                             self.sim.sizes.get(pid, record.tokens), self.level(pid),
+                             self.stored_tokens(pid), self.level(pid),
                              record.hint(), round(score, 3))
 
     def manifest(self, query: str | None = None, limit: int | None = None
