@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from simulator.memory.pages import PageKind
-from simulator.memory.session_memory import MemorySettings, SessionMemory
+from simulator.memory.session_memory import MemorySettings, MessageTooLarge, SessionMemory
 
 from .compressor import TimedCompressor, make_compressor
 from .providers import Completion, Provider, ProviderError, parse_text_tool_calls
@@ -208,7 +208,13 @@ class ChatSession:
         compress_before = self.compressor.seconds
         compress_model_before = self.compressor.model_seconds
         t0 = time.perf_counter()
-        plan = memory.begin_turn(text, labels=labels)
+        try:
+            plan = memory.begin_turn(text, labels=labels)
+        except MessageTooLarge as exc:  # nothing changed: the model is not asked
+            result = TurnResult(turn=memory.turn + 1, user=text, budget=memory.capacity,
+                                error={"kind": "too_long", "message": exc.message})
+            self.results.append(result)
+            return result
         t_paging = time.perf_counter() - t0
         result = TurnResult(turn=plan.turn, user=text, budget=memory.capacity,
                             warning=plan.warning)

@@ -43,6 +43,11 @@
 
   // --- messages ---------------------------------------------------------------------------
 
+  const errorKind = (m) => (m.metrics && m.metrics.error && m.metrics.error.kind) || "error";
+  // what went wrong, in words, above an error's text
+  const ERROR_TITLES = { too_long: "the message is too long for the context",
+    interrupted: "interrupted" };
+
   function messageMeta(m) {
     const x = m.metrics || {};
     const bits = [];
@@ -53,8 +58,9 @@
       return bits.join(" · ");
     }
     if (m.role === "error") {
-      const kind = x.error && x.error.kind ? x.error.kind : "error";
-      return `${esc(kind)} · your message is kept; you can send again`;
+      const kind = errorKind(m);
+      const next = kind === "too_long" ? "send it in shorter parts" : "you can send again";
+      return `${esc(kind)} · your message is kept; ${next}`;
     }
     if (x.recall === true) bits.push('<span class="ok">recalled ✓</span>');
     if (x.recall === false) bits.push('<span class="miss">not in context ✗</span>');
@@ -74,7 +80,8 @@
     li.className = `msg ${m.role}`;
     li.dataset.id = m.id;
     li.dataset.role = m.role;
-    const kind = m.role === "error" ? '<span class="msg-kind">the model call failed</span>' : "";
+    const title = ERROR_TITLES[errorKind(m)] || "the model call failed";
+    const kind = m.role === "error" ? `<span class="msg-kind">${esc(title)}</span>` : "";
     li.innerHTML = `${kind}<span class="msg-text">${esc(m.text)}</span>` +
       `<span class="msg-meta">${messageMeta(m)}</span>`;
     return li;
