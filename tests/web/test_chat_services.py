@@ -310,3 +310,30 @@ def test_a_real_turn_with_the_embedded_model(user):
     assert answer.text.strip() and answer.metrics["completion_tokens"] > 0
     assert answer.metrics["model_seconds"] > 0
     assert any(p["id"] == "message:t001-user" for p in chat.snapshot["l0"])
+
+
+def test_an_embedded_answer_cut_at_the_token_limit_is_stored_as_cut(user):
+    pytest.importorskip("xllamacpp")
+    from simulator.llm.embedded import model_path
+
+    try:
+        model_path()
+    except ProviderError as exc:
+        pytest.skip(exc.message)
+    chat = chat_create(owner=user, provider="embedded", context_window=1024, page_size=64,
+                       max_tokens=8)
+    _, answer = _turn(chat, user, "List twenty animals, one per line.")
+    assert answer.role == "assistant", answer.text
+    assert answer.metrics["truncated"] is True and answer.metrics["finish_reason"] == "length"
+    assert chat_state(chat)["messages"][-1]["metrics"]["truncated"] is True
+
+
+def test_scripted_totals_give_answers_with_the_fact_beside_recall(user):
+    chat = chat_script_start(owner=user, script_name="long_chat.jsonl", provider="scripted",
+                             submit=False)
+    chat_script_execute(chat_id=chat.pk, publisher=lambda *a: None)
+    chat.refresh_from_db()
+    totals = chat.totals
+    assert totals["answers_checked"] > 0
+    assert totals["answer_hit_rate"] == totals["answer_hits"] / totals["answers_checked"]
+    assert totals["truncated"] == 0  # the scripted replies never stop at the limit
