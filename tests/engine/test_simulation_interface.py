@@ -4,8 +4,6 @@ policies what a page is. The memory package uses only these."""
 
 from __future__ import annotations
 
-from collections import deque
-
 import pytest
 
 from simulator.engine import Access, Op, Placement, SimConfig, Simulation, TierConfig, TierUsage
@@ -13,38 +11,25 @@ from simulator.engine.config import LatencyModel
 from simulator.engine.policies import LRU, POLICIES, register_policy
 
 
-class _Feed:
-    def __init__(self) -> None:
-        self.queue: deque[Access] = deque()
-
-    def __iter__(self) -> _Feed:
-        return self
-
-    def __next__(self) -> Access:
-        if self.queue:
-            return self.queue.popleft()
-        raise StopIteration
-
-
-def driven(l0: int = 30, policy: str = "lru") -> tuple[Simulation, _Feed]:
+def driven(accesses: list[tuple[str, Op]], l0: int = 30, policy: str = "lru") -> Simulation:
+    """A three-tier simulation that has processed ``accesses`` (pages of 10 tokens) and waits
+    for more, as a memory manager's simulation does between its accesses."""
     config = SimConfig(tiers=[TierConfig("L0", l0, policy),
                               TierConfig("L1", 1000, "lru", LatencyModel("constant", 5.0)),
                               TierConfig("L2", None, "fifo", LatencyModel("constant", 50.0))],
                        pinning=True).validate()
-    feed = _Feed()
-    return Simulation(config, feed, max_events=0), feed
+    stream = [Access(float(i), page, 10, op) for i, (page, op) in enumerate(accesses)]
+    sim = Simulation(config, iter(stream), max_events=0)
+    assert sim.step(len(stream)) == len(stream)
+    return sim
 
 
-def do(sim: Simulation, feed: _Feed, page: str, op: Op, tokens: int = 10) -> None:
-    feed.queue.append(Access(float(sim.index), page, tokens, op))
-    sim.step(1)
+def writes(pages: str) -> list[tuple[str, Op]]:
+    return [(page, Op.WRITE) for page in pages]
 
 
 def test_locate_and_usage_say_where_pages_are_and_how_full_a_tier_is():
-    sim, feed = driven()
-    for page in "abcd":
-        do(sim, feed, page, Op.WRITE)
-    do(sim, feed, "b", Op.PIN)
+    sim = driven([*writes("abcd"), ("b", Op.PIN)])
     assert sim.locate("b") == Placement(0, "L0", 10, True)
     assert sim.locate("a") == Placement(1, "L1", 10, False)  # evicted by d: LRU
     assert sim.locate("zzz") is None and sim.tier_of("zzz") is None
@@ -54,10 +39,7 @@ def test_locate_and_usage_say_where_pages_are_and_how_full_a_tier_is():
 
 
 def test_compact_evicts_with_the_policy_down_to_the_target_and_keeps_pins():
-    sim, feed = driven()
-    for page in "abc":
-        do(sim, feed, page, Op.WRITE)
-    do(sim, feed, "a", Op.PIN)
+    sim = driven([*writes("abc"), ("a", Op.PIN)])
     assert sim.compact(30) == []  # already at or below the target
     assert sim.compact(0) == ["b", "c"]  # pins stay; the policy's order (LRU) decides
     assert sim.usage(0).used == 10 and sim.tier_of("b") == sim.tier_of("c") == 1
@@ -67,10 +49,7 @@ def test_compact_evicts_with_the_policy_down_to_the_target_and_keeps_pins():
 
 
 def test_forget_drops_a_page_wherever_it_is_without_an_eviction():
-    sim, feed = driven()
-    for page in "abcd":
-        do(sim, feed, page, Op.WRITE)
-    do(sim, feed, "d", Op.PIN)
+    sim = driven([*writes("abcd"), ("d", Op.PIN)])
     evictions = sim.result().tiers[0].evictions
     assert sim.forget("a") and sim.forget("d")  # one in L1, one pinned in L0
     assert not sim.forget("a") and not sim.forget("never")
@@ -100,7 +79,7 @@ def remembering_policy():
 
 
 def test_annotate_reaches_every_policy_that_wants_page_facts(remembering_policy):
-    sim, feed = driven(policy=remembering_policy)
-    sim.annotate("a", kind="summary", importance=0.9)  # before the page arrives, and plain LRU
-    do(sim, feed, "a", Op.WRITE)  # tiers below ignore it
+    sim = driven([], policy=remembering_policy)
+    sim.annotate("a", kind="summary", importance=0.9)  # before the page arrives
     assert sim.tiers[0].policy.meta == {"a": {"kind": "summary", "importance": 0.9}}
+    # the plain LRU tiers below have no set_meta and are left alone

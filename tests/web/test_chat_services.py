@@ -294,7 +294,7 @@ def test_replay_needs_a_turn_and_its_owner(user, other, data_dir):
 
 
 @pytest.mark.slow
-def test_a_real_turn_with_the_embedded_model(user):
+def _skip_without_the_model() -> None:
     pytest.importorskip("xllamacpp")
     from simulator.llm.embedded import model_path
 
@@ -302,6 +302,10 @@ def test_a_real_turn_with_the_embedded_model(user):
         model_path()
     except ProviderError as exc:
         pytest.skip(exc.message)
+
+
+def test_a_real_turn_with_the_embedded_model(user):
+    _skip_without_the_model()
     chat = chat_create(owner=user, provider="embedded", context_window=1024, page_size=64,
                        max_tokens=24)
     assert "SmolLM2" in chat.tokenizer
@@ -313,13 +317,7 @@ def test_a_real_turn_with_the_embedded_model(user):
 
 
 def test_an_embedded_answer_cut_at_the_token_limit_is_stored_as_cut(user):
-    pytest.importorskip("xllamacpp")
-    from simulator.llm.embedded import model_path
-
-    try:
-        model_path()
-    except ProviderError as exc:
-        pytest.skip(exc.message)
+    _skip_without_the_model()
     chat = chat_create(owner=user, provider="embedded", context_window=1024, page_size=64,
                        max_tokens=8)
     _, answer = _turn(chat, user, "List twenty animals, one per line.")
