@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from simulator.engine.config import _number
-from simulator.engine.errors import ConfigError
+from simulator.engine import ConfigError
+from simulator.engine.validation import number as _number
 
 from .pricing import CacheRules, PricingProfile, TtlOption
 

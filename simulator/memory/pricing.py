@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.engine.config import _number
-from simulator.engine.errors import ConfigError
+from simulator.engine import ConfigError
+from simulator.engine.validation import number as _number
 
 __all__ = [
     "CACHE_MODES",
