@@ -145,7 +145,7 @@ def _count(n: Any, what: str) -> str:
 
 def _sizes_text(tokens: Any) -> str:
     if isinstance(tokens, list | tuple) and len(tokens) == 2:
-        return f", pages of {tokens[0]:,}–{tokens[1]:,} tokens"
+        return f", pages of {tokens[0]:,} to {tokens[1]:,} tokens"
     if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 1:
         return f", pages of {tokens:,} tokens"
     return ""
@@ -156,7 +156,7 @@ def _generator_text(name: str, params: dict[str, Any]) -> str:
     n = params.get("n")
     length = f"{n:,} accesses" if isinstance(n, int) and not isinstance(n, bool) else "endless"
     if name == "zipf":
-        text = f"Zipf (α {params.get('alpha')}) over {_count(params.get('n_pages'), 'page')}"
+        text = f"Zipf (alpha {params.get('alpha')}) over {_count(params.get('n_pages'), 'page')}"
     elif name == "uniform":
         text = f"uniform over {_count(params.get('n_pages'), 'page')}"
     elif name == "loop":
@@ -178,7 +178,7 @@ def _generator_text(name: str, params: dict[str, Any]) -> str:
 
 
 def workload_describe(spec: dict[str, Any]) -> str:
-    """A short description of a workload spec, as a person would write it ("Zipf (α 0.9)
+    """A short description of a workload spec, as a person would write it ("Zipf (alpha 0.9)
     over 2,000 pages, 100,000 accesses"), for titles and pages."""
     kind = spec.get("kind")
     if kind == "generator":

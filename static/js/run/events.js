@@ -27,7 +27,7 @@ function row(e) {
 export function renderEvents() {
   const filter = $("event-variant");
   const wanted = filter ? filter.value : "";
-  const shown = state.events
+  const shown = state.events.slice().reverse() // newest first, also within one access
     .filter((e) => !wanted || e.variant === wanted)
     .sort((a, b) => b.access - a.access || rank(a.variant) - rank(b.variant));
   $("event-log").innerHTML = shown.map(row).join("") ||

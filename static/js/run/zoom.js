@@ -13,7 +13,8 @@ const MAX_PAGES = 20;
 
 function rangeOf(event) {
   if (event["xaxis.autorange"]) return "reset";
-  const lo = event["xaxis.range[0]"], hi = event["xaxis.range[1]"];
+  const range = event["xaxis.range"] || [event["xaxis.range[0]"], event["xaxis.range[1]"]];
+  const [lo, hi] = range;
   if (lo === undefined || hi === undefined) return null;
   return [Math.max(0, Math.floor(lo)), Math.ceil(hi)];
 }
