@@ -26,6 +26,8 @@ from typing import Any
 
 from simulator.engine.events import Event, WindowSnapshot
 
+from .downsample import downsample
+
 #: the events kept in a frame, and in the rolling log of a state message
 FRAME_EVENTS = 12
 STATE_EVENTS = 50
@@ -97,10 +99,6 @@ POINT_FIELDS: tuple[Field, ...] = (
     Field("windows", "integer", "overview points only: how many windows the bucket holds",
           optional=True),
 )
-
-#: fields that say where a point is rather than what it measured: an overview bucket takes
-#: them from its first window (low point) and its last one (high point), not a min or max
-POSITION_FIELDS = ("seq", "end", "time_ms")
 
 EVENT_FIELDS: tuple[Field, ...] = (
     Field("variant", "string", "the series (variant or reference) it happened in"),
@@ -225,12 +223,10 @@ def _size(value: Any) -> int:
 
 def frame_points(points: dict[str, list[dict[str, Any]]], max_bytes: int = FRAME_BYTES,
                  ) -> dict[str, list[dict[str, Any]]]:
-    """A frame's points, downsampled (min and max kept, :func:`~vmemsite.runs.overview.
+    """A frame's points, downsampled (min and max kept, :func:`~vmemsite.runs.downsample.
     downsample`) so that together they encode in at most ``max_bytes``: a run at full speed
     with one access per window closes thousands of windows a tick. Frames that fit are
     returned as they are; the stored chunk always keeps every window."""
-    from .overview import downsample
-
     total = sum(len(rows) for rows in points.values())
     if not total:
         return points
