@@ -5,14 +5,13 @@ every message under 256 KiB, the charts draw, and Stop ends the run."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
 
 import pytest
 import requests
-import websockets
+from websockets.sync.client import connect
 
 from vmemsite.runs.frames import MAX_MESSAGE_BYTES
 
@@ -71,17 +70,17 @@ def _long_comparison(lab, owner, window: int = 4) -> dict:
     return run
 
 
-async def _messages(url: str, cookie: str, until, send: dict | None = None,
-                    timeout: float = 60) -> list[str]:
+def _messages(url: str, cookie: str, until, send: dict | None = None,
+              timeout: float = 60) -> list[str]:
     """Every message of a websocket until ``until(message)``, sending ``send`` once the
-    state is in."""
+    state is in (the sync client: Playwright's loop runs in this thread)."""
     texts: list[str] = []
-    async with websockets.connect(url, origin=url.replace("ws://", "http://").split("/ws")[0],
-                                  additional_headers={"Cookie": cookie},
-                                  max_size=None, open_timeout=30) as ws:
+    origin = url.replace("ws://", "http://").split("/ws")[0]
+    with connect(url, origin=origin, additional_headers={"Cookie": cookie}, max_size=None,
+                 open_timeout=30) as ws:
         parts = None
         while True:
-            text = await asyncio.wait_for(ws.recv(), timeout=timeout)
+            text = ws.recv(timeout=timeout)
             texts.append(text)
             message = json.loads(text)
             if message["type"] == "state":
@@ -89,7 +88,7 @@ async def _messages(url: str, cookie: str, until, send: dict | None = None,
             elif message["type"] == "state_part":
                 parts -= 1
             if send is not None and parts == 0:
-                await ws.send(json.dumps(send))
+                ws.send(json.dumps(send))
                 send = None
             if until(message):
                 return texts
@@ -101,9 +100,9 @@ def test_a_late_viewer_of_a_long_run_gets_small_messages_and_can_stop_it(lab, ow
     cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
     url = lab.url.replace("http://", "ws://") + run["urls"]["websocket"]
     started = time.monotonic()
-    texts = asyncio.run(_messages(
+    texts = _messages(
         url, cookie, send={"action": "stop"},
-        until=lambda m: m["type"] == "status" and m["status"] == "stopped"))
+        until=lambda m: m["type"] == "status" and m["status"] == "stopped")
     assert time.monotonic() - started < 30
     sizes = [len(t.encode()) for t in texts]
     assert max(sizes) <= MAX_MESSAGE_BYTES, sizes
@@ -133,9 +132,9 @@ def test_frames_of_a_full_speed_run_of_one_access_windows_are_bounded(lab, owner
     session = _session(lab, owner)
     cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
     url = lab.url.replace("http://", "ws://") + run["urls"]["websocket"]
-    texts = asyncio.run(_messages(
+    texts = _messages(
         url, cookie, send={"action": "speed", "speed": None}, timeout=120,
-        until=lambda m: m["type"] == "status" and m["status"] == "finished"))
+        until=lambda m: m["type"] == "status" and m["status"] == "finished")
     frames = [t for t in texts if t.startswith('{"type":"frame"')]
     assert frames and max(len(t.encode()) for t in texts) <= MAX_MESSAGE_BYTES
 
