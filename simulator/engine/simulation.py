@@ -54,6 +54,7 @@ from .tiers import Tier
 READ, WRITE, PIN, UNPIN = Op.READ, Op.WRITE, Op.PIN, Op.UNPIN
 PINNED = -1  # location code of a page pinned in L0
 NEW = "new"  # serving "tier" of a first touch
+STORE = "store"  # event source of a page read back after it had left every tier
 _CHUNK_ID = re.compile(r"^(.*)#(\d+)$")
 _INF = float("inf")
 
@@ -406,7 +407,7 @@ class Simulation:
         if loc is None:
             src = self.n_tiers - 1  # a first touch reads from the backing store
             self.first_touches += 1
-            src_name = NEW
+            src_name = NEW if stamp is None else STORE
         else:
             src = loc
             l0.misses += 1
@@ -470,7 +471,8 @@ class Simulation:
             location[page_id] = 0
             self.sizes[page_id] = size
         if emit is not None:
-            emit((FAULT, i, self.clock_ms, page_id, NEW, l0.name, 0.0, refault))
+            emit((FAULT, i, self.clock_ms, page_id, NEW if stamp is None else STORE, l0.name,
+                  0.0, refault))
         return 0.0
 
     def _place(self, page_id: Hashable, size: int, loc: int | None, i: int) -> float:
@@ -894,7 +896,8 @@ class Simulation:
             reads=self.reads,
             writes=self.writes,
             hits=self.hits,
-            misses=requests - self.hits,
+            misses=self.faults,
+            allocations=requests - self.hits - self.faults,
             miss_ratio=ratio(self.faults, self.reads),
             faults=self.faults,
             faults_by_tier={**self.faults_by_tier, NEW: self.first_touches},
