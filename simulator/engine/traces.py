@@ -77,6 +77,7 @@ __all__ = [
     "MAX_TURN",
     "NEVER",
     "TraceStats",
+    "TraceTooLarge",
     "detect_format",
     "next_use_indices",
     "open_trace",
@@ -764,6 +765,10 @@ def _write_lines(text: IO[str], accesses: Iterable[Access], fmt: str, source: st
 # statistics
 
 
+class TraceTooLarge(TraceError):
+    """A trace past a bound given to :func:`trace_stats` (distinct pages, accesses)."""
+
+
 @dataclass(frozen=True)
 class TraceStats:
     """Summary of a trace, computed in one streaming pass by :func:`trace_stats`.
@@ -838,7 +843,7 @@ def trace_stats(
     Memory is one dictionary entry per distinct page (its slot) plus 40 bytes in flat arrays
     (count, size, latest position, and the tree's two words); the counts are exact.
     ``max_pages`` and ``max_requests`` (None = no limit) bound that memory and the work: one
-    page or access past them raises :class:`TraceError` (field ``page_id`` for pages).
+    page or access past them raises :class:`TraceTooLarge` (field ``page_id`` for pages).
     """
     if isinstance(reuse_bins, bool) or not isinstance(reuse_bins, int) or reuse_bins < 1:
         raise ConfigError(f"expected a positive integer, got {_show(reuse_bins)}",
@@ -876,7 +881,7 @@ def trace_stats(
         tokens = access[2]
         requests += 1
         if requests > request_limit:
-            raise TraceError(f"the trace has more than {request_limit:,} accesses")
+            raise TraceTooLarge(f"the trace has more than {request_limit:,} accesses")
         total_tokens += tokens
         op = access[3]
         op_counts[op] = op_counts.get(op, 0) + 1
@@ -884,8 +889,8 @@ def trace_stats(
         if slot is None:
             slot = len(counts)
             if slot >= page_limit:
-                raise TraceError(f"the trace has more than {page_limit:,} distinct pages",
-                                 field="page_id")
+                raise TraceTooLarge(f"the trace has more than {page_limit:,} distinct pages",
+                                    field="page_id")
             slots[page] = slot
             counts.append(1)
             sizes.append(tokens)

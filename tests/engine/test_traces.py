@@ -24,6 +24,7 @@ from simulator.engine.traces import (
     MAX_TURN,
     NEVER,
     TraceStats,
+    TraceTooLarge,
     detect_format,
     next_use_indices,
     open_trace,
@@ -806,7 +807,7 @@ def test_real_trace_in_bytes(cloudphysics_path: Path) -> None:
 
 def test_stats_stop_at_the_page_bound() -> None:
     assert trace_stats(_accesses(range(5)), max_pages=5).distinct_pages == 5
-    with pytest.raises(TraceError) as info:
+    with pytest.raises(TraceTooLarge) as info:
         trace_stats(_accesses([*range(5), 0, 5]), max_pages=5)
     assert info.value.field == "page_id"
     assert "more than 5 distinct pages" in str(info.value)
@@ -814,6 +815,6 @@ def test_stats_stop_at_the_page_bound() -> None:
 
 def test_stats_stop_at_the_request_bound() -> None:
     assert trace_stats(_accesses([1] * 5), max_requests=5).requests == 5
-    with pytest.raises(TraceError) as info:
+    with pytest.raises(TraceTooLarge) as info:
         trace_stats(_accesses([1] * 6), max_requests=5)
     assert "more than 5 accesses" in str(info.value)
