@@ -4,19 +4,23 @@ Under ASGI, Django cancels the task of a request whose client disconnects (``htt
 but cannot stop the thread that runs a synchronous view: without this, a trace upload's
 validation would go on for nothing. This middleware gives every request a
 ``request.client_gone`` event (a :class:`threading.Event`) and sets it when the cancellation
-reaches it; long work (``traces.services.trace_upload``'s ``stop``) looks at it between lines.
-Under WSGI the event is never set. It must come first in ``MIDDLEWARE``, where the chain is
-still asynchronous.
+reaches it; long work (``traces.services.trace_upload``'s ``stop``) looks at it between lines,
+and the cancellation goes on only once the view has returned.
+Under WSGI the event is never set.
+
+It is asynchronous only, and first in ``MIDDLEWARE``: a middleware that can run both ways is
+run synchronously, in the worker thread, as soon as one after it is synchronous only (as
+WhiteNoise is), and the cancellation would never reach it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 
@@ -27,25 +31,25 @@ def client_gone(request: HttpRequest) -> threading.Event | None:
 
 
 class ClientGoneMiddleware:
-    sync_capable = True
+    sync_capable = False
     async_capable = True
 
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]],
+                 ) -> None:
         self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+        markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> Any:
-        request.client_gone = threading.Event()  # type: ignore[attr-defined]
-        if self.is_async:
-            return self._acall(request)
-        return self.get_response(request)
-
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        response: Awaitable[HttpResponseBase] = self.get_response(request)
+    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        gone = threading.Event()
+        request.client_gone = gone  # type: ignore[attr-defined]
+        # The rest of the chain runs in a task of its own, shielded: asgiref's sync_to_async
+        # holds a cancellation back until its thread has finished, so awaiting the chain
+        # directly would hear of it only once the work is done.
+        rest = asyncio.ensure_future(self.get_response(request))
         try:
-            return await response
+            return await asyncio.shield(rest)
         except asyncio.CancelledError:
-            request.client_gone.set()  # type: ignore[attr-defined]
+            gone.set()
+            with contextlib.suppress(Exception):
+                await rest  # the view sees the event at its next check and cleans up
             raise
