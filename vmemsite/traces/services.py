@@ -130,11 +130,11 @@ class UploadLimits:
     #: compress far better than 100:1 and cost nothing)
     gzip_floor: int = 10 * 1000 * 1000
     #: accesses in the trace (the work of the pass)
-    accesses: int = 10_000_000
+    accesses: int = 5_000_000
     #: distinct pages (the memory of the statistics: about 150 bytes each)
     pages: int = 1_000_000
     #: wall-clock seconds of the validation pass
-    seconds: float = 60.0
+    seconds: float = 120.0
     #: validations running at once in one process (they share its CPU)
     at_once: int = 2
     #: seconds an upload waits for its turn before a 429
