@@ -805,16 +805,14 @@ def test_real_trace_in_bytes(cloudphysics_path: Path) -> None:
 # bounded statistics
 
 
-def test_stats_stop_at_the_page_bound() -> None:
-    assert trace_stats(_accesses(range(5)), max_pages=5).distinct_pages == 5
+@pytest.mark.parametrize("bound,fitting,past,field,fragment", [
+    ("max_pages", [*range(5), 0], [*range(5), 0, 5], "page_id", "more than 5 distinct pages"),
+    ("max_requests", [1] * 5, [1] * 6, None, "more than 5 accesses"),
+])
+def test_stats_stop_at_their_bounds(bound: str, fitting: list, past: list, field: str | None,
+                                    fragment: str) -> None:
+    stats = trace_stats(_accesses(fitting), **{bound: 5})
+    assert (stats.requests, stats.distinct_pages) == (len(fitting), len(set(fitting)))
     with pytest.raises(TraceTooLarge) as info:
-        trace_stats(_accesses([*range(5), 0, 5]), max_pages=5)
-    assert info.value.field == "page_id"
-    assert "more than 5 distinct pages" in str(info.value)
-
-
-def test_stats_stop_at_the_request_bound() -> None:
-    assert trace_stats(_accesses([1] * 5), max_requests=5).requests == 5
-    with pytest.raises(TraceTooLarge) as info:
-        trace_stats(_accesses([1] * 6), max_requests=5)
-    assert "more than 5 accesses" in str(info.value)
+        trace_stats(_accesses(past), **{bound: 5})
+    assert info.value.field == field and fragment in str(info.value)

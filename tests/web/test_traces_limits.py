@@ -26,20 +26,9 @@ from vmemsite.traces.services import (
     trace_upload,
 )
 
-from .library_data import gz, upload
+from .library_data import assert_nothing_saved, gz, rejected, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def rejected(owner, content: str | bytes, **kwargs) -> TraceRejected:
-    with pytest.raises(TraceRejected) as info:
-        upload(owner, content, **kwargs)
-    return info.value
-
-
-def assert_nothing_saved(library_files) -> None:
-    assert Trace.objects.count() == 0
-    assert library_files() == []
 
 
 # -- bounds of the validation ---------------------------------------------------------------
