@@ -1,7 +1,7 @@
 """A client that gives up on an upload stops its validation (issue 8.7): a real Daphne server,
-a raw socket that sends a trace which takes many seconds to validate and then closes. Django
-cancels the request's task; ClientGoneMiddleware tells the worker thread, which stops at its
-next check and removes its temporary file."""
+a raw socket that sends a trace which takes many seconds to validate and then closes.
+ClientGoneApp (vmemsite/asgi.py) hears the disconnect and tells the worker thread, which stops
+at its next check and removes its temporary file."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from django.urls import reverse
 from simulator.engine.traces import MAX_TOKENS
 from vmemsite.accounts.auth import ERROR_SCHEMA, api_endpoint
 
-from .middleware import client_gone
+from .disconnect import client_gone
 from .models import SIZE_UNITS, Trace
 from .selectors import (
     trace_get_visible,
@@ -150,7 +150,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
         size_hint=size,
         size_unit=fields.get("size_unit"),
         bytes_per_token=fields.get("bytes_per_token"),
-        stop=client_gone(request),
+        stop=client_gone(),
     )
     response = JsonResponse(trace_to_dict(trace, request.api_user, detail=True), status=201)
     response["Location"] = reverse("traces_api:detail", args=[trace.pk])

@@ -13,7 +13,7 @@ The validation is bounded (:class:`UploadLimits`, docs/traces.md "Limits"): byte
 and decompressed, the gzip expansion ratio, accesses, distinct pages (which bound the memory
 of the statistics), wall-clock seconds, and how many uploads are validated at once in a
 process. It stops as soon as the client has gone (``stop``, set by
-:class:`~vmemsite.traces.middleware.ClientGoneMiddleware`). Temporary files that a killed
+:class:`~vmemsite.traces.disconnect.ClientGoneApp`). Temporary files that a killed
 process left behind are removed by age when the next upload starts.
 """
 
@@ -111,10 +111,6 @@ def human_bytes(count: int) -> str:
         if value < 1000 or unit == "TB":
             return f"{value:.1f}".rstrip("0").rstrip(".") + f" {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def max_trace_bytes() -> int:
-    return int(settings.VMEM_MAX_TRACE_BYTES)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .disconnect import client_gone
 from .forms import TraceUploadForm, TraceVisibilityForm
-from .middleware import client_gone
 from .models import Trace
 from .selectors import (
     trace_get_visible,
@@ -66,7 +66,7 @@ def trace_upload(request: HttpRequest) -> HttpResponse:
                     size_hint=upload.size,
                     size_unit=form.cleaned_data["size_unit"] or None,
                     bytes_per_token=form.cleaned_data["bytes_per_token"],
-                    stop=client_gone(request),
+                    stop=client_gone(),
                 )
             except TraceRejected as exc:
                 form.add_error(_FORM_FIELDS.get(exc.field or "", "file"), exc.message)
