@@ -1,16 +1,29 @@
-"""Workload specs, literal sequences and comparison variants (vmemsite/runs/specs.py)."""
+"""The run specification (vmemsite/runs/specs.py): workload specs, literal sequences and
+comparison variants, every error naming its field."""
 
 import pytest
 
 from simulator.engine.config import SimConfig
-from simulator.engine.errors import ConfigError
 from simulator.engine.sources import SequenceSource, SessionSource
-from vmemsite.runs.specs import (
-    parse_pages,
-    variants_clean,
-    workload_clean,
-    workload_source,
-)
+from vmemsite.errors import Invalid
+from vmemsite.runs.specs import parse_pages, run_spec, workload_source
+
+BASE = SimConfig.classic("lru", 3)
+
+
+def workload_clean(data, *, allow_sessions=True):
+    """The stored workload of a run on ``data`` (single run, or a comparison when sessions
+    are not allowed)."""
+    body = {"config": BASE.to_dict(), "workload": data}
+    if not allow_sessions:
+        body["variants"] = [{"policy": "lru"}, {"policy": "fifo"}]
+    return run_spec(body).stored_workload()
+
+
+def variants_clean(base, variants):
+    return list(run_spec({"config": base.to_dict(), "workload": {"kind": "sequence",
+                                                                   "pages": [1]},
+                          "variants": variants}).variants)
 
 
 def test_parse_pages_reads_ints_and_names():
@@ -28,11 +41,11 @@ def test_sequence_source_yields_reads_in_order_and_reopens():
 
 
 def test_generator_spec_errors_name_the_parameter():
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(Invalid) as err:
         workload_clean({"kind": "generator", "name": "zipf", "params": {"n_pages": 0,
                                                                           "alpha": 1.0}})
     assert err.value.field == "workload.n_pages"
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(Invalid) as err:
         workload_clean({"kind": "generator", "name": "nope"})
     assert err.value.field == "workload.name"
 
@@ -55,7 +68,7 @@ def test_engine_workload_dicts_are_accepted_as_generators():
     ("zipf", "workload"),
 ])
 def test_bad_workload_specs(data, field):
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(Invalid) as err:
         workload_clean(data)
     assert err.value.field == field
 
@@ -65,7 +78,7 @@ def test_sessions_deal_accesses_round_robin():
     source = workload_source(spec)
     assert isinstance(source, SessionSource)
     assert [a.session for a in source.open()] == ["s0", "s1", "s0", "s1"]
-    with pytest.raises(ConfigError):
+    with pytest.raises(Invalid):
         workload_clean({"kind": "sequence", "pages": [1], "sessions": 2}, allow_sessions=False)
 
 
@@ -87,6 +100,6 @@ def test_variants_override_l0_and_get_labels():
     ([{"policy": "lru"}, {"label": "OPT @ 3", "policy": "fifo"}], "variants[1].label"),
 ])
 def test_bad_variants(variants, field):
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(Invalid) as err:
         variants_clean(SimConfig.classic("lru", 3), variants)
     assert err.value.field == field
