@@ -9,6 +9,9 @@ Services raise one of four kinds (HackSoft: the service decides, the edge only t
 * :class:`Forbidden` — the caller sees it but may not do this (a public run of someone else). 403
 * :class:`Conflict` — not in a state that allows it (the run is already over). 409
 
+and, at the edge only, :class:`Unauthenticated` (401: who is calling is unknown or their
+token is not valid).
+
 :func:`lab_error` turns the engine's errors (:class:`ConfigError`, :class:`TraceError`) and
 Django's ``PermissionDenied``/``Http404`` into that vocabulary; :func:`error_body` and
 :func:`http_status` are what every JSON response of an error is made of, :func:`ws_reply`
@@ -86,6 +89,13 @@ class Conflict(LabError):
     status = 409
 
 
+class Unauthenticated(LabError):
+    """The caller must sign in or send a valid ``Authorization: Bearer`` token."""
+
+    status = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="vmem"'}
+
+
 def lab_error(exc: BaseException) -> LabError | None:
     """``exc`` in the vocabulary, or None when it is not an error of bad input or access
     (a bug: the caller logs it and answers 500)."""
@@ -104,6 +114,10 @@ def lab_error(exc: BaseException) -> LabError | None:
 
 def http_status(exc: LabError) -> int:
     return exc.status
+
+
+def http_headers(exc: LabError) -> dict[str, str]:
+    return dict(getattr(exc, "headers", {}))
 
 
 def error_body(exc: LabError) -> dict[str, Any]:
@@ -128,6 +142,6 @@ def ws_reply(exc: BaseException) -> dict[str, Any]:
 
 
 __all__ = [
-    "Conflict", "Forbidden", "Invalid", "LabError", "NotFound", "TooLarge", "error_body",
-    "http_status", "lab_error", "ws_reply",
+    "Conflict", "Forbidden", "Invalid", "LabError", "NotFound", "TooLarge", "Unauthenticated",
+    "error_body", "http_headers", "http_status", "lab_error", "ws_reply",
 ]

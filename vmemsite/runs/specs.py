@@ -501,3 +501,21 @@ def json_schemas() -> dict[str, dict[str, Any]]:
                                    "capacity_tokens": capacity}},
         "RunCreate": run,
     }
+
+
+def inlined(name: str) -> dict[str, Any]:
+    """The schema ``name`` of :func:`json_schemas` with every reference replaced by what it
+    names (for tools that cannot follow references to components they do not know)."""
+    schemas = json_schemas()
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/"):
+                return resolve(schemas[ref.rsplit("/", 1)[1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schemas[name])
