@@ -1,5 +1,7 @@
 """The runs JSON API: token auth, creation, errors with status codes, control, windows."""
 
+import json
+
 import pytest
 
 from vmemsite.accounts.models import token_digest
@@ -235,3 +237,57 @@ def test_openapi_entries_reference_known_schemas():
     assert set(OPENAPI_PATHS) == {"/api/runs/", "/api/runs/{run_id}/",
                                   "/api/runs/{run_id}/control", "/api/runs/{run_id}/windows",
                                   "/api/runs/{run_id}/windows.csv"}
+
+
+@pytest.mark.parametrize("example", ["EXAMPLE_RUN", "EXAMPLE_COMPARISON"])
+def test_the_documented_example_bodies_start_runs(client, token, settings, example):
+    """The complete bodies shown on /api/ (issue 7.15) are accepted as they are."""
+    import vmemsite.runs.api
+
+    settings.VMEM_RUNNER = "local"
+    response = _post(client, "/api/runs/", getattr(vmemsite.runs.api, example), token)
+    assert response.status_code == 201, response.content
+    detail = client.get(response["Location"], **token).json()
+    assert {"tiers", "workload", "owner", "desired", "can_control"} <= set(detail)
+
+
+def test_every_bad_field_is_reported_at_once(client, token):
+    body = {"config": {"tiers": [{"name": "L0", "capacity_tokens": 0}], "prefetch": 10**9},
+            "workload": {"kind": "generator", "name": "zipf",
+                         "params": {"n_pages": 0, "alpha": -1}},
+            "label": "a\x00b"}
+    response = _post(client, "/api/runs/", body, token)
+    assert response.status_code == 400
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert fields == {"config.tiers[0].capacity_tokens", "config.prefetch", "workload.n_pages",
+                      "workload.alpha", "label"}
+    assert Run.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", ["/api/runs/", "/api/traces/1/"])
+def test_a_body_over_2_mb_is_the_documented_json_413(client, token, url, data_dir):
+    method = client.post if url == "/api/runs/" else client.patch
+    response = method(url, json.dumps({"label": "x" * (3 * 1024 * 1024)}),
+                      content_type="application/json", **token)
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "too large" in response.json()["error"]
+
+
+def test_an_api_bug_is_a_json_500_without_details_under_prod_settings(client, token, settings,
+                                                                       monkeypatch):
+    """A failure inside an operation answers JSON (never Django's HTML page, never a
+    traceback), whatever DEBUG says."""
+    import vmemsite.runs.api
+
+    def broken(user):
+        raise RuntimeError("a secret detail")
+
+    monkeypatch.setattr(vmemsite.runs.api, "run_list_owned", broken)
+    for debug in (False, True):
+        settings.DEBUG = debug
+        response = client.get("/api/runs/", **token)
+        assert response.status_code == 500
+        assert response["Content-Type"] == "application/json"
+        assert "secret" not in response.content.decode()
+        assert response.json()["error"].startswith("internal error")

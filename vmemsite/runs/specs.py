@@ -287,7 +287,7 @@ def _workload(data: Any, problems: Problems, *, allow_sessions: bool,
 
 def _generator(data: Mapping, problems: Problems) -> Any:
     name = data.get("name")
-    if name not in GENERATORS:
+    if not isinstance(name, str) or name not in GENERATORS:
         problems.add(f"unknown generator {show(name)}; use one of {', '.join(GENERATORS)}",
                      "workload.name")
         return INVALID
