@@ -89,6 +89,9 @@ class Param:
     def range_text(self) -> str:
         """``"1 to 10,000,000"``, ``"at least 0"``, ``""`` when unbounded or not a number."""
         low, high = self.minimum, self.maximum
+        if self.kind in ("text", "phases"):
+            what = "characters" if self.kind == "text" else "phases"
+            return f"at most {figure(high or 200)} {what}"
         if low is None and high is None:
             return ""
         shown = [figure(x) if x is not None else None for x in (low, high)]

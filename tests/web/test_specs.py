@@ -103,3 +103,69 @@ def test_bad_variants(variants, field):
     with pytest.raises(Invalid) as err:
         variants_clean(SimConfig.classic("lru", 3), variants)
     assert err.value.field == field
+
+
+# --- one specification, three faces --------------------------------------------------------
+
+FACES = [
+    # (form field, form value, API field, API body change, CLI arguments, CLI flag)
+    ("prefetch", "100000", "config.prefetch", ("config", "prefetch", 100_000),
+     ["--prefetch", "100000"], "--prefetch"),
+    ("wl_n_pages", "0", "workload.n_pages", ("workload", "params", "n_pages", 0),
+     ["--pages", "0"], "--pages"),
+    ("t0_capacity", "0", "config.tiers[0].capacity_tokens",
+     ("config", "tiers", 0, "capacity_tokens", 0), ["--l0-tokens", "0"], "--l0-tokens"),
+    ("wl_alpha", "11", "workload.alpha", ("workload", "params", "alpha", 11),
+     ["--alpha", "11"], "--alpha"),
+]
+
+
+def _form_data(**overrides):
+    data = {"source": "generator", "wl_name": "zipf", "wl_n": "3000", "wl_n_pages": "200",
+            "wl_alpha": "1.0", "wl_tokens": "1", "wl_seed": "0", "write_policy": "write-back",
+            "pinning": "on", "anti_thrash": "0", "prefetch": "0", "thrash_window": "1000",
+            "seed": "0", "sessions": "1", "t0_capacity": "50", "t0_policy": "lru",
+            "t0_latency": "constant", "unit_pages": "on"}
+    return {**data, **overrides}
+
+
+def _api_body(*path_and_value):
+    body = {"config": BASE.to_dict(),
+            "workload": {"kind": "generator", "name": "zipf",
+                         "params": {"n_pages": 200, "alpha": 1.0, "n": 3000}}}
+    *path, value = path_and_value
+    node = body
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return body
+
+
+@pytest.mark.parametrize(("form_field", "form_value", "api_field", "api_change", "argv",
+                          "flag"), FACES, ids=[face[0] for face in FACES])
+def test_a_bad_field_is_named_by_the_form_the_api_and_the_cli(
+        client, user, capsys, form_field, form_value, api_field, api_change, argv, flag):
+    """Issue 9.3: one validation, each face naming the field in its own terms."""
+    import io
+
+    from simulator.cli.main import main
+    from vmemsite.accounts.services import token_create
+    from vmemsite.runs.models import Run
+
+    client.force_login(user)
+    page = client.post("/runs/new/", _form_data(**{form_field: form_value}))
+    assert page.status_code == 400
+    assert f'id="id_{form_field}_error"' in page.content.decode()
+
+    _, token = token_create(user=user, name="faces")
+    response = client.post("/api/runs/", _api_body(*api_change),
+                           content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 400
+    assert response.json()["field"] == api_field
+
+    code = main(["simulate", "--workload", "zipf", "--pages", "200", "-n", "300",
+                 "--no-progress", *argv], out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"vmem: error: {flag}"), err
+    assert Run.objects.count() == 0
