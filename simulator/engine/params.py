@@ -94,6 +94,8 @@ class Param:
             return f"at most {figure(high or 200)} {what}"
         if low is None and high is None:
             return ""
+        if (low, high) == (-(2**63), 2**63 - 1):
+            return "any 64-bit integer"
         shown = [figure(x) if x is not None else None for x in (low, high)]
         if low is not None and high is not None:
             above = "above" if self.exclusive_minimum else "from"

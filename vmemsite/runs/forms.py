@@ -83,8 +83,11 @@ def param_field(param: Param, *, label: str | None = None) -> forms.Field:
     field.required = False
     field.label = label or param.title
     help_text = param.describe().replace("(null:", "(blank:")
-    field.help_text = f"{help_text} {SYNTAX.get(param.kind, '')}".strip()
-    field.widget.attrs.setdefault("title", field.help_text)
+    help_text = help_text[:1].upper() + help_text[1:]
+    help_text = f"{help_text} {SYNTAX.get(param.kind, '')}".strip()
+    field.widget.attrs.setdefault("title", help_text)
+    # a check box's label says it all; other inputs show their range
+    field.help_text = "" if param.kind == "bool" else help_text
     if not param.required and param.default is not None:
         field.initial = as_text(param, param.default) if param.kind in SYNTAX \
             else param.default
@@ -179,9 +182,6 @@ class RunForm(forms.Form):
         self.fields["public"] = param_field(RUN_PARAMS["public"])
         for param in SIM_PARAMS:
             self.fields[param.name] = param_field(param)
-        self.fields["page_size"].help_text = (
-            "Larger accesses are cut into pages; blank: as the workload gives. "
-            + self.fields["page_size"].help_text)
         self.fields["window_accesses"].help_text = (
             "Blank: about 500 points for the whole run. "
             + self.fields["window_accesses"].help_text)
@@ -207,6 +207,17 @@ class RunForm(forms.Form):
                                                           label=f"{name} {param.title}")
             self.fields[f"t{k}_policy"].choices = POLICY_CHOICES
         self.paths: dict[str, str] = {}  # run data path → the field it came from
+        self._in_page_order()
+
+    def _in_page_order(self) -> None:
+        """Fields (and so the error summary) in the order the page shows them."""
+        workload = ["source", "wl_name", *(f"wl_{name}" for name in WORKLOAD_PARAMS), "trace",
+                    "sequence"]
+        variants = [name for name in self.fields if name[:1] == "v" and name[1:2].isdigit()]
+        tiers = [name for name in self.fields if name[:1] == "t" and name[1:2].isdigit()]
+        model = [p.name for p in SIM_PARAMS] + ["sessions"]
+        self.order_fields([*workload, *variants, "with_opt", *tiers, *model, "label", "speed",
+                           "public"])
 
     # --- for the template -----------------------------------------------------------------
 
@@ -387,6 +398,7 @@ class CompareForm(RunForm):
                 capacity, label=f"Variant {i + 1} L0 capacity")
             self.fields[f"v{i}_label"] = forms.CharField(
                 required=False, max_length=MAX_VARIANT_LABEL, label=f"Variant {i + 1} label")
+        self._in_page_order()
 
     def variant_rows(self) -> list[dict[str, Any]]:
         return [

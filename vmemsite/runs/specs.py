@@ -112,6 +112,8 @@ SESSIONS = RUN_PARAMS["sessions"]
 TRACE_ID = Param("trace_id", "int", "a trace of your library (or a public one)", _check_int,
                  minimum=1, maximum=2**62, label="Trace")
 RUN_KEYS = ("config", "workload", "label", "public", "speed", "variants", "with_opt")
+#: what a comparison's variant overrides of L0
+_VARIANT_PARAMS = {p.name: p for p in TIER_PARAMS if p.name in ("policy", "capacity_tokens")}
 
 
 def parse_pages(text: str) -> list[int | str]:
@@ -375,7 +377,10 @@ def _variant(base: Any, item: Any, where: str, problems: Problems) -> Any:
     if label is not None and (not isinstance(label, str) or "\x00" in label):
         problems.add("expected text (without NUL)", f"{where}.label")
         return INVALID
-    if base is INVALID:
+    if base is INVALID:  # the variant's own values can still be judged
+        for key, param in _VARIANT_PARAMS.items():
+            if item.get(key) not in (None, ""):
+                problems.check(param.check, item[key], f"{where}.{key}")
         return INVALID
     data = base.to_dict()
     l0 = data["tiers"][0]
