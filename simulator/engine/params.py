@@ -281,3 +281,28 @@ def show(value: Any) -> str:
     except ValueError:  # an int too long to print
         text = f"<{type(value).__name__}>"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def markdown_rows(params: Iterable[Param]) -> list[str]:
+    """One row of a Markdown table per parameter: name, range, default, meaning (how
+    docs/parameters.md shows them; a test keeps that page equal to the descriptions)."""
+    rows = []
+    for param in params:
+        default = "required" if param.required else (
+            "—" if param.default is None else f"`{json_text(param.default)}`")
+        if callable(param.choices):  # a registry that grows (policies): named elsewhere
+            limits = "a registered name"
+        else:
+            limits = param.range_text() or ", ".join(f"`{o}`" for o in param.options()) or "—"
+        if param.unit and param.range_text() and param.kind not in ("text", "phases"):
+            limits += f" {param.unit}"
+        meaning = param.help.replace("|", "\\|")
+        rows.append(f"| `{param.name}` | {limits} | {default} | {meaning} |")
+    return rows
+
+
+def json_text(value: Any) -> str:
+    """A default as JSON writes it (tuples as lists)."""
+    import json
+
+    return json.dumps(list(value) if isinstance(value, tuple) else value)

@@ -169,3 +169,13 @@ def test_a_bad_field_is_named_by_the_form_the_api_and_the_cli(
     err = capsys.readouterr().err
     assert code == 2 and err.startswith(f"vmem: error: {flag}"), err
     assert Run.objects.count() == 0
+
+
+def test_the_parameters_page_lists_what_a_run_adds():
+    from pathlib import Path
+
+    from simulator.engine.params import markdown_rows
+    from vmemsite.runs.specs import RUN_PARAMS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "parameters.md").read_text()
+    assert all(row in doc for row in markdown_rows(RUN_PARAMS.values()))
