@@ -211,3 +211,20 @@ def test_public_runs_are_read_only_for_others(client, user, other, finished_run)
     assert client.post(f"/runs/{finished_run.pk}/share", {"public": "0"}).status_code == 403
     client.logout()
     assert client.get(f"/runs/{finished_run.pk}/state.json").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["zipf", "uniform", "loop", "phased", "scan_hotset", "chat"])
+def test_every_generator_starts_from_the_form_as_it_is_offered(client, user, settings, name):
+    """Switching the generator in a new form and starting: what the form offers is valid
+    (a required parameter without an initial value made scan_hotset fail)."""
+    from vmemsite.runs.forms import RunForm
+
+    settings.VMEM_RUNNER = "local"
+    client.force_login(user)
+    form = RunForm(user=user)
+    data = {key: ("on" if value is True else "" if value in (None, False) else value)
+            for key, field in form.fields.items()
+            for value in [form.get_initial_for_field(field, key)]}
+    data.update(wl_name=name, wl_n="2000", t0_capacity="300", unit_pages="on")
+    response = client.post("/runs/new/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]

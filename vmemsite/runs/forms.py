@@ -58,6 +58,9 @@ SYNTAX = {
     "phases": "pages:accesses:alpha; one phase after another.",
 }
 _SIZES = re.compile(r"(\d{1,18})\s*(?:[-,:]\s*(\d{1,18}))?")
+#: what the form offers for parameters that have no default (or another one than the engine's)
+FORM_EXAMPLES = {"n": 100_000, "n_pages": 10_000, "alpha": 1.0, "hot_pages": 200,
+                 "scan_pages": 5000, "phases": "300:20000:0.9; 300:20000:0.9"}
 _BLANK = object()  # a field left empty: the setting takes its default
 _LAST_PART = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
 
@@ -189,8 +192,8 @@ class RunForm(forms.Form):
             self.fields["sessions"] = param_field(RUN_PARAMS["sessions"])
         for name, (param, _) in WORKLOAD_PARAMS.items():
             self.fields[f"wl_{name}"] = param_field(param)
-        self.fields["wl_n"].initial = 100_000
-        self.fields["wl_n_pages"].initial = 10_000
+        for name, value in FORM_EXAMPLES.items():
+            self.fields[f"wl_{name}"].initial = value
         traces = list(trace_list_visible(user).values_list("pk", "name")[:500])
         self.fields["trace"].choices = [("", "— choose a trace —")] + [
             (pk, name) for pk, name in traces
