@@ -430,9 +430,15 @@ class SimConfig:
     def restore(cls, data: dict[str, Any]) -> SimConfig:
         """A config from JSON that :meth:`to_dict` wrote after validation (a stored run):
         rebuilt as it is, not checked again."""
-        tiers = [TierConfig(**{**t, "latency": LatencyModel(**t.get("latency", {}))})
+        def known(kind: type, values: dict[str, Any]) -> dict[str, Any]:
+            names = {f.name for f in fields(kind)}
+            return {key: value for key, value in values.items() if key in names}
+
+        tiers = [TierConfig(**{**known(TierConfig, t),
+                               "latency": LatencyModel(**known(LatencyModel,
+                                                               t.get("latency", {})))})
                  for t in data["tiers"]]
-        config = cls(**{**data, "tiers": tiers})
+        config = cls(**{**known(cls, data), "tiers": tiers})
         config._remember()
         return config
 
