@@ -24,12 +24,11 @@ from typing import Any
 from .errors import ConfigError
 from .params import INVALID, Param, Problems, check_object, figure, show
 from .policies import make_policy, policy_names
+from .validation import LARGEST as _LARGEST
 
 TIER_NAMES = ("L0", "L1", "L2", "L3", "L4")
 LATENCY_KINDS = ("constant", "uniform", "lognormal")
 WRITE_POLICIES = ("write-back", "write-through")
-#: the largest magnitude a setting may have (beyond it, an int cannot even become a float)
-_LARGEST = 2**63 - 1
 #: policy parameters: how many, how long a name or a text value may be
 MAX_POLICY_PARAMS, MAX_PARAM_NAME, MAX_TEXT = 16, 64, 200
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from simulator.engine.compare import Variant, build, needs_future, opt_config
+from simulator.engine.compare import Variant, build, needs_future, opt_config, series_plan
 from simulator.engine.errors import ConfigError, VMemError
 from simulator.engine.params import show
 from vmemsite.errors import Conflict, Forbidden, Invalid
@@ -27,6 +27,7 @@ from vmemsite.traces.selectors import trace_get_visible, trace_source
 
 from . import runners
 from .execution import Driver, compare_driver, compare_rows, single_driver
+from .frames import frame_points
 from .models import Run, RunChunk
 from .specs import RUN_PARAMS, RunSpec, TraceSpec, run_spec, stored_config, workload_source
 
@@ -80,12 +81,16 @@ def run_create(*, owner, spec: RunSpec | None = None, submit: bool = True,
     source = workload_source(stored_workload, trace_src)
     total = source.length
     _check_fits(spec, source.finite, total)
+    stored_config = spec.stored_config()
+    if spec.variants is not None:  # the lines of the comparison, by role (docs/metrics.md)
+        stored_config["series"] = [s.to_dict() for s in series_plan(
+            spec.variants, with_opt=spec.with_opt and source.finite)]
     run = Run.objects.create(
         owner=owner,
         label=spec.label or spec.default_label()[:200],
         public=spec.public,
         kind=Run.Kind.COMPARE if spec.is_compare else Run.Kind.SINGLE,
-        config=spec.stored_config(),
+        config=stored_config,
         workload=stored_workload,
         trace=trace,
         total=total,
@@ -371,7 +376,7 @@ class _Execution:
             "total": run.total,
             "eta_s": self.eta_s(),
             "speed": self.speed,
-            "points": points,
+            "points": frame_points(points),  # bounded: the chunk above keeps every window
             "events": events,
             "counters": counters,
             # wall-clock span in which these windows closed (epoch s), for latency figures
