@@ -41,8 +41,6 @@ APP_INTERFACE = ("services", "selectors")
 KNOWN_REACHES = {
     "vmemsite.chat.consumers -> vmemsite.runs.consumers",
     "vmemsite.chat.runners -> vmemsite.runs.runners",
-    "vmemsite.runs.api -> vmemsite.accounts.auth",
-    "vmemsite.traces.api -> vmemsite.accounts.auth",
 }
 
 #: cycles that exist today and are being taken apart (issue 9); the list may only shrink

@@ -1,10 +1,13 @@
 """``vmem``: the engine from the command line.
 
-    vmem simulate TRACE|--workload NAME [--policy P --l0-tokens N | --config FILE] [--json]
+    vmem simulate TRACE|--workload NAME [--param K=V ...] [--policy P --l0-tokens N |
+                  --config FILE] [--json]
     vmem compare  TRACE|--workload NAME --policies lru,arc,... --l0-tokens N[,M...] [--json]
-    vmem generate NAME -o FILE [--n N --pages P --alpha A --seed S]
+    vmem generate NAME -o FILE [--n N --pages P --alpha A --seed S --param K=V ...]
 
-Errors end the program with one clear line on stderr and exit status 2.
+The model's flags (``--prefetch``, ``--thrash-window``…) and the generators' parameters, with
+their help and ranges, come from the engine's descriptions (``SIM_PARAMS``, ``GENERATORS``).
+Errors end the program with one clear line on stderr, naming the flag, and exit status 2.
 """
 
 from __future__ import annotations
@@ -13,33 +16,48 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
 
 import simulator.memory  # noqa: F401 - registers the importance policy for --policy
 from simulator.engine.compare import Comparison, Variant, simulate
-from simulator.engine.config import LatencyModel, SimConfig, TierConfig
-from simulator.engine.errors import VMemError
+from simulator.engine.config import SIM_PARAMS, LatencyModel, SimConfig, TierConfig
+from simulator.engine.errors import ConfigError, VMemError
 from simulator.engine.events import RunResult, WindowSnapshot
 from simulator.engine.observers import Observer
+from simulator.engine.params import Param
 from simulator.engine.policies import policy_names
 from simulator.engine.sources import SessionSource, Source, TraceSource, WorkloadSource
 from simulator.engine.traces import write_trace
-from simulator.engine.workloads import WORKLOADS, Workload
+from simulator.engine.workloads import GENERATORS, WORKLOADS, Workload
 
 CLASSIC_POLICIES = ("lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo")
 
 
 class ProgressBar(Observer):
-    """A one-line progress bar on a terminal, redrawn at most 10 times a second."""
+    """A one-line progress bar on a terminal (rich), redrawn at most 10 times a second; the
+    rate and ETA come from the run's own clock (``draw(done, now)``)."""
 
     def __init__(self, total: int | None, stream: TextIO = sys.stderr, label: str = "") -> None:
         self.total = total
-        self.stream = stream
-        self.label = label
         self.started = time.monotonic()
         self.last_draw = 0.0
+        columns = [TextColumn("{task.description}")]
+        if total:
+            columns += [BarColumn(bar_width=30), TextColumn("{task.percentage:>5.1f}%"),
+                        TextColumn("{task.completed:,}/{task.total:,}")]
+        else:
+            columns.append(TextColumn("{task.completed:,} accesses"))
+        columns.append(TextColumn("{task.fields[rate]}  {task.fields[eta]}"))
+        self.progress = Progress(*columns, console=Console(file=stream, force_terminal=True,
+                                                           width=120),
+                                 auto_refresh=False)
+        self.task = self.progress.add_task(label, total=total, rate="", eta="")
+        self.progress.start()
 
     def on_window(self, snapshot: WindowSnapshot) -> None:
         now = time.monotonic()
@@ -49,26 +67,65 @@ class ProgressBar(Observer):
         self.draw(snapshot.end, now)
 
     def draw(self, done: int, now: float) -> None:
-        elapsed = max(now - self.started, 1e-9)
-        rate = done / elapsed
+        rate = done / max(now - self.started, 1e-9)
+        eta = ""
         if self.total:
-            share = min(done / self.total, 1.0)
-            filled = int(share * 30)
             left = (self.total - done) / rate if rate else 0
-            text = (f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {share:6.1%} "
-                    f"{done:,}/{self.total:,}  {rate:,.0f}/s  ETA {left:4.0f}s")
-        else:
-            text = f"{self.label} {done:,} accesses  {rate:,.0f}/s"
-        self.stream.write("\r" + text[:120].ljust(120))
-        self.stream.flush()
+            eta = f"ETA {left:4.0f}s"
+        self.progress.update(self.task, completed=done, rate=f"{rate:,.0f}/s", eta=eta)
+        self.progress.refresh()
 
     def on_finish(self, result: RunResult) -> None:
         self.draw(result.requests if self.total is None else self.total, time.monotonic())
-        self.stream.write("\n")
-        self.stream.flush()
+        self.close()
+
+    def close(self) -> None:
+        self.progress.stop()
 
 
 # --- argument parsing ---------------------------------------------------------------------
+
+#: the model's settings offered as flags (their help and range from SIM_PARAMS)
+MODEL_FLAGS = ("page_size", "unit_pages", "anti_thrash", "prefetch", "thrash_window",
+               "window_accesses", "write_policy", "seed")
+METAVARS = {"anti_thrash": "K", "prefetch": "N", "thrash_window": "W", "window_accesses": "N",
+            "page_size": "TOKENS"}
+#: generator parameters that have a shortcut flag
+SHORTCUTS = {"n_pages": "--pages", "scan_pages": "--pages", "hot_pages": "--pages",
+             "alpha": "--alpha", "n": "--accesses", "tokens": "--tokens", "seed": "--seed",
+             "phases": "--pages/--accesses/--alpha"}
+_TYPES = {"int": int, "number": float, "fraction": float}
+
+
+def flag_of(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_param_flag(parser: argparse.ArgumentParser, param: Param, **overrides: Any) -> None:
+    """A flag for a described setting: its type, default, metavar and help from ``param``."""
+    options: dict[str, Any] = {"help": param.describe(), "default": param.default}
+    if param.kind == "bool":
+        options["action"] = "store_true"
+    elif param.kind == "choice":
+        options["choices"] = param.options()
+    else:
+        options["type"] = _TYPES.get(param.kind, str)
+        options["metavar"] = METAVARS.get(param.name, param.name.upper())
+    options.update(overrides)
+    parser.add_argument(flag_of(param.name), **options)
+
+
+def generators_help() -> str:
+    """Every generator with its parameters (from their descriptions), for ``--help``."""
+    lines = ["generators and their parameters (give them with --param NAME=VALUE, or all at "
+             "once with --workload-json):"]
+    for name, generator in GENERATORS.items():
+        lines.append(f"  {name}: {generator.summary}")
+        for param in generator.params:
+            need = "required" if param.required else f"default {param.default!r}"
+            lines.append(f"      {param.name:<16} {param.describe()} ({need})")
+    return "\n".join(lines)
+
 
 def _int_list(text: str) -> list[int]:
     try:
@@ -81,20 +138,38 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
+def _param_pair(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` (VALUE read as JSON when it is, else as text)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), json.loads(value)
+    except ValueError:
+        return name.strip(), value
+
+
+def _add_workload_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workload-json", metavar="JSON",
+                        help='generator parameters as JSON, e.g. \'{"n_pages": 1000}\'')
+    parser.add_argument("-P", "--param", dest="params", type=_param_pair, action="append",
+                        default=[], metavar="NAME=VALUE",
+                        help="a generator parameter (repeat it; see the list below)")
+    parser.add_argument("--pages", type=int, default=10_000, help="generator: distinct pages")
+    parser.add_argument("--alpha", type=float, default=1.0, help="generator: Zipf exponent")
+    parser.add_argument("-n", "--accesses", type=int, default=100_000,
+                        help="generator: number of accesses")
+    parser.add_argument("--tokens", type=int, default=1, help="generator: tokens per page")
+
+
 def _add_source_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace", nargs="?", type=Path,
                         help="trace file (one id per line, CSV or JSONL; .gz read transparently)")
     parser.add_argument("--format", dest="fmt", choices=("plain", "csv", "jsonl"),
                         help="trace format when the file name does not tell")
     parser.add_argument("--workload", choices=sorted(WORKLOADS),
-                        help="use a generator instead of a trace")
-    parser.add_argument("--workload-json", metavar="JSON",
-                        help='generator parameters as JSON, e.g. \'{"n_pages": 1000}\'')
-    parser.add_argument("--pages", type=int, default=10_000, help="generator: distinct pages")
-    parser.add_argument("--alpha", type=float, default=1.0, help="generator: Zipf exponent")
-    parser.add_argument("-n", "--accesses", type=int, default=100_000,
-                        help="generator: number of accesses")
-    parser.add_argument("--tokens", type=int, default=1, help="generator: tokens per page")
+                        help="use a generator instead of a trace (its parameters: below)")
+    _add_workload_args(parser)
 
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
@@ -103,17 +178,9 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
                         help="L0 capacity in tokens (pages in classic mode); compare takes a list")
     parser.add_argument("--hierarchy", action="store_true",
                         help="the five tiers L0-L4 with typical latencies instead of L0 alone")
-    parser.add_argument("--unit-pages", action="store_true",
-                        help="classic mode: every page is one token, sizes in the trace ignored")
-    parser.add_argument("--page-size", type=int, help="cut larger accesses into pages")
-    parser.add_argument("--anti-thrash", type=int, default=0, metavar="K",
-                        help="protect a page just faulted in for K accesses")
-    parser.add_argument("--prefetch", type=int, default=0, metavar="N",
-                        help="sequential prefetch depth")
-    parser.add_argument("--thrash-window", type=int, default=1000, metavar="W")
-    parser.add_argument("--write-policy", choices=("write-back", "write-through"),
-                        default="write-back")
-    parser.add_argument("--seed", type=int, default=0)
+    settings = {param.name: param for param in SIM_PARAMS}
+    for name in MODEL_FLAGS:
+        add_param_flag(parser, settings[name])
     parser.add_argument("--sessions", type=int, default=0, metavar="N",
                         help="label accesses round-robin as N sessions sharing the tiers")
     parser.add_argument("--concurrent", action="store_true",
@@ -127,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vmem", description="Simulate virtual memory for LLM context (VMem Lab engine).")
     commands = parser.add_subparsers(dest="command", required=True)
+    described = {"formatter_class": argparse.RawDescriptionHelpFormatter,
+                 "epilog": generators_help()}
 
-    sim = commands.add_parser("simulate", help="run one configuration")
+    sim = commands.add_parser("simulate", help="run one configuration", **described)
     _add_source_args(sim)
     _add_model_args(sim)
     sim.add_argument("--policy", help=f"L0 policy (default lru, or the config's): "
@@ -136,23 +205,21 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--regret", action="store_true", help="also run OPT and report regret")
     sim.add_argument("--save-config", type=Path, help="write the effective config as JSON")
 
-    cmp_ = commands.add_parser("compare", help="several policies on the same accesses")
+    cmp_ = commands.add_parser("compare", help="several policies on the same accesses",
+                               **described)
     _add_source_args(cmp_)
     _add_model_args(cmp_)
     cmp_.add_argument("--policies", default=",".join(CLASSIC_POLICIES),
                       help="comma-separated L0 policies (default: the classic eight)")
     cmp_.add_argument("--no-opt", action="store_true", help="leave out the OPT reference")
 
-    gen = commands.add_parser("generate", help="write a synthetic trace to a file")
+    gen = commands.add_parser("generate", help="write a synthetic trace to a file",
+                              **described)
     gen.add_argument("workload", choices=sorted(WORKLOADS))
     gen.add_argument("-o", "--output", type=Path, required=True,
                      help="output file (.csv, .jsonl, .txt; add .gz to compress)")
     gen.add_argument("--format", dest="fmt", choices=("plain", "csv", "jsonl"))
-    gen.add_argument("--workload-json", metavar="JSON")
-    gen.add_argument("--pages", type=int, default=10_000)
-    gen.add_argument("--alpha", type=float, default=1.0)
-    gen.add_argument("-n", "--accesses", type=int, default=100_000)
-    gen.add_argument("--tokens", type=int, default=1)
+    _add_workload_args(gen)
     gen.add_argument("--seed", type=int, default=0)
 
     # LLM sessions live outside the engine (they do I/O): their arguments and handler are
@@ -168,7 +235,25 @@ class UsageError(VMemError):
     pass
 
 
+def fail_with_flags(exc: ConfigError, flags: Mapping[str, str],
+                    default: str | None = None) -> NoReturn:
+    """``exc`` (every problem in it) as one line naming the flags the user typed:
+    ``--prefetch: must be at most 256, got 1000``, ``--l0-tokens (tiers[0].capacity_tokens):
+    must be at least 1, got 0``."""
+    parts = []
+    for error in exc.errors:
+        field = error.field or ""
+        flag = flags.get(field) or flags.get(field.split("[", 1)[0].split(".", 1)[0]) or default
+        named = flag and field and field not in flag and flag != flag_of(field)
+        label = f"{flag} ({field})" if named else flag or field
+        parts.append(f"{label}: {error.message}" if label else error.message)
+    raise UsageError("; ".join(parts)) from None
+
+
 def _workload(args: argparse.Namespace) -> Workload:
+    """The generator and its parameters: ``--workload-json``, or the shortcut flags, and
+    ``--param`` on top of either."""
+    name = args.workload
     if args.workload_json:
         try:
             params = json.loads(args.workload_json)
@@ -176,27 +261,40 @@ def _workload(args: argparse.Namespace) -> Workload:
             raise UsageError(f"--workload-json is not valid JSON: {exc.msg}") from None
         if not isinstance(params, dict):
             raise UsageError("--workload-json must be a JSON object")
-        workload = Workload(args.workload, params)
+        flags = {key: f"--workload-json {key}" for key in params}
     else:
-        name = args.workload
-        params: dict[str, Any] = {"seed": args.seed, "tokens": args.tokens}
-        if name in ("zipf", "uniform", "loop"):
-            params.update(n_pages=args.pages, n=args.accesses)
-        if name == "zipf":
-            params["alpha"] = args.alpha
-        if name == "phased":
-            third = max(args.accesses // 3, 1)
-            params["phases"] = [[args.pages, third, args.alpha]] * 3
-        if name == "scan_hotset":
-            params.update(hot_pages=max(args.pages // 10, 1), scan_pages=args.pages,
-                          n=args.accesses)
-        if name == "loop":
-            params.pop("seed")
-        if name == "chat":
-            params = {"n": args.accesses, "seed": args.seed}
-        workload = Workload(name, params)
-    workload.validate()
+        params, flags = _shortcut_params(args), dict(SHORTCUTS)
+    for key, value in args.params:
+        params[key] = value
+        flags[key] = f"--param {key}"
+    workload = Workload(name, params)
+    try:
+        workload.validate()
+    except ConfigError as exc:
+        fail_with_flags(exc, {"name": "--workload", **flags}, "--workload")
     return workload
+
+
+def _shortcut_params(args: argparse.Namespace) -> dict[str, Any]:
+    """Parameters from --pages, --alpha, -n, --tokens and --seed, for the generators that
+    take them."""
+    name = args.workload
+    takes = {param.name for param in GENERATORS[name].params}
+    params: dict[str, Any] = {"seed": args.seed}
+    if "tokens" in takes:
+        params["tokens"] = args.tokens
+    if "n_pages" in takes:
+        params["n_pages"] = args.pages
+    if "n" in takes:
+        params["n"] = args.accesses
+    if "alpha" in takes:
+        params["alpha"] = args.alpha
+    if name == "phased":
+        third = max(args.accesses // 3, 1)
+        params["phases"] = [[args.pages, third, args.alpha]] * 3
+    if name == "scan_hotset":
+        params.update(hot_pages=max(args.pages // 10, 1), scan_pages=args.pages)
+    return params
 
 
 def _source(args: argparse.Namespace) -> Source:
@@ -211,6 +309,8 @@ def _source(args: argparse.Namespace) -> Source:
 def _plain_source(args: argparse.Namespace) -> Source:
     if args.trace and args.workload:
         raise UsageError("give either a trace file or --workload, not both")
+    if args.params and not args.workload:
+        raise UsageError("--param sets a generator's parameter: give --workload too")
     if args.trace:
         if not args.trace.exists():
             raise UsageError(f"no such trace file: {args.trace}")
@@ -220,23 +320,30 @@ def _plain_source(args: argparse.Namespace) -> Source:
     raise UsageError("give a trace file or --workload NAME")
 
 
-def _config(args: argparse.Namespace, policy: str | None, l0_tokens: int) -> SimConfig:
+def _config(args: argparse.Namespace, policy: str | None, l0_tokens: int,
+            policy_flag: str = "--policy") -> SimConfig:
     """The run's configuration: ``--config`` (its L0 policy overridden by ``policy`` when
-    given) or one built from the flags."""
+    given) or one built from the flags. Errors name the flag (or the file)."""
     if args.config:
         config = SimConfig.load(args.config)
         if policy:
             config.tiers[0].policy = policy
-        return config.validate()
-    common: dict[str, Any] = dict(
-        page_size=args.page_size, unit_pages=args.unit_pages, anti_thrash=args.anti_thrash,
-        prefetch=args.prefetch, thrash_window=args.thrash_window,
-        write_policy=args.write_policy, seed=args.seed,
-    )
-    if args.hierarchy:
-        return SimConfig.hierarchy(l0_tokens=l0_tokens, policy=policy or "lru", **common)
-    tier = TierConfig("L0", l0_tokens, policy or "lru", LatencyModel())
-    return SimConfig(tiers=[tier], **common).validate()
+        try:
+            return config.validate()
+        except ConfigError as exc:
+            fail_with_flags(exc, {"tiers[0].policy": policy_flag} if policy else {},
+                            f"--config {args.config}")
+    flags = {"tiers[0].capacity_tokens": "--l0-tokens", "tiers[0].policy": policy_flag,
+             "tiers[0].policy_params": policy_flag,
+             **{name: flag_of(name) for name in MODEL_FLAGS}}
+    common: dict[str, Any] = {name: getattr(args, name) for name in MODEL_FLAGS}
+    try:
+        if args.hierarchy:
+            return SimConfig.hierarchy(l0_tokens=l0_tokens, policy=policy or "lru", **common)
+        tier = TierConfig("L0", l0_tokens, policy or "lru", LatencyModel())
+        return SimConfig(tiers=[tier], **common).validate()
+    except ConfigError as exc:
+        fail_with_flags(exc, flags, "--hierarchy" if args.hierarchy else None)
 
 
 def _progress(args: argparse.Namespace, source: Source, label: str) -> list[Observer]:
@@ -250,11 +357,24 @@ def _progress(args: argparse.Namespace, source: Source, label: str) -> list[Obse
 
 # --- commands -----------------------------------------------------------------------------
 
+def _all_of(*steps: Any) -> list[Any]:
+    """Run every step; if any fails, fail with all their problems on one line."""
+    results, problems = [], []
+    for step in steps:
+        try:
+            results.append(step())
+        except UsageError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise UsageError("; ".join(problems))
+    return results
+
+
 def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
-    source = _source(args)
     if len(args.l0_tokens) != 1:
         raise UsageError("simulate takes one --l0-tokens value (compare takes a list)")
-    config = _config(args, args.policy, args.l0_tokens[0])
+    source, config = _all_of(lambda: _source(args),
+                             lambda: _config(args, args.policy, args.l0_tokens[0]))
     if args.save_config:
         config.save(args.save_config)
     result = simulate(config, source, observers=_progress(args, source, config.tiers[0].policy),
@@ -275,7 +395,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     for capacity in args.l0_tokens:
         for policy in policies:
             label = policy if len(args.l0_tokens) == 1 else f"{policy} @ {capacity}"
-            variants.append(Variant(label, _config(args, policy, capacity)))
+            variants.append(Variant(label, _config(args, policy, capacity, "--policies")))
     comparison = Comparison(variants, source, with_opt=not args.no_opt,
                             concurrent=args.concurrent)
     bar = _progress(args, source, "compare")
@@ -287,8 +407,9 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
         for observer in bar:
             if isinstance(observer, ProgressBar):
                 observer.draw(min(target, observer.total or target), time.monotonic())
-    if bar:
-        sys.stderr.write("\n")
+    for observer in bar:
+        if isinstance(observer, ProgressBar):
+            observer.close()
     rows = comparison.rows()
     if args.json:
         out.write(json.dumps({"source": source.label, "rows": rows}) + "\n")
@@ -298,7 +419,6 @@ def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, out: TextIO) -> int:
-    args.trace = None
     workload = _workload(args)
     if workload.length is None:
         raise UsageError("generate needs a finite workload: give -n")

@@ -32,7 +32,7 @@ def build(
     future: array | None = None, concurrent: bool = False, max_events: int = 20,
 ) -> Simulation:
     """A ready-to-run :class:`Simulation` of ``config`` over a fresh pass of ``source``."""
-    config.validate()
+    config = config.checked()
     if needs_future(config) and future is None:
         future = future_of(source, None if config.unit_pages else config.page_size)
     return Simulation(

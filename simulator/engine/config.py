@@ -2,35 +2,271 @@
 
 Everything a run needs is here and nothing else: the dashboard, the presets and the command
 line all build a :class:`SimConfig` and hand it to :class:`simulator.engine.simulation.Simulation`.
+
+Every setting is described once, as data, in :data:`SIM_PARAMS`, :data:`TIER_PARAMS` and
+:data:`LATENCY_PARAMS` (name, kind, sane range, default, help; see ``params.py``): validation
+reads those descriptions, and so do the web form, the API's JSON Schema and the CLI's flags.
+Validation reports every bad field at once (one :class:`ConfigError` holding them all).
+
+A validated config remembers what it looked like; :meth:`SimConfig.checked` (what a
+:class:`~simulator.engine.simulation.Simulation` calls) validates again only if it changed
+since, so a config is checked once however many simulations run it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .validation import number as _number
+from .params import INVALID, Param, Problems, check_object, figure, show
+from .policies import make_policy, policy_names
+from .validation import LARGEST as _LARGEST
 
 TIER_NAMES = ("L0", "L1", "L2", "L3", "L4")
 LATENCY_KINDS = ("constant", "uniform", "lognormal")
 WRITE_POLICIES = ("write-back", "write-through")
+#: policy parameters: how many, how long a name or a text value may be
+MAX_POLICY_PARAMS, MAX_PARAM_NAME, MAX_TEXT = 16, 64, 200
 
 
-def _reject_unknown(cls: type, data: dict[str, Any], where: str) -> None:
-    if not isinstance(data, dict):
-        raise ConfigError(f"expected an object, got {type(data).__name__}", field=where or None)
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        prefix = f"{where}." if where else ""
+# --- how each kind of setting is checked (the messages users read) --------------------------
+
+
+def _check_number(param: Param, value: Any, name: str) -> Any:
+    integer = param.kind == "int"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(f"expected {kind}, got {show(value)}", field=name)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"must be finite, got {value!r}", field=name)
+    if integer and isinstance(value, float) and not value.is_integer():
+        raise ConfigError(f"expected an integer, got {value!r}", field=name)
+    low, high = param.minimum, param.maximum
+    if low is not None and (value <= low if param.exclusive_minimum else value < low):
+        word = "above" if param.exclusive_minimum else "at least"
+        raise ConfigError(f"must be {word} {figure(low)}, got {show(value)}", field=name)
+    if high is not None and value > high:
+        raise ConfigError(f"must be at most {figure(high)}, got {show(value)}", field=name)
+    if isinstance(value, int) and abs(value) > _LARGEST:
+        raise ConfigError(f"must be at most {_LARGEST:,} in size", field=name)
+    return int(value) if integer else float(value)
+
+
+def _check_flag(param: Param, value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"expected true or false, got {show(value)}", field=name)
+    return value
+
+
+def _check_text(param: Param, value: Any, name: str) -> str:
+    longest = int(param.maximum or MAX_TEXT)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"expected a non-empty text, got {show(value)}", field=name)
+    if len(value) > longest or "\x00" in value:
+        raise ConfigError(f"at most {longest} characters, no NUL", field=name)
+    return value
+
+
+def _check_policy(param: Param, value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"expected a policy name, got {show(value)}", field=name)
+    policy = value.strip().lower()
+    if policy not in policy_names():
+        raise ConfigError(f"unknown policy {show(policy)}; known: {', '.join(policy_names())}",
+                          field=name)
+    return policy
+
+
+def _check_latency_kind(param: Param, value: Any, name: str) -> str:
+    if value not in LATENCY_KINDS:
         raise ConfigError(
-            f"unknown setting(s) {', '.join(prefix + u for u in unknown)}; "
+            f"unknown latency model {show(value)}; use one of {', '.join(LATENCY_KINDS)}",
+            field=name)
+    return value
+
+
+def _check_write_policy(param: Param, value: Any, name: str) -> str:
+    if value not in WRITE_POLICIES:
+        raise ConfigError(f"use one of {', '.join(WRITE_POLICIES)}, got {show(value)}",
+                          field=name)
+    return value
+
+
+def _check_policy_params(param: Param, value: Any, name: str) -> dict[str, Any]:
+    """Plain JSON values only (what the database stores): finite numbers, short texts."""
+    if not isinstance(value, dict):
+        raise ConfigError("expected an object", field=name)
+    if len(value) > MAX_POLICY_PARAMS:
+        raise ConfigError(f"at most {MAX_POLICY_PARAMS} parameters", field=name)
+    for key, item in value.items():
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_PARAM_NAME or "\x00" in key:
+            raise ConfigError(f"parameter names are short texts, got {show(key)}", field=name)
+        where = f"{name}.{key}"
+        if isinstance(item, bool) or item is None:
+            continue
+        if isinstance(item, int | float):
+            _check_number(_ANY_NUMBER, item, where)
+        elif isinstance(item, str):
+            if len(item) > MAX_TEXT or "\x00" in item:
+                raise ConfigError(f"at most {MAX_TEXT} characters, no NUL", field=where)
+        else:
+            raise ConfigError(f"expected a number, text or true/false, got {show(item)}",
+                              field=where)
+    return dict(value)
+
+
+def _setting(name: str, kind: str, help: str, **kwargs: Any) -> Param:
+    checker = {"int": _check_number, "number": _check_number, "bool": _check_flag}[kind]
+    return Param(name, kind, help, checker, **kwargs)
+
+
+_ANY_NUMBER = _setting("value", "number", "a number")
+
+#: the settings of a latency model (one tier's transfer time)
+LATENCY_PARAMS: tuple[Param, ...] = (
+    Param("kind", "choice", "constant: always ms; uniform: drawn in [low_ms, high_ms]; "
+          "lognormal: median ms, shape sigma", _check_latency_kind, default="constant",
+          choices=LATENCY_KINDS, label="latency model"),
+    _setting("ms", "number", "constant time, or the lognormal median", default=0.0,
+             minimum=0, maximum=3_600_000, unit="ms", label="ms (median)"),
+    _setting("low_ms", "number", "uniform: lowest time", default=0.0, minimum=0,
+             maximum=3_600_000, unit="ms", label="low ms"),
+    _setting("high_ms", "number", "uniform: highest time", default=0.0, minimum=0,
+             maximum=3_600_000, unit="ms", label="high ms"),
+    _setting("sigma", "number", "lognormal shape", default=0.5, minimum=0, maximum=5,
+             label="sigma"),
+    _setting("per_token_ms", "number", "added per token moved", default=0.0, minimum=0,
+             maximum=1000, unit="ms", label="ms per token"),
+)
+
+#: the settings of one tier (its ``latency`` is described by :data:`LATENCY_PARAMS`)
+TIER_PARAMS: tuple[Param, ...] = (
+    Param("name", "text", "the tier's name (L0 … L4)", _check_text, maximum=40),
+    _setting("capacity_tokens", "int", "capacity; null: unlimited (the last tier only)",
+             minimum=1, maximum=10**12, nullable=True, unit="tokens", label="capacity"),
+    Param("policy", "choice", "the eviction policy (docs/policies.md)", _check_policy,
+          default="lru", choices=policy_names),
+    _setting("concurrency", "int", "transfers served at once; null: they never queue",
+             default=None, minimum=1, maximum=4096, nullable=True,
+             label="concurrent transfers"),
+    Param("policy_params", "object", "the policy's own parameters, e.g. {\"tau\": 100} "
+          "for ws", _check_policy_params, default={}),
+)
+
+#: the settings of a whole run (its ``tiers`` are described by :data:`TIER_PARAMS`)
+SIM_PARAMS: tuple[Param, ...] = (
+    _setting("page_size", "int", "the largest page; a larger access is cut into pages "
+             "(null: pages as the workload gives them)", default=None, minimum=1,
+             maximum=1_000_000, nullable=True, unit="tokens", label="Page size (tokens)"),
+    _setting("unit_pages", "bool", "classic mode: every page is one token, sizes ignored",
+             default=False, label="Classic mode (every page 1 token)"),
+    Param("write_policy", "choice", "when dirty pages are written down", _check_write_policy,
+          default="write-back", choices=WRITE_POLICIES),
+    _setting("pinning", "bool", "honour pin and unpin accesses", default=True,
+             label="Honour pin / unpin"),
+    _setting("anti_thrash", "int", "a page just faulted into L0 is protected from eviction "
+             "for this many accesses (0: off)", default=0, minimum=0, maximum=1_000_000,
+             unit="accesses", label="Anti-thrash protection (accesses)"),
+    _setting("prefetch", "int", "on a fault, also bring the next N pages of the same "
+             "sequence up (0: off)", default=0, minimum=0, maximum=256, unit="pages",
+             label="Prefetch depth (pages)"),
+    _setting("thrash_window", "int", "W of the thrash index", default=1000, minimum=1,
+             maximum=1_000_000, unit="accesses", label="Thrash window W (accesses)"),
+    _setting("window_accesses", "int", "accesses per chart point (window snapshot)",
+             default=1000, minimum=1, maximum=1_000_000, unit="accesses",
+             label="Window (accesses per chart point)"),
+    _setting("window_ms", "number", "also close a window every this many simulated ms "
+             "(null: by accesses only)", default=None, minimum=1, maximum=86_400_000,
+             nullable=True, unit="ms", label="Window (simulated ms)"),
+    _setting("seed", "int", "seeds latency draws and random policies", default=0,
+             minimum=-(2**63), maximum=_LARGEST, label="Seed"),
+)
+
+
+def _unknown(cls: type, where: str) -> Any:
+    def error(names: list[str]) -> ConfigError:
+        known = {f.name for f in fields(cls)}
+        prefix = f"{where}." if where else ""
+        return ConfigError(
+            f"unknown setting(s) {', '.join(prefix + name for name in names)}; "
             f"known: {', '.join(sorted(known))}",
             field=where or None,
         )
+    return error
+
+
+# --- validation on plain data (one function per level, every problem collected) -------------
+
+
+def _check_latency_data(data: Any, where: str, problems: Problems) -> dict[str, Any]:
+    checked = check_object(LATENCY_PARAMS, data, where=where, problems=problems,
+                           unknown=_unknown(LatencyModel, where))
+    low, high = checked.get("low_ms", 0.0), checked.get("high_ms", 0.0)
+    if checked.get("kind") == "uniform" and high < low:
+        problems.add(f"high_ms ({high:g}) is below low_ms ({low:g})", f"{where}.high_ms")
+    return checked
+
+
+def _check_tier_data(data: Any, where: str, problems: Problems) -> dict[str, Any]:
+    checked = check_object(TIER_PARAMS, {k: v for k, v in data.items() if k != "latency"}
+                           if isinstance(data, dict) else data, where=where, problems=problems,
+                           unknown=_unknown(TierConfig, where))
+    if not isinstance(data, dict):
+        return checked
+    checked["latency"] = _check_latency_data(data.get("latency", {}), f"{where}.latency",
+                                             problems)
+    policy = checked.get("policy", "lru" if "policy" not in data else INVALID)
+    capacity = checked.get("capacity_tokens", INVALID)
+    policy_params = checked.get("policy_params", {} if "policy_params" not in data else INVALID)
+    if INVALID not in (policy, capacity, policy_params):
+        try:  # building an empty policy is cheap and checks its parameters
+            make_policy(policy, capacity, **policy_params)
+        except ConfigError as exc:
+            problems.add(exc.message, f"{where}.policy_params")
+    return checked
+
+
+def _check_config_data(data: Any, problems: Problems) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        problems.add(f"expected an object, got {type(data).__name__}")
+        return {}
+    settings = {k: v for k, v in data.items() if k != "tiers"}
+    checked = check_object(SIM_PARAMS, settings, problems=problems,
+                           unknown=_unknown(SimConfig, ""))
+    tiers = data.get("tiers")
+    if not isinstance(tiers, list):
+        problems.add("expected a list of tiers", "tiers")
+        return checked
+    if not tiers:
+        problems.add("at least one tier (L0) is required", "tiers")
+        return checked
+    if len(tiers) > len(TIER_NAMES):
+        problems.add(f"at most {len(TIER_NAMES)} tiers (L0-L4), got {len(tiers)}", "tiers")
+        return checked
+    checked["tiers"] = [_check_tier_data(t, f"tiers[{i}]", problems)
+                        for i, t in enumerate(tiers)]
+    _check_hierarchy(checked, problems)
+    return checked
+
+
+def _check_hierarchy(checked: dict[str, Any], problems: Problems) -> None:
+    """What depends on several settings: only the last tier unlimited, names distinct, L0
+    large enough for one page."""
+    tiers = checked["tiers"]
+    for i, tier in enumerate(tiers[:-1]):
+        if "capacity_tokens" in tier and tier["capacity_tokens"] is None:
+            problems.add("only the last tier may be unlimited", f"tiers[{i}].capacity_tokens")
+    names = [t.get("name") for t in tiers]
+    if None not in names and len(set(names)) != len(names):
+        problems.add(f"tier names must differ, got {names}", "tiers")
+    page_size, l0 = checked.get("page_size"), tiers[0].get("capacity_tokens")
+    if not checked.get("unit_pages") and page_size and l0 and l0 < page_size:
+        problems.add(f"L0 ({l0} tokens) is smaller than one page ({page_size} tokens)",
+                     "tiers[0].capacity_tokens")
 
 
 @dataclass
@@ -50,18 +286,11 @@ class LatencyModel:
     per_token_ms: float = 0.0
 
     def validate(self, where: str = "latency") -> None:
-        if self.kind not in LATENCY_KINDS:
-            raise ConfigError(
-                f"unknown latency model {self.kind!r}; use one of {', '.join(LATENCY_KINDS)}",
-                field=f"{where}.kind",
-            )
-        for name in ("ms", "low_ms", "high_ms", "sigma", "per_token_ms"):
-            setattr(self, name, _number(getattr(self, name), f"{where}.{name}"))
-        if self.kind == "uniform" and self.high_ms < self.low_ms:
-            raise ConfigError(
-                f"high_ms ({self.high_ms:g}) is below low_ms ({self.low_ms:g})",
-                field=f"{where}.high_ms",
-            )
+        problems = Problems()
+        checked = _check_latency_data(asdict(self), where, problems)
+        problems.raise_any()
+        for name, value in checked.items():
+            setattr(self, name, value)
 
     @property
     def is_zero(self) -> bool:
@@ -72,10 +301,10 @@ class LatencyModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "latency") -> LatencyModel:
-        _reject_unknown(cls, data, where)
-        model = cls(**data)
-        model.validate(where)
-        return model
+        problems = Problems()
+        checked = _check_latency_data(data, where, problems)
+        problems.raise_any()
+        return cls(**checked)
 
 
 @dataclass
@@ -91,49 +320,31 @@ class TierConfig:
     policy_params: dict[str, Any] = field(default_factory=dict)
 
     def validate(self, where: str) -> None:
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ConfigError("a tier needs a name", field=f"{where}.name")
-        if self.capacity_tokens is not None:
-            self.capacity_tokens = _number(
-                self.capacity_tokens, f"{where}.capacity_tokens", minimum=1, integer=True
-            )
-        if self.concurrency is not None:
-            self.concurrency = _number(
-                self.concurrency, f"{where}.concurrency", minimum=1, integer=True
-            )
-        if not isinstance(self.policy, str):
-            raise ConfigError(
-                f"expected a policy name, got {self.policy!r}", field=f"{where}.policy"
-            )
-        self.policy = self.policy.strip().lower()
-        from .policies import policy_names
+        problems = Problems()
+        checked = _check_tier_data(_plain(self), where, problems)
+        problems.raise_any()
+        self._take(checked)
 
-        if self.policy not in policy_names():
-            raise ConfigError(
-                f"unknown policy {self.policy!r}; known: {', '.join(policy_names())}",
-                field=f"{where}.policy",
-            )
-        if not isinstance(self.policy_params, dict):
-            raise ConfigError("expected an object", field=f"{where}.policy_params")
-        from .policies import make_policy
-
-        try:  # building an empty policy is cheap and checks its parameters
-            make_policy(self.policy, self.capacity_tokens, **self.policy_params)
-        except ConfigError as exc:
-            raise ConfigError(exc.message, field=f"{where}.policy_params") from None
-        self.latency.validate(f"{where}.latency")
+    def _take(self, checked: dict[str, Any]) -> None:
+        for name, value in checked.items():
+            setattr(self, name, LatencyModel(**value) if name == "latency" else value)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str) -> TierConfig:
-        _reject_unknown(cls, data, where)
-        data = dict(data)
-        if "name" not in data or "capacity_tokens" not in data:
-            missing = "name" if "name" not in data else "capacity_tokens"
-            raise ConfigError("is required", field=f"{where}.{missing}")
-        data["latency"] = LatencyModel.from_dict(data.get("latency", {}), f"{where}.latency")
-        tier = cls(**data)
-        tier.validate(where)
-        return tier
+        problems = Problems()
+        checked = _check_tier_data(data, where, problems)
+        problems.raise_any()
+        return cls._build(checked)
+
+    @classmethod
+    def _build(cls, checked: dict[str, Any]) -> TierConfig:
+        return cls(**{**checked, "latency": LatencyModel(**checked["latency"])})
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A dataclass as data, keeping whatever its fields hold (validation judges them)."""
+    return {f.name: _plain(value) if hasattr(value, "__dataclass_fields__") else value
+            for f in fields(obj) for value in [getattr(obj, f.name)]}
 
 
 @dataclass
@@ -149,6 +360,8 @@ class SimConfig:
       (ids p+1… or ``doc#k+1``…) up from lower tiers.
     * ``thrash_window`` — W of the thrash index.
     * ``window_accesses`` / ``window_ms`` — how often observers get a snapshot.
+
+    The range of each is in :data:`SIM_PARAMS` (and docs/parameters.md).
     """
 
     tiers: list[TierConfig]
@@ -164,50 +377,35 @@ class SimConfig:
     seed: int = 0
 
     def validate(self) -> SimConfig:
-        if not isinstance(self.tiers, list) or not self.tiers:
-            raise ConfigError("at least one tier (L0) is required", field="tiers")
-        if len(self.tiers) > len(TIER_NAMES):
-            raise ConfigError(
-                f"at most {len(TIER_NAMES)} tiers (L0-L4), got {len(self.tiers)}", field="tiers"
-            )
-        for i, tier in enumerate(self.tiers):
-            tier.validate(f"tiers[{i}]")
-        for i, tier in enumerate(self.tiers[:-1]):
-            if tier.capacity_tokens is None:
-                raise ConfigError(
-                    "only the last tier may be unlimited", field=f"tiers[{i}].capacity_tokens"
-                )
-        names = [t.name for t in self.tiers]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"tier names must differ, got {names}", field="tiers")
-        if self.page_size is not None:
-            self.page_size = _number(self.page_size, "page_size", minimum=1, integer=True)
-            l0 = self.tiers[0].capacity_tokens
-            if not self.unit_pages and l0 is not None and l0 < self.page_size:
-                raise ConfigError(
-                    f"L0 ({l0} tokens) is smaller than one page ({self.page_size} tokens)",
-                    field="tiers[0].capacity_tokens",
-                )
-        if self.write_policy not in WRITE_POLICIES:
-            raise ConfigError(
-                f"use one of {', '.join(WRITE_POLICIES)}, got {self.write_policy!r}",
-                field="write_policy",
-            )
-        for name in ("unit_pages", "pinning"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"expected true or false, got {getattr(self, name)!r}", name)
-        self.anti_thrash = _number(self.anti_thrash, "anti_thrash", integer=True)
-        self.prefetch = _number(self.prefetch, "prefetch", integer=True)
-        self.thrash_window = _number(self.thrash_window, "thrash_window", minimum=1, integer=True)
-        self.window_accesses = _number(
-            self.window_accesses, "window_accesses", minimum=1, integer=True
-        )
-        if self.window_ms is not None:
-            self.window_ms = _number(self.window_ms, "window_ms")
-            if self.window_ms <= 0:
-                raise ConfigError("must be positive", field="window_ms")
-        self.seed = _number(self.seed, "seed", minimum=-(2**63), integer=True)
+        """Check every setting (all problems at once, in one :class:`ConfigError`), normalise
+        them in place (``" LRU "`` → ``"lru"``, ``3.0`` → ``3``) and return ``self``."""
+        problems = Problems()
+        data = _plain(self)
+        if isinstance(self.tiers, list):
+            data["tiers"] = [_plain(t) if isinstance(t, TierConfig) else t for t in self.tiers]
+        checked = _check_config_data(data, problems)
+        problems.raise_any()
+        for name, value in checked.items():
+            if name == "tiers":
+                for tier, values in zip(self.tiers, value, strict=True):
+                    tier._take(values)
+            else:
+                setattr(self, name, value)
+        self._remember()
         return self
+
+    def checked(self) -> SimConfig:
+        """``self``, validated unless it already was and has not changed since."""
+        if self.__dict__.get("_checked_as") == self._fingerprint():
+            return self
+        return self.validate()
+
+    def _fingerprint(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, default=repr)
+
+    def _remember(self) -> None:
+        # not a dataclass field: equality, asdict() and the JSON form never see it
+        self.__dict__["_checked_as"] = self._fingerprint()
 
     # --- JSON -----------------------------------------------------------------------------
 
@@ -219,13 +417,29 @@ class SimConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SimConfig:
-        _reject_unknown(cls, data, "")
-        data = dict(data)
-        tiers = data.get("tiers")
-        if not isinstance(tiers, list):
-            raise ConfigError("expected a list of tiers", field="tiers")
-        data["tiers"] = [TierConfig.from_dict(t, f"tiers[{i}]") for i, t in enumerate(tiers)]
-        return cls(**data).validate()
+        """A validated config from JSON data; every problem is reported at once."""
+        problems = Problems()
+        checked = _check_config_data(data, problems)
+        problems.raise_any()
+        config = cls(**{**checked, "tiers": [TierConfig._build(t) for t in checked["tiers"]]})
+        config._remember()
+        return config
+
+    @classmethod
+    def restore(cls, data: dict[str, Any]) -> SimConfig:
+        """A config from JSON that :meth:`to_dict` wrote after validation (a stored run):
+        rebuilt as it is, not checked again."""
+        def known(kind: type, values: dict[str, Any]) -> dict[str, Any]:
+            names = {f.name for f in fields(kind)}
+            return {key: value for key, value in values.items() if key in names}
+
+        tiers = [TierConfig(**{**known(TierConfig, t),
+                               "latency": LatencyModel(**known(LatencyModel,
+                                                               t.get("latency", {})))})
+                 for t in data["tiers"]]
+        config = cls(**{**known(cls, data), "tiers": tiers})
+        config._remember()
+        return config
 
     @classmethod
     def from_json(cls, text: str) -> SimConfig:
@@ -280,3 +494,9 @@ class SimConfig:
             ),
         ]
         return cls(tiers=tiers, **kwargs).validate()
+
+
+__all__ = [
+    "LATENCY_KINDS", "LATENCY_PARAMS", "SIM_PARAMS", "TIER_NAMES", "TIER_PARAMS",
+    "WRITE_POLICIES", "LatencyModel", "SimConfig", "TierConfig",
+]

@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class VMemError(Exception):
     """Base class of every error the engine raises on purpose."""
 
 
 class ConfigError(VMemError):
-    """An impossible or malformed configuration. ``field`` names the offending setting."""
+    """An impossible or malformed configuration. ``field`` names the offending setting
+    (``tiers[0].capacity_tokens``, ``phases[1].alpha``…).
+
+    A validation that looks at every setting raises one ``ConfigError`` holding *all* the
+    problems it found in :attr:`errors` (each a ``ConfigError`` with its own field); then
+    ``field`` and ``message`` are the first one's, so code that shows one error still can.
+    """
 
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
-        super().__init__(f"{field}: {message}" if field else message)
         self.message = message
+        self.errors: tuple[ConfigError, ...] = (self,)
+        super().__init__(f"{field}: {message}" if field else message)
+
+    @classmethod
+    def of(cls, errors: Iterable[ConfigError]) -> ConfigError:
+        """One error standing for several (flattened; at least one is needed)."""
+        flat = [leaf for error in errors for leaf in error.errors]
+        if len(flat) == 1:
+            return flat[0]
+        first = flat[0]
+        combined = cls(first.message, first.field)
+        combined.errors = tuple(flat)
+        combined.args = ("; ".join(str(error) for error in flat),)
+        return combined
+
+    def within(self, prefix: str | None) -> ConfigError:
+        """The same problems with their fields under ``prefix`` (``tiers[0]`` + ``policy``
+        → ``tiers[0].policy``); a problem without a field becomes ``prefix`` itself."""
+        if not prefix:
+            return self
+        return ConfigError.of(
+            ConfigError(error.message, join_field(prefix, error.field)) for error in self.errors
+        )
+
+
+def join_field(prefix: str | None, field: str | None) -> str | None:
+    """``join_field("tiers[0]", "policy")`` → ``"tiers[0].policy"``; an index joins without a
+    dot (``"phases"`` + ``"[1]"``)."""
+    if not prefix:
+        return field
+    if not field:
+        return prefix
+    return f"{prefix}{field}" if field.startswith("[") else f"{prefix}.{field}"
 
 
 class TraceError(VMemError):

@@ -7,6 +7,7 @@ memory.
 
 from __future__ import annotations
 
+import random
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -110,10 +111,12 @@ def describe(source: Source) -> dict[str, Any]:
 
 @dataclass
 class SequenceSource:
-    """A literal list of page ids, read in order (every access a read of ``tokens`` tokens)."""
+    """A literal list of page ids, read in order. Every access is a read of ``tokens`` tokens,
+    or, for a ``(min, max)`` range, of a size drawn once per page id (seeded by the id, so a
+    page keeps its size and the same list always gives the same accesses)."""
 
     pages: list[int | str]
-    tokens: int = 1
+    tokens: int | tuple[int, int] = 1
 
     @property
     def label(self) -> str:
@@ -122,8 +125,17 @@ class SequenceSource:
 
     def open(self) -> Iterator[Access]:
         tokens = self.tokens
+        if isinstance(tokens, int):
+            for i, page in enumerate(self.pages):
+                yield Access(float(i), page, tokens)
+            return
+        low, high = tokens
+        sizes: dict[int | str, int] = {}  # one entry per distinct id of a bounded list
         for i, page in enumerate(self.pages):
-            yield Access(float(i), page, tokens)
+            size = sizes.get(page)
+            if size is None:
+                size = sizes[page] = random.Random(f"vmem-tokens/{page!r}").randint(low, high)
+            yield Access(float(i), page, size)
 
     @property
     def finite(self) -> bool:

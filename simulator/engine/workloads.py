@@ -16,8 +16,12 @@ Common rules:
   same size. Sizes are kept in an array of 8 bytes per page.
 * ``n_pages`` is at most :data:`MAX_PAGES` (CDFs and size tables are O(n_pages)).
 
-The :class:`Workload` dataclass describes a generator by name and parameters (plain data for
-forms, JSON and the database) and builds it; :data:`WORKLOADS` is the registry of names.
+Each generator's parameters are described once, as data (:data:`GENERATORS`: a
+:class:`Generator` with its :class:`~simulator.engine.params.Param` tuple, each with its sane
+range); the checks read those descriptions, and the web form, the API's JSON Schema and the
+CLI derive their fields, schemas and help from them. The :class:`Workload` dataclass
+describes a generator by name and parameters (plain data for forms, JSON and the database)
+and builds it; :data:`WORKLOADS` maps names to the generator functions.
 """
 
 from __future__ import annotations
@@ -33,11 +37,16 @@ from typing import Any
 
 from simulator.engine.access import Access, Op
 from simulator.engine.errors import ConfigError
+from simulator.engine.params import Param, Problems, figure, json_schema, show
 
 __all__ = [
     "BATCH",
+    "GENERATORS",
+    "MAX_ACCESSES",
     "MAX_PAGES",
+    "MAX_TOKENS",
     "WORKLOADS",
+    "Generator",
     "Workload",
     "loop",
     "phased",
@@ -50,6 +59,14 @@ __all__ = [
 BATCH = 4096
 #: the largest ``n_pages`` a generator accepts
 MAX_PAGES = 10_000_000
+#: the largest ``n`` (accesses): far more than a run can chart, small enough for any column
+MAX_ACCESSES = 10_000_000_000
+#: the largest page size in tokens
+MAX_TOKENS = 1_000_000
+#: the largest Zipf exponent (beyond it every draw is the first rank anyway)
+MAX_ALPHA = 10.0
+#: the most phases of a phased workload
+MAX_PHASES = 100
 
 Tokens = int | tuple[int, int]
 
@@ -58,69 +75,143 @@ _new = tuple.__new__
 
 
 # --------------------------------------------------------------------------------------------
-# validation
+# validation (the messages users read; the ranges are in the Param descriptions below)
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _got(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and abs(value) < 10**30 else show(value)
 
 
 def _check_int(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"must be an integer, got {_show(value)}", field=name)
+        raise ConfigError(f"must be an integer, got {show(value)}", field=name)
     if value < minimum:
-        raise ConfigError(f"must be >= {minimum}, got {value}", field=name)
+        raise ConfigError(f"must be >= {minimum}, got {_got(value)}", field=name)
     if maximum is not None and value > maximum:
-        raise ConfigError(f"must be <= {maximum:,}, got {value:,}", field=name)
+        raise ConfigError(f"must be <= {maximum:,}, got {_got(value)}", field=name)
     return value
 
 
-def _check_n(value: Any, name: str = "n") -> int | None:
-    return None if value is None else _check_int(value, name, 0)
-
-
-def _check_seed(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"must be an integer, got {_show(value)}", field="seed")
-    return value
-
-
-def _check_alpha(value: Any, name: str = "alpha") -> float:
+def _check_alpha(value: Any, name: str = "alpha", maximum: float = MAX_ALPHA) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"must be a number, got {_show(value)}", field=name)
+        raise ConfigError(f"must be a number, got {show(value)}", field=name)
     if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"must be a finite number >= 0, got {value}", field=name)
+        raise ConfigError(f"must be a finite number >= 0, got {show(value)}", field=name)
+    if value > maximum:
+        raise ConfigError(f"must be <= {figure(maximum)}, got {show(value)}", field=name)
     return float(value)
 
 
-def _check_tokens(value: Any) -> Tokens:
+def _check_size_pair(value: Any, name: str, maximum: int) -> tuple[int, int]:
+    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:
+        raise ConfigError(f"must be a size or a (min, max) pair, got {show(value)}",
+                          field=name)
+    low = _check_int(value[0], name, 1, maximum)
+    high = _check_int(value[1], name, 1, maximum)
+    if low > high:
+        raise ConfigError(f"min must be <= max, got ({low}, {high})", field=name)
+    return (low, high)
+
+
+def _check_tokens(value: Any, name: str = "tokens", maximum: int | None = None) -> Tokens:
+    maximum = maximum or MAX_TOKENS
     if isinstance(value, int) and not isinstance(value, bool):
-        return _check_int(value, "tokens", 1)
+        return _check_int(value, name, 1, maximum)
     if isinstance(value, Sequence) and not isinstance(value, str):
-        if len(value) != 2:
-            raise ConfigError(f"must be a size or a (min, max) pair, got {_show(value)}",
-                              field="tokens")
-        low = _check_int(value[0], "tokens", 1)
-        high = _check_int(value[1], "tokens", 1)
-        if low > high:
-            raise ConfigError(f"min must be <= max, got ({low}, {high})", field="tokens")
-        return (low, high)
-    raise ConfigError(f"must be a positive integer or a (min, max) pair, got {_show(value)}",
-                      field="tokens")
+        return _check_size_pair(value, name, maximum)
+    raise ConfigError(f"must be a positive integer or a (min, max) pair, got {show(value)}",
+                      field=name)
 
 
 def _check_fraction(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not (
             0.0 <= value <= 1.0):
-        raise ConfigError(f"must be a number between 0 and 1, got {_show(value)}", field=name)
+        raise ConfigError(f"must be a number between 0 and 1, got {show(value)}", field=name)
     return float(value)
 
 
 def _check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"must be true or false, got {_show(value)}", field=name)
+        raise ConfigError(f"must be true or false, got {show(value)}", field=name)
     return value
+
+
+def _check_phases(phases: Any, name: str = "phases") -> list[tuple[int, int, float]]:
+    if isinstance(phases, str) or not isinstance(phases, Sequence) or not phases:
+        raise ConfigError("must be a non-empty list of (n_pages, n_accesses, alpha)",
+                          field=name)
+    if len(phases) > MAX_PHASES:
+        raise ConfigError(f"at most {MAX_PHASES} phases, got {len(phases)}", field=name)
+    checked = []
+    for index, phase in enumerate(phases):
+        where = f"{name}[{index}]"
+        if isinstance(phase, Mapping):
+            unknown = set(phase) - {"n_pages", "n_accesses", "alpha"}
+            if unknown:
+                raise ConfigError(f"unknown keys {sorted(map(str, unknown))}", field=where)
+            try:
+                phase = (phase["n_pages"], phase["n_accesses"], phase.get("alpha", 0.0))
+            except KeyError as exc:
+                raise ConfigError("is required", field=f"{where}.{exc.args[0]}") from None
+        if isinstance(phase, str) or not isinstance(phase, Sequence) or len(phase) != 3:
+            raise ConfigError(f"must be (n_pages, n_accesses, alpha), got {show(phase)}",
+                              field=where)
+        checked.append((
+            _check_int(phase[0], f"{where}.n_pages", 1, MAX_PAGES),
+            _check_int(phase[1], f"{where}.n_accesses", 0, MAX_ACCESSES),
+            _check_alpha(phase[2], f"{where}.alpha"),
+        ))
+    return checked
+
+
+def _check_text(value: Any, name: str, longest: int = 64) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"must be a string, got {show(value)}", field=name)
+    if len(value) > longest or "\x00" in value:
+        raise ConfigError(f"at most {longest} characters, no NUL", field=name)
+    return value
+
+
+# Checkers in the Param form: (param, value, field) -> value. Bounds come from the Param.
+_CHECKERS: dict[str, Callable[[Param, Any, str], Any]] = {
+    "int": lambda p, v, f: _check_int(v, f, int(p.minimum), None if p.maximum is None
+                                      else int(p.maximum)),
+    "number": lambda p, v, f: _check_alpha(v, f, p.maximum if p.maximum is not None
+                                           else math.inf),
+    "fraction": lambda p, v, f: _check_fraction(v, f),
+    "bool": lambda p, v, f: _check_bool(v, f),
+    "tokens": lambda p, v, f: _check_tokens(v, f, int(p.maximum)),
+    "pair": lambda p, v, f: _check_pair(v, f, int(p.maximum)),
+    "phases": lambda p, v, f: _check_phases(v, f),
+    "text": lambda p, v, f: _check_text(v, f, int(p.maximum or 64)),
+}
+
+
+def _check_pair(value: Any, name: str, maximum: int) -> tuple[int, int]:
+    if not (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                    for v in value) and value[0] <= value[1]):
+        raise ConfigError(f"must be a (min, max) pair of positive integers, got "
+                          f"{show(value)}", field=name)
+    return _check_size_pair(value, name, maximum)
+
+
+def _param(name: str, kind: str, help: str, **kwargs: Any) -> Param:
+    return Param(name, kind, help, _CHECKERS[kind], **kwargs)
+
+
+# The parameters several generators share are described once.
+N = _param("n", "int", "how many accesses (null: endless)", default=None, nullable=True,
+           minimum=0, maximum=MAX_ACCESSES, unit="accesses", label="Accesses (n)")
+SEED = _param("seed", "int", "fixes the whole stream: same parameters and seed, same accesses",
+              default=0, minimum=-(2**63), maximum=2**63 - 1, label="Workload seed")
+TOKENS = _param("tokens", "tokens", "a page's size, or a [min, max] range: each page then "
+                "gets a fixed size drawn in it", default=1, minimum=1, maximum=MAX_TOKENS,
+                unit="tokens", label="Tokens per page")
+N_PAGES = _param("n_pages", "int", "distinct pages", minimum=1, maximum=MAX_PAGES,
+                 unit="pages", label="Pages")
+ALPHA = _param("alpha", "number", "Zipf exponent: P(rank k) ∝ (k+1)^-alpha; 0 is uniform",
+               minimum=0, maximum=MAX_ALPHA, label="Zipf alpha")
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,13 +282,8 @@ def zipf(
     popularity is not correlated with id order (matters to next-N prefetching). Sampling
     inverts a precomputed CDF (an ``array('d')`` of n_pages floats) with ``bisect``.
     """
-    n_pages = _check_int(n_pages, "n_pages", 1, MAX_PAGES)
-    alpha = _check_alpha(alpha)
-    n = _check_n(n)
-    seed = _check_seed(seed)
-    tokens = _check_tokens(tokens)
-    shuffle = _check_bool(shuffle, "shuffle")
-    return _zipf(n_pages, alpha, n, seed, tokens, shuffle)
+    return _generate("zipf", n_pages=n_pages, alpha=alpha, n=n, seed=seed, tokens=tokens,
+                     shuffle=shuffle)
 
 
 def _zipf(n_pages: int, alpha: float, n: int | None, seed: int, tokens: Tokens,
@@ -218,11 +304,7 @@ def _zipf(n_pages: int, alpha: float, n: int | None, seed: int, tokens: Tokens,
 def uniform(n_pages: int, n: int | None = None, seed: int = 0, tokens: Tokens = 1,
             ) -> Iterator[Access]:
     """Independent uniform draws over pages ``0..n_pages-1`` (no CDF: O(1) memory)."""
-    n_pages = _check_int(n_pages, "n_pages", 1, MAX_PAGES)
-    n = _check_n(n)
-    seed = _check_seed(seed)
-    tokens = _check_tokens(tokens)
-    return _uniform(n_pages, n, seed, tokens)
+    return _generate("uniform", n_pages=n_pages, n=n, seed=seed, tokens=tokens)
 
 
 def _uniform(n_pages: int, n: int | None, seed: int, tokens: Tokens) -> Iterator[Access]:
@@ -235,11 +317,7 @@ def _uniform(n_pages: int, n: int | None, seed: int, tokens: Tokens) -> Iterator
 def loop(n_pages: int, n: int | None = None, tokens: Tokens = 1, seed: int = 0,
          ) -> Iterator[Access]:
     """The scan/loop pattern 0, 1, ..., n_pages-1, 0, 1, ... (``seed`` only draws sizes)."""
-    n_pages = _check_int(n_pages, "n_pages", 1, MAX_PAGES)
-    n = _check_n(n)
-    tokens = _check_tokens(tokens)
-    seed = _check_seed(seed)
-    return _loop(n_pages, n, tokens, seed)
+    return _generate("loop", n_pages=n_pages, n=n, tokens=tokens, seed=seed)
 
 
 def _loop_batches(n_pages: int, n: int | None) -> Iterator[list[int]]:
@@ -268,16 +346,14 @@ def scan_hotset(
     ``0..hot_pages-1``; otherwise the next page of a cyclic scan over
     ``hot_pages..hot_pages+scan_pages-1``.
     """
-    hot_pages = _check_int(hot_pages, "hot_pages", 1, MAX_PAGES)
-    scan_pages = _check_int(scan_pages, "scan_pages", 1, MAX_PAGES)
-    if hot_pages + scan_pages > MAX_PAGES:
+    return _generate("scan_hotset", hot_pages=hot_pages, scan_pages=scan_pages, n=n,
+                     hot_fraction=hot_fraction, seed=seed, tokens=tokens)
+
+
+def _scan_hotset_cross(values: dict[str, Any]) -> None:
+    if values["hot_pages"] + values["scan_pages"] > MAX_PAGES:
         raise ConfigError(f"hot_pages + scan_pages must be <= {MAX_PAGES:,}",
                           field="scan_pages")
-    n = _check_n(n)
-    hot_fraction = _check_fraction(hot_fraction, "hot_fraction")
-    seed = _check_seed(seed)
-    tokens = _check_tokens(tokens)
-    return _scan_hotset(hot_pages, scan_pages, n, hot_fraction, seed, tokens)
 
 
 def _scan_hotset(hot_pages: int, scan_pages: int, n: int | None, hot_fraction: float,
@@ -302,32 +378,6 @@ def _scan_hotset(hot_pages: int, scan_pages: int, n: int | None, hot_fraction: f
     yield from _stream(batches(), tokens, _sizes(tokens, seed, hot_pages + scan_pages))
 
 
-def _check_phases(phases: Any) -> list[tuple[int, int, float]]:
-    if isinstance(phases, str) or not isinstance(phases, Sequence) or not phases:
-        raise ConfigError("must be a non-empty list of (n_pages, n_accesses, alpha)",
-                          field="phases")
-    checked = []
-    for index, phase in enumerate(phases):
-        where = f"phases[{index}]"
-        if isinstance(phase, Mapping):
-            unknown = set(phase) - {"n_pages", "n_accesses", "alpha"}
-            if unknown:
-                raise ConfigError(f"unknown keys {sorted(unknown)}", field=where)
-            try:
-                phase = (phase["n_pages"], phase["n_accesses"], phase.get("alpha", 0.0))
-            except KeyError as exc:
-                raise ConfigError("is required", field=f"{where}.{exc.args[0]}") from None
-        if isinstance(phase, str) or not isinstance(phase, Sequence) or len(phase) != 3:
-            raise ConfigError(f"must be (n_pages, n_accesses, alpha), got {_show(phase)}",
-                              field=where)
-        checked.append((
-            _check_int(phase[0], f"{where}.n_pages", 1, MAX_PAGES),
-            _check_int(phase[1], f"{where}.n_accesses", 0),
-            _check_alpha(phase[2], f"{where}.alpha"),
-        ))
-    return checked
-
-
 def _phase_offsets(phases: list[tuple[int, int, float]], shift: int | None) -> list[int]:
     if shift is None:
         return list(accumulate((p[0] for p in phases[:-1]), initial=0))
@@ -348,17 +398,24 @@ def phased(
     the most popular. A phase may be given as ``[n_pages, n_accesses, alpha]`` or as a mapping
     with those keys. The stream ends after the last phase.
     """
-    checked = _check_phases(phases)
-    seed = _check_seed(seed)
-    tokens = _check_tokens(tokens)
-    if shift is not None:
-        shift = _check_int(shift, "shift", 0, MAX_PAGES)
-    offsets = _phase_offsets(checked, shift)
-    span = max(offset + phase[0] for offset, phase in zip(offsets, checked, strict=True))
+    return _generate("phased", phases=phases, seed=seed, tokens=tokens, shift=shift)
+
+
+def _phases_span(phases: list[tuple[int, int, float]], offsets: list[int]) -> int:
+    return max(offset + phase[0] for offset, phase in zip(offsets, phases, strict=True))
+
+
+def _phased_cross(values: dict[str, Any]) -> None:
+    span = _phases_span(values["phases"], _phase_offsets(values["phases"], values["shift"]))
     if span > MAX_PAGES:
         raise ConfigError(f"the phases span {span:,} pages, more than {MAX_PAGES:,}",
                           field="phases")
-    return _phased(checked, offsets, span, seed, tokens)
+
+
+def _phased_make(phases: list[tuple[int, int, float]], seed: int, tokens: Tokens,
+                 shift: int | None) -> Iterator[Access]:
+    offsets = _phase_offsets(phases, shift)
+    return _phased(phases, offsets, _phases_span(phases, offsets), seed, tokens)
 
 
 def _phased(phases: list[tuple[int, int, float]], offsets: list[int], span: int, seed: int,
@@ -381,29 +438,52 @@ def _phased(phases: list[tuple[int, int, float]], offsets: list[int], span: int,
 # configuration
 
 
-#: name → generator function; every function checks its arguments when called
-WORKLOADS: dict[str, Callable[..., Iterator[Access]]] = {
-    "zipf": zipf,
-    "uniform": uniform,
-    "loop": loop,
-    "phased": phased,
-    "scan_hotset": scan_hotset,
-}
+@dataclass(frozen=True)
+class Generator:
+    """A workload generator described as data: its ``name``, a ``summary`` for people, its
+    ``params`` (each with its range and default) and ``make``, the function that streams the
+    accesses from checked values (``cross``: checks across several parameters)."""
 
-_REQUIRED = {
-    "zipf": ("n_pages", "alpha"),
-    "uniform": ("n_pages",),
-    "loop": ("n_pages",),
-    "phased": ("phases",),
-    "scan_hotset": ("hot_pages", "scan_pages"),
-}
-_OPTIONAL = {
-    "zipf": ("n", "seed", "tokens", "shuffle"),
-    "uniform": ("n", "seed", "tokens"),
-    "loop": ("n", "tokens", "seed"),
-    "phased": ("seed", "tokens", "shift"),
-    "scan_hotset": ("n", "hot_fraction", "seed", "tokens"),
-}
+    name: str
+    summary: str
+    params: tuple[Param, ...]
+    make: Callable[..., Iterator[Access]]
+    cross: Callable[[dict[str, Any]], None] | None = None
+
+    def check(self, values: Any, problems: Problems) -> dict[str, Any]:
+        """Every parameter checked (defaults filled in); problems go to ``problems``."""
+        if not isinstance(values, Mapping):
+            problems.add(f"must be a mapping, got {show(values)}", "params")
+            return {}
+        names = [p.name for p in self.params]
+        for key in values:
+            if key not in names:
+                problems.add(f"unknown parameter of workload {self.name!r} (expected "
+                             f"{', '.join(names)})", str(key))
+        checked: dict[str, Any] = {}
+        for param in self.params:
+            if param.name not in values:
+                if param.required:
+                    problems.add(f"is required by workload {self.name!r}", param.name)
+                else:
+                    checked[param.name] = param.default
+                continue
+            checked[param.name] = problems.check(param.check, values[param.name])
+        if self.cross and not problems:
+            problems.check(self.cross, checked)
+        return checked
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of this generator's ``params`` object."""
+        return json_schema(self.params, title=self.summary)
+
+
+def _generate(name: str, **values: Any) -> Iterator[Access]:
+    generator = GENERATORS[name]
+    problems = Problems()
+    checked = generator.check(values, problems)
+    problems.raise_any()
+    return generator.make(**checked)
 
 
 def _jsonable(value: Any) -> Any:
@@ -424,30 +504,29 @@ class Workload:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
 
-    def validate(self) -> None:
-        """Raise :class:`ConfigError` naming the first bad field (``name``, a parameter name,
-        or e.g. ``phases[1].alpha``)."""
-        if not isinstance(self.name, str) or self.name not in WORKLOADS:
-            raise ConfigError(f"unknown workload {_show(self.name)} (expected one of "
-                              f"{', '.join(WORKLOADS)})", field="name")
-        if not isinstance(self.params, Mapping):
-            raise ConfigError(f"must be a mapping, got {_show(self.params)}", field="params")
-        required = _REQUIRED[self.name]
-        allowed = required + _OPTIONAL[self.name]
-        for key in self.params:
-            if key not in allowed:
-                raise ConfigError(f"unknown parameter of workload {self.name!r} (expected "
-                                  f"{', '.join(allowed)})", field=str(key))
-        for key in required:
-            if key not in self.params:
-                raise ConfigError(f"is required by workload {self.name!r}", field=key)
-        # the generator functions check every value when called, without doing any work
-        WORKLOADS[self.name](**self.params)
+    def validate(self) -> dict[str, Any]:
+        """Check the name and every parameter, raising one :class:`ConfigError` with every
+        problem (fields ``name``, a parameter name, or e.g. ``phases[1].alpha``); returns the
+        checked parameters (defaults filled in). Checked once: until ``params`` change,
+        later calls (every :meth:`build`) reuse the result."""
+        fingerprint = repr((self.name, self.params))
+        cached = self.__dict__.get("_checked")
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        if not isinstance(self.name, str) or self.name not in GENERATORS:
+            raise ConfigError(f"unknown workload {show(self.name)} (expected one of "
+                              f"{', '.join(GENERATORS)})", field="name")
+        problems = Problems()
+        checked = GENERATORS[self.name].check(self.params, problems)
+        problems.raise_any()
+        # not a dataclass field: equality and to_dict() never see it
+        self.__dict__["_checked"] = (fingerprint, checked)
+        return checked
 
     def build(self) -> Iterator[Access]:
-        """Validate, then return the (lazy) stream of accesses."""
-        self.validate()
-        return WORKLOADS[self.name](**self.params)
+        """Validate (once), then return the (lazy) stream of accesses."""
+        checked = self.validate()
+        return GENERATORS[self.name].make(**checked)
 
     @property
     def length(self) -> int | None:
@@ -464,7 +543,7 @@ class Workload:
     def from_dict(cls, data: Any) -> Workload:
         """The inverse of :meth:`to_dict`; the result is validated."""
         if not isinstance(data, Mapping):
-            raise ConfigError(f"a workload must be a mapping, got {_show(data)}")
+            raise ConfigError(f"a workload must be a mapping, got {show(data)}")
         for key in data:
             if key not in ("name", "params"):
                 raise ConfigError("unknown key (expected name, params)", field=str(key))
@@ -472,7 +551,7 @@ class Workload:
             raise ConfigError("is required", field="name")
         params = data.get("params", {})
         if not isinstance(params, Mapping):
-            raise ConfigError(f"must be a mapping, got {_show(params)}", field="params")
+            raise ConfigError(f"must be a mapping, got {show(params)}", field="params")
         workload = cls(name=data["name"], params=dict(params))
         workload.validate()
         return workload
@@ -507,23 +586,10 @@ def chat(n: int | None = None, seed: int = 0, system_tokens: int = 400,
     ``message:tNNNNN-assistant`` (``assistant_tokens``). Ops are write/read/pin, ``turn`` is the
     turn number, ``session`` as given. ``n`` caps the number of accesses (None: endless).
     """
-    _check_n(n)
-    _check_seed(seed)
-    _check_int(system_tokens, "system_tokens", 1)
-    for name, value in (("user_tokens", user_tokens), ("assistant_tokens", assistant_tokens)):
-        if not (isinstance(value, Sequence) and len(value) == 2
-                and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                        for v in value) and value[0] <= value[1]):
-            raise ConfigError(f"must be a (min, max) pair of positive integers, got "
-                              f"{_show(value)}", field=name)
-    _check_int(topics, "topics", 1)
-    _check_fraction(revisit, "revisit")
-    _check_int(history_turns, "history_turns", 0)
-    _check_int(recall_pages, "recall_pages", 0)
-    if not isinstance(session, str):
-        raise ConfigError(f"must be a string, got {_show(session)}", field="session")
-    return _chat(n, seed, system_tokens, tuple(user_tokens), tuple(assistant_tokens), topics,
-                 revisit, history_turns, recall_pages, session)
+    return _generate("chat", n=n, seed=seed, system_tokens=system_tokens,
+                     user_tokens=user_tokens, assistant_tokens=assistant_tokens, topics=topics,
+                     revisit=revisit, history_turns=history_turns, recall_pages=recall_pages,
+                     session=session)
 
 
 def _chat(n: int | None, seed: int, system_tokens: int, user_tokens: tuple[int, int],
@@ -577,8 +643,69 @@ def _chat(n: int | None, seed: int, system_tokens: int, user_tokens: tuple[int, 
         by_topic.setdefault(topic, []).extend([user, answer])
 
 
-WORKLOADS["chat"] = chat
-_REQUIRED["chat"] = ()
-_OPTIONAL["chat"] = ("n", "seed", "system_tokens", "user_tokens", "assistant_tokens", "topics",
-                     "revisit", "history_turns", "recall_pages", "session")
+# --------------------------------------------------------------------------------------------
+# the registry: every generator and its parameters, described once
+
+
+def _size_range(name: str, default: tuple[int, int], help: str) -> Param:
+    return _param(name, "pair", help, default=default, minimum=1, maximum=MAX_TOKENS,
+                  unit="tokens")
+
+
+#: name → description; the checks, the form, the API schema and the CLI all read it
+GENERATORS: dict[str, Generator] = {g.name: g for g in (
+    Generator("zipf", "Independent draws from a Zipf law (page 0 the most popular).", (
+        N_PAGES, ALPHA, N, SEED, TOKENS,
+        _param("shuffle", "bool", "map ranks to ids through a seeded permutation",
+               default=False, label="Shuffle ranks"),
+    ), _zipf),
+    Generator("uniform", "Independent uniform draws over the pages.",
+              (N_PAGES, N, SEED, TOKENS), _uniform),
+    Generator("loop", "The scan 0, 1, …, n_pages-1, 0, 1, … (LRU's worst case).",
+              (N_PAGES, N, TOKENS, SEED), _loop),
+    Generator("phased", "Phased working sets: Zipf draws over one set, then the next.", (
+        _param("phases", "phases", "the phases in order: [n_pages, n_accesses, alpha] each",
+               maximum=MAX_PHASES, label="Phases"),
+        SEED, TOKENS,
+        _param("shift", "int", "phase i starts at page i*shift (null: disjoint ranges end to "
+               "end)", default=None, nullable=True, minimum=0, maximum=MAX_PAGES,
+               unit="pages", label="Phase shift (pages)"),
+    ), _phased_make, _phased_cross),
+    Generator("scan_hotset", "A hot set interleaved with a long scan (defeats LRU).", (
+        _param("hot_pages", "int", "pages of the hot set", minimum=1, maximum=MAX_PAGES,
+               unit="pages", label="Hot pages"),
+        _param("scan_pages", "int", "pages of the scan", minimum=1, maximum=MAX_PAGES,
+               unit="pages", label="Scan pages"),
+        N,
+        _param("hot_fraction", "fraction", "share of accesses that go to the hot set",
+               default=0.5, minimum=0, maximum=1, label="Hot fraction"),
+        SEED, TOKENS,
+    ), _scan_hotset, _scan_hotset_cross),
+    Generator("chat", "A chat-shaped stream (system prompt, messages, recalls) without a "
+              "model.", (
+        N, SEED,
+        _param("system_tokens", "int", "size of the pinned system prompt", default=400,
+               minimum=1, maximum=MAX_TOKENS, unit="tokens", label="System prompt tokens"),
+        _size_range("user_tokens", (15, 250), "[min, max] size of a user message "
+                    "(log-uniform)"),
+        _size_range("assistant_tokens", (40, 700), "[min, max] size of an answer "
+                    "(log-uniform)"),
+        _param("topics", "int", "subjects the conversation moves between", default=8,
+               minimum=1, maximum=10_000, label="Topics"),
+        _param("revisit", "fraction", "chance that a turn goes back to an old subject",
+               default=0.3, minimum=0, maximum=1, label="Revisit chance"),
+        _param("history_turns", "int", "recent turns read again every turn", default=3,
+               minimum=0, maximum=1000, label="History turns"),
+        _param("recall_pages", "int", "older messages of the subject recalled on a revisit",
+               default=2, minimum=0, maximum=1000, label="Recalled pages"),
+        _param("session", "text", "the session's name on every access", default="chat",
+               maximum=64, label="Session name"),
+    ), _chat),
+)}
+
+#: name → generator function; every function checks its arguments when called
+WORKLOADS: dict[str, Callable[..., Iterator[Access]]] = {
+    "zipf": zipf, "uniform": uniform, "loop": loop, "phased": phased,
+    "scan_hotset": scan_hotset, "chat": chat,
+}
 __all__ += ["chat"]

@@ -92,7 +92,7 @@ class LabServer:
         if token:
             code += (
                 "import secrets\n"
-                "from vmemsite.accounts.auth import token_digest\n"
+                "from vmemsite.accounts.models import token_digest\n"
                 "from vmemsite.accounts.models import ApiToken\n"
                 "t = 'vmem_' + secrets.token_hex(16)\n"
                 "ApiToken.objects.create(user=u, name='test', prefix=t[:8], "

@@ -124,6 +124,32 @@ def test_form_errors_are_shown_inline(page, shots):
     page.screenshot(path=str(shots / "form-error.png"), full_page=True)
 
 
+def test_every_bad_field_is_shown_at_once(page, shots):
+    """Issue 7.4: the run and compare forms show every field's error in one go, not the
+    first one only; the summary lists them all and links to each."""
+    _sign_up(page, "iris")
+    page.goto("/runs/new/")
+    page.fill("input[name=t0_capacity]", "100")  # smaller than the 512-token page
+    page.fill("input[name=prefetch]", "100000")  # above its range
+    page.fill("input[name=wl_n_pages]", "0")
+    page.fill("input[name=wl_tokens]", "big")
+    page.click("#run-form button[type=submit]")
+    expected = {"t0_capacity": "smaller than one page", "prefetch": "at most 256",
+                "wl_n_pages": ">= 1", "wl_tokens": "a size like 1"}
+    for field, words in expected.items():
+        assert words in page.locator(f"#id_{field}_error").inner_text(), field
+    assert page.locator("#error-summary li").count() == len(expected)
+    page.screenshot(path=str(shots / "form-errors-all.png"), full_page=True)
+
+    page.goto("/compare/new/")
+    page.fill("input[name=v1_capacity]", "0")
+    page.fill("input[name=thrash_window]", "0")
+    page.click("#run-form button[type=submit]")
+    page.screenshot(path=str(shots / "compare-errors-all.png"), full_page=True)
+    assert "at least 1" in page.locator("#id_v1_capacity_error").inner_text()
+    assert "at least 1" in page.locator("#id_thrash_window_error").inner_text()
+
+
 def test_a_private_run_is_not_found_for_others(browser, lab):
     owner = browser.new_context(base_url=lab.url)
     page = owner.new_page()

@@ -1,16 +1,29 @@
-"""Workload specs, literal sequences and comparison variants (vmemsite/runs/specs.py)."""
+"""The run specification (vmemsite/runs/specs.py): workload specs, literal sequences and
+comparison variants, every error naming its field."""
 
 import pytest
 
 from simulator.engine.config import SimConfig
-from simulator.engine.errors import ConfigError
 from simulator.engine.sources import SequenceSource, SessionSource
-from vmemsite.runs.specs import (
-    parse_pages,
-    variants_clean,
-    workload_clean,
-    workload_source,
-)
+from vmemsite.errors import Invalid
+from vmemsite.runs.specs import parse_pages, run_spec, workload_source
+
+BASE = SimConfig.classic("lru", 3)
+
+
+def workload_clean(data, *, allow_sessions=True):
+    """The stored workload of a run on ``data`` (single run, or a comparison when sessions
+    are not allowed)."""
+    body = {"config": BASE.to_dict(), "workload": data}
+    if not allow_sessions:
+        body["variants"] = [{"policy": "lru"}, {"policy": "fifo"}]
+    return run_spec(body).stored_workload()
+
+
+def variants_clean(base, variants):
+    return list(run_spec({"config": base.to_dict(), "workload": {"kind": "sequence",
+                                                                   "pages": [1]},
+                          "variants": variants}).variants)
 
 
 def test_parse_pages_reads_ints_and_names():
@@ -28,11 +41,11 @@ def test_sequence_source_yields_reads_in_order_and_reopens():
 
 
 def test_generator_spec_errors_name_the_parameter():
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(Invalid) as err:
         workload_clean({"kind": "generator", "name": "zipf", "params": {"n_pages": 0,
                                                                           "alpha": 1.0}})
     assert err.value.field == "workload.n_pages"
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(Invalid) as err:
         workload_clean({"kind": "generator", "name": "nope"})
     assert err.value.field == "workload.name"
 
@@ -55,7 +68,7 @@ def test_engine_workload_dicts_are_accepted_as_generators():
     ("zipf", "workload"),
 ])
 def test_bad_workload_specs(data, field):
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(Invalid) as err:
         workload_clean(data)
     assert err.value.field == field
 
@@ -65,7 +78,7 @@ def test_sessions_deal_accesses_round_robin():
     source = workload_source(spec)
     assert isinstance(source, SessionSource)
     assert [a.session for a in source.open()] == ["s0", "s1", "s0", "s1"]
-    with pytest.raises(ConfigError):
+    with pytest.raises(Invalid):
         workload_clean({"kind": "sequence", "pages": [1], "sessions": 2}, allow_sessions=False)
 
 
@@ -87,6 +100,82 @@ def test_variants_override_l0_and_get_labels():
     ([{"policy": "lru"}, {"label": "OPT @ 3", "policy": "fifo"}], "variants[1].label"),
 ])
 def test_bad_variants(variants, field):
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(Invalid) as err:
         variants_clean(SimConfig.classic("lru", 3), variants)
     assert err.value.field == field
+
+
+# --- one specification, three faces --------------------------------------------------------
+
+FACES = [
+    # (form field, form value, API field, API body change, CLI arguments, CLI flag)
+    ("prefetch", "100000", "config.prefetch", ("config", "prefetch", 100_000),
+     ["--prefetch", "100000"], "--prefetch"),
+    ("wl_n_pages", "0", "workload.n_pages", ("workload", "params", "n_pages", 0),
+     ["--pages", "0"], "--pages"),
+    ("t0_capacity", "0", "config.tiers[0].capacity_tokens",
+     ("config", "tiers", 0, "capacity_tokens", 0), ["--l0-tokens", "0"], "--l0-tokens"),
+    ("wl_alpha", "11", "workload.alpha", ("workload", "params", "alpha", 11),
+     ["--alpha", "11"], "--alpha"),
+]
+
+
+def _form_data(**overrides):
+    data = {"source": "generator", "wl_name": "zipf", "wl_n": "3000", "wl_n_pages": "200",
+            "wl_alpha": "1.0", "wl_tokens": "1", "wl_seed": "0", "write_policy": "write-back",
+            "pinning": "on", "anti_thrash": "0", "prefetch": "0", "thrash_window": "1000",
+            "seed": "0", "sessions": "1", "t0_capacity": "50", "t0_policy": "lru",
+            "t0_latency": "constant", "unit_pages": "on"}
+    return {**data, **overrides}
+
+
+def _api_body(*path_and_value):
+    body = {"config": BASE.to_dict(),
+            "workload": {"kind": "generator", "name": "zipf",
+                         "params": {"n_pages": 200, "alpha": 1.0, "n": 3000}}}
+    *path, value = path_and_value
+    node = body
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return body
+
+
+@pytest.mark.parametrize(("form_field", "form_value", "api_field", "api_change", "argv",
+                          "flag"), FACES, ids=[face[0] for face in FACES])
+def test_a_bad_field_is_named_by_the_form_the_api_and_the_cli(
+        client, user, capsys, form_field, form_value, api_field, api_change, argv, flag):
+    """Issue 9.3: one validation, each face naming the field in its own terms."""
+    import io
+
+    from simulator.cli.main import main
+    from vmemsite.accounts.services import token_create
+    from vmemsite.runs.models import Run
+
+    client.force_login(user)
+    page = client.post("/runs/new/", _form_data(**{form_field: form_value}))
+    assert page.status_code == 400
+    assert f'id="id_{form_field}_error"' in page.content.decode()
+
+    _, token = token_create(user=user, name="faces")
+    response = client.post("/api/runs/", _api_body(*api_change),
+                           content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 400
+    assert response.json()["field"] == api_field
+
+    code = main(["simulate", "--workload", "zipf", "--pages", "200", "-n", "300",
+                 "--no-progress", *argv], out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"vmem: error: {flag}"), err
+    assert Run.objects.count() == 0
+
+
+def test_the_parameters_page_lists_what_a_run_adds():
+    from pathlib import Path
+
+    from simulator.engine.params import markdown_rows
+    from vmemsite.runs.specs import RUN_PARAMS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "parameters.md").read_text()
+    assert all(row in doc for row in markdown_rows(RUN_PARAMS.values()))

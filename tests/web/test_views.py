@@ -115,6 +115,25 @@ def test_a_classic_sequence_ignores_the_token_range(client, user, settings):
     assert run.workload["tokens"] == 1 and run.speed == 2.0
 
 
+def test_a_sequence_takes_a_token_range_as_the_help_says(client, user, settings):
+    """Issue 7.5: the form's default tokens ("50-400") used to make every literal sequence
+    fail with "a sequence takes one size". A range gives each page its own size in it."""
+    settings.VMEM_RUNNER = "local"
+    client.force_login(user)
+    response = client.post("/runs/new/", _form_data(
+        source="sequence", sequence="1 2 3 1 2 3 doc#1", wl_tokens="50-400", unit_pages="",
+        t0_capacity="8192", page_size="512"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    run = Run.objects.get()
+    assert run.workload["tokens"] == [50, 400]
+    from vmemsite.runs.specs import workload_source
+
+    sizes = {a.page_id: a.tokens for a in workload_source(run.workload).open()}
+    assert all(50 <= size <= 400 for size in sizes.values()) and len(set(sizes.values())) > 1
+    assert [a.tokens for a in workload_source(run.workload).open()][:3] == [
+        sizes[1], sizes[2], sizes[3]]
+
+
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"t0_capacity": "100", "page_size": "512", "unit_pages": ""}, "t0_capacity",
      "smaller than one page"),
@@ -124,8 +143,8 @@ def test_a_classic_sequence_ignores_the_token_range(client, user, settings):
     ({"source": "sequence", "sequence": ""}, "sequence", "give at least one page id"),
     ({"source": "trace"}, "trace", "choose a trace"),
     ({"wl_tokens": "big"}, "wl_tokens", "a size like 1"),
-    ({"source": "sequence", "sequence": "1 2 3", "wl_tokens": "50-400", "unit_pages": ""},
-     "wl_tokens", "a sequence takes one size"),
+    ({"source": "sequence", "sequence": "1 2 3", "wl_tokens": "50-", "unit_pages": ""},
+     "wl_tokens", "a size like 1"),
     ({"speed": "-5"}, "speed", "Select a valid choice"),
     ({"speed": "nan"}, "speed", "Select a valid choice"),
     ({"window_accesses": "-1"}, "window_accesses", "must be"),
@@ -192,3 +211,20 @@ def test_public_runs_are_read_only_for_others(client, user, other, finished_run)
     assert client.post(f"/runs/{finished_run.pk}/share", {"public": "0"}).status_code == 403
     client.logout()
     assert client.get(f"/runs/{finished_run.pk}/state.json").status_code == 200
+
+
+@pytest.mark.parametrize("name", ["zipf", "uniform", "loop", "phased", "scan_hotset", "chat"])
+def test_every_generator_starts_from_the_form_as_it_is_offered(client, user, settings, name):
+    """Switching the generator in a new form and starting: what the form offers is valid
+    (a required parameter without an initial value made scan_hotset fail)."""
+    from vmemsite.runs.forms import RunForm
+
+    settings.VMEM_RUNNER = "local"
+    client.force_login(user)
+    form = RunForm(user=user)
+    data = {key: ("on" if value is True else "" if value in (None, False) else value)
+            for key, field in form.fields.items()
+            for value in [form.get_initial_for_field(field, key)]}
+    data.update(wl_name=name, wl_n="2000", t0_capacity="300", unit_pages="on")
+    response = client.post("/runs/new/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a token: its sha256, in hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class ApiToken(models.Model):

@@ -9,9 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from .auth import token_digest
-from .models import ApiToken
+from .models import ApiToken, token_digest
 
 #: every token starts with this, so a leaked one is easy to recognise (and to grep for)
 TOKEN_PREFIX = "vmem_"
@@ -69,3 +69,8 @@ def token_revoke(*, user: AbstractBaseUser, token_id: int) -> bool:
     tokens are never touched). A revoked token stops working at once."""
     deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
     return deleted > 0
+
+
+def token_mark_used(*, token: ApiToken) -> None:
+    """Remember when a token was last used (shown on the tokens page)."""
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())

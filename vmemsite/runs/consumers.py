@@ -20,13 +20,13 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from simulator.engine.errors import ConfigError
+from vmemsite.errors import LabError, ws_reply
 
 from .frames import state_messages
 from .models import Run
 from .runners import group_name
 from .selectors import run_can_control, run_get_visible, run_state
-from .services import RunPermissionError, run_control
+from .services import run_control
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,8 @@ def _control(user, run_id: int, action: str, speed: Any) -> dict[str, Any]:
         return {"type": "error", "error": "this run is gone"}
     try:
         run = run_control(run=run, user=user, action=action, speed=speed)
-    except RunPermissionError as exc:
-        return {"type": "error", "error": str(exc)}
-    except ConfigError as exc:
-        return {"type": "error", "error": exc.message, "field": exc.field}
+    except LabError as exc:
+        return ws_reply(exc)
     except Exception:  # a bug must not take the viewer's connection down with it
         logger.exception("control %r of run %s failed", action, run_id)
         return {"type": "error", "error": "internal error: the control was not applied"}

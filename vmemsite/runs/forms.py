@@ -1,6 +1,12 @@
-"""The run and compare forms. They only shape input into the JSON a run is made of; the engine
-(through ``services.run_create``) validates it, and :meth:`RunForm.add_config_error` puts its
-``ConfigError`` next to the field it names."""
+"""The run and compare forms.
+
+Their fields are derived from the engine's descriptions of the settings (``SIM_PARAMS``,
+``TIER_PARAMS``, ``LATENCY_PARAMS``), of every generator's parameters (``GENERATORS``) and of
+a run's own settings (``specs.RUN_PARAMS``): label, help with the sane range, widget. A form
+only shapes its inputs into the run's data (:meth:`RunForm.run_data`, the JSON the API takes)
+and remembers which input each part came from; the one validation (``specs.run_spec``) judges
+it, and :meth:`RunForm.add_invalid` puts *every* problem next to its field at once.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,14 @@ from typing import Any
 
 from django import forms
 
-from simulator.engine.config import LATENCY_KINDS, TIER_NAMES, WRITE_POLICIES
-from simulator.engine.errors import ConfigError
+from simulator.engine.config import LATENCY_PARAMS, SIM_PARAMS, TIER_NAMES, TIER_PARAMS
+from simulator.engine.params import Param
 from simulator.engine.policies import policy_names
-from simulator.engine.workloads import WORKLOADS
+from simulator.engine.workloads import GENERATORS
+from vmemsite.errors import Invalid
 from vmemsite.traces.selectors import trace_list_visible
 
-from .specs import MAX_VARIANTS, parse_pages
+from .specs import MAX_VARIANT_LABEL, MAX_VARIANTS, RUN_PARAMS, RunSpec, parse_pages, run_spec
 
 POLICY_LABELS = {
     "lru": "LRU", "fifo": "FIFO", "lfu": "LFU", "clock": "CLOCK", "arc": "ARC", "2q": "2Q",
@@ -23,13 +30,6 @@ POLICY_LABELS = {
     "ws": "Working set",
 }
 POLICY_CHOICES = [(name, POLICY_LABELS.get(name, name)) for name in policy_names()]
-GENERATOR_FIELDS: dict[str, list[str]] = {
-    "zipf": ["n", "n_pages", "alpha", "tokens", "shuffle", "seed"],
-    "uniform": ["n", "n_pages", "tokens", "seed"],
-    "loop": ["n", "n_pages", "tokens", "seed"],
-    "phased": ["phases", "shift", "tokens", "seed"],
-    "scan_hotset": ["n", "hot_pages", "scan_pages", "hot_fraction", "tokens", "seed"],
-}
 # Paced speed = simulated ms per wall-clock second; every access counts as at least 1 ms, so
 # when nothing costs time (hits, zero-latency tiers) it is accesses per second.
 SPEED_CHOICES = [
@@ -47,73 +47,153 @@ SPEED_HELP = ("Simulated time per second of wall-clock time (ms/s). Every access
               "classic mode) it is the number of accesses per second: at 2 ms/s, two steps a "
               "second. "
               "You can change it while the run goes (the + and - keys on its page).")
-_TIER_ERROR = re.compile(r"^config\.tiers\[(\d+)\](?:\.(.+))?$")
-_VARIANT_ERROR = re.compile(r"^variants\[(\d+)\](?:\.(.+))?$")
+#: how a tier's settings are called in the form (``t{k}_<name>``)
+TIER_FIELD_NAMES = {"capacity_tokens": "capacity", "kind": "latency"}
+TIER_COLUMNS = ("capacity", "policy", "latency", "ms", "low_ms", "high_ms", "sigma",
+                "per_token_ms", "concurrency")
+#: what a text input of these kinds expects
+SYNTAX = {
+    "tokens": "A size (e.g. 1) or a range (e.g. 40-400).",
+    "pair": "A range, e.g. 15-250.",
+    "phases": "pages:accesses:alpha; one phase after another.",
+}
+_SIZES = re.compile(r"(\d{1,18})\s*(?:[-,:]\s*(\d{1,18}))?")
+#: what the form offers for parameters that have no default (or another one than the engine's)
+FORM_EXAMPLES = {"n": 100_000, "n_pages": 10_000, "alpha": 1.0, "hot_pages": 200,
+                 "scan_pages": 5000, "phases": "300:20000:0.9; 300:20000:0.9"}
+_BLANK = object()  # a field left empty: the setting takes its default
+_LAST_PART = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
 
 
-def _int(required: bool = False, **kwargs: Any) -> forms.IntegerField:
-    return forms.IntegerField(required=required, **kwargs)
+# --- fields from descriptions ----------------------------------------------------------------
 
 
-def _float(required: bool = False, **kwargs: Any) -> forms.FloatField:
-    return forms.FloatField(required=required, **kwargs)
+def param_field(param: Param, *, label: str | None = None) -> forms.Field:
+    """The form field of a described setting: its widget, label, help (with the range) and
+    initial value. Ranges are hints for the browser only: the run's validation judges."""
+    bounds = {key: value for key, value in (("min", param.minimum), ("max", param.maximum))
+              if value is not None and param.kind in ("int", "number")}
+    if param.kind == "int":
+        field: forms.Field = forms.IntegerField(widget=forms.NumberInput(attrs=bounds))
+    elif param.kind in ("number", "fraction"):
+        field = forms.FloatField(widget=forms.NumberInput(attrs={**bounds, "step": "any"}))
+    elif param.kind == "bool":
+        field = forms.BooleanField()
+    elif param.kind == "choice":
+        field = forms.ChoiceField(choices=[(option, option) for option in param.options()])
+    else:
+        field = forms.CharField()
+    field.required = False
+    field.label = label or param.title
+    help_text = param.describe().replace("(null:", "(blank:")
+    help_text = help_text[:1].upper() + help_text[1:]
+    help_text = f"{help_text} {SYNTAX.get(param.kind, '')}".strip()
+    field.widget.attrs.setdefault("title", help_text)
+    # a check box's label says it all; other inputs show their range
+    field.help_text = "" if param.kind == "bool" else help_text
+    if not param.required and param.default is not None:
+        field.initial = as_text(param, param.default) if param.kind in SYNTAX \
+            else param.default
+    return field
+
+
+def as_text(param: Param, value: Any) -> str:
+    """A value of a text-typed parameter as the form shows it."""
+    if param.kind == "phases":
+        return "; ".join(":".join(f"{x:g}" if isinstance(x, float) else str(x) for x in phase)
+                         for phase in value)
+    if isinstance(value, list | tuple):
+        return f"{value[0]}-{value[1]}"
+    return str(value)
+
+
+def _parse_text(param: Param, text: str) -> Any:
+    """A text input's value for the run's data; ``ValueError`` with the message to show."""
+    if param.kind == "phases":
+        return _parse_phases(text)
+    match = _SIZES.fullmatch(text)
+    if param.kind == "tokens":
+        if not match:
+            raise ValueError("a size like 1 or a range like 40-400")
+        low = int(match.group(1))
+        return [low, int(match.group(2))] if match.group(2) else low
+    if param.kind == "pair":
+        if not match or not match.group(2):
+            raise ValueError("a range like 15-250")
+        return [int(match.group(1)), int(match.group(2))]
+    return text
+
+
+def _parse_phases(text: str) -> list[list[float]]:
+    phases = []
+    for part in (p for p in re.split(r"[;\n]+", text) if p.strip()):
+        bits = [b for b in re.split(r"[:,\s]+", part.strip()) if b]
+        try:
+            if len(bits) > 3 or any(len(bit) > 30 for bit in bits):
+                raise ValueError
+            pages, accesses = int(bits[0]), int(bits[1])
+            alpha = float(bits[2]) if len(bits) > 2 else 0.0
+        except (ValueError, IndexError):
+            raise ValueError(f"write each phase as pages:accesses:alpha, got {part[:40]!r}"
+                             ) from None
+        phases.append([pages, accesses, alpha])
+    return phases
+
+
+def _workload_params() -> dict[str, tuple[Param, list[str]]]:
+    """Every generator parameter once (``wl_<name>``), with the generators that use it."""
+    found: dict[str, tuple[Param, list[str]]] = {}
+    for name, generator in GENERATORS.items():
+        for param in generator.params:
+            if param.name in found:
+                known = found[param.name][0]
+                assert known.kind == param.kind, f"{param.name}: two kinds of the same name"
+                found[param.name][1].append(name)
+            else:
+                found[param.name] = (param, [name])
+    return found
+
+
+WORKLOAD_PARAMS = _workload_params()
 
 
 class RunForm(forms.Form):
     """A single run: the hierarchy (up to five tiers), the model's knobs and the workload."""
 
-    label = forms.CharField(required=False, max_length=200,
-                            help_text="Optional; a name is made from the settings otherwise.")
-    public = forms.BooleanField(required=False, label="Public (read-only link for anyone)")
-
-    page_size = _int(label="Page size (tokens)",
-                     help_text="Larger accesses are cut into pages; blank: as the workload gives.")
-    unit_pages = forms.BooleanField(required=False, label="Classic mode (every page 1 token)")
-    write_policy = forms.ChoiceField(choices=[(w, w) for w in WRITE_POLICIES], required=False)
-    pinning = forms.BooleanField(required=False, initial=True, label="Honour pin / unpin")
-    anti_thrash = _int(initial=0, label="Anti-thrash protection (accesses)")
-    prefetch = _int(initial=0, label="Prefetch depth (pages)")
-    thrash_window = _int(initial=1000, label="Thrash window W (accesses)")
-    window_accesses = _int(label="Window (accesses per chart point)",
-                           help_text="Blank: about 500 points for the whole run.")
-    seed = _int(initial=0, label="Seed")
-    sessions = _int(initial=1, label="Concurrent sessions",
-                    help_text="Above 1: accesses are dealt to sessions that queue for tiers.")
     speed = forms.ChoiceField(choices=SPEED_CHOICES, required=False, label="Speed",
                               help_text=SPEED_HELP)
-
     source = forms.ChoiceField(
         choices=[("generator", "Generator"), ("trace", "Trace from the library"),
                  ("sequence", "Literal sequence of page ids")],
         widget=forms.RadioSelect, initial="generator", label="Workload", required=False,
     )
-    wl_name = forms.ChoiceField(choices=[(n, n) for n in WORKLOADS], label="Generator",
+    wl_name = forms.ChoiceField(choices=[(n, n) for n in GENERATORS], label="Generator",
                                 required=False, initial="zipf")
-    wl_n = _int(label="Accesses (n)", initial=100_000, help_text="Blank: endless.")
-    wl_n_pages = _int(label="Pages", initial=10_000)
-    wl_alpha = _float(label="Zipf alpha", initial=1.0)
-    wl_hot_pages = _int(label="Hot pages", initial=200)
-    wl_scan_pages = _int(label="Scan pages", initial=5000)
-    wl_hot_fraction = _float(label="Hot fraction", initial=0.5)
-    wl_phases = forms.CharField(
-        required=False, label="Phases", initial="300:20000:0.9; 300:20000:0.9",
-        help_text="pages:accesses:alpha; one phase after another.",
-    )
-    wl_shift = _int(label="Phase shift (pages)")
-    wl_tokens = forms.CharField(required=False, initial="1", label="Tokens per page",
-                                help_text="A size (e.g. 1) or a range (e.g. 40-400).")
-    wl_shuffle = forms.BooleanField(required=False, label="Shuffle ranks")
-    wl_seed = _int(initial=0, label="Workload seed")
     trace = forms.TypedChoiceField(coerce=int, required=False, empty_value=None,
                                    label="Trace")
-    sequence = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                               label="Page ids", help_text="e.g. 1,2,3,4,1,2,5,1,2,3,4,5")
+    sequence = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Page ids",
+        help_text="e.g. 1,2,3,4,1,2,5,1,2,3,4,5 (numbers, or names like doc#3); their size "
+                  "is “Tokens per page”, a range gives each page its own size in it.")
 
     is_compare = False
 
     def __init__(self, *args: Any, user=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["label"] = param_field(RUN_PARAMS["label"])
+        self.fields["public"] = param_field(RUN_PARAMS["public"])
+        for param in SIM_PARAMS:
+            self.fields[param.name] = param_field(param)
+        self.fields["window_accesses"].help_text = (
+            "Blank: about 500 points for the whole run. "
+            + self.fields["window_accesses"].help_text)
+        if not self.is_compare:
+            self.fields["sessions"] = param_field(RUN_PARAMS["sessions"])
+        for name, (param, _) in WORKLOAD_PARAMS.items():
+            self.fields[f"wl_{name}"] = param_field(param)
+        for name, value in FORM_EXAMPLES.items():
+            self.fields[f"wl_{name}"].initial = value
         traces = list(trace_list_visible(user).values_list("pk", "name")[:500])
         self.fields["trace"].choices = [("", "— choose a trace —")] + [
             (pk, name) for pk, name in traces
@@ -122,220 +202,206 @@ class RunForm(forms.Form):
             if k:
                 self.fields[f"t{k}_enabled"] = forms.BooleanField(
                     required=False, label=f"use {name}")
-            self.fields[f"t{k}_capacity"] = _int(label=f"{name} capacity (tokens)")
-            self.fields[f"t{k}_policy"] = forms.ChoiceField(
-                choices=POLICY_CHOICES, initial="lru", label=f"{name} policy",
-                required=False)
-            self.fields[f"t{k}_latency"] = forms.ChoiceField(
-                choices=[(kind, kind) for kind in LATENCY_KINDS], initial="constant",
-                label=f"{name} latency model", required=False)
-            self.fields[f"t{k}_ms"] = _float(initial=0.0, label=f"{name} latency ms (median)")
-            self.fields[f"t{k}_low_ms"] = _float(initial=0.0, label=f"{name} low ms")
-            self.fields[f"t{k}_high_ms"] = _float(initial=0.0, label=f"{name} high ms")
-            self.fields[f"t{k}_sigma"] = _float(initial=0.5, label=f"{name} sigma")
-            self.fields[f"t{k}_per_token_ms"] = _float(initial=0.0,
-                                                       label=f"{name} ms per token")
-            self.fields[f"t{k}_concurrency"] = _int(label=f"{name} concurrent transfers")
-        self._tier_rows: list[int] = []
-        self._length: int | None = None
+            for param in (*TIER_PARAMS, *LATENCY_PARAMS):
+                if param.name in ("name", "policy_params"):
+                    continue
+                part = TIER_FIELD_NAMES.get(param.name, param.name)
+                self.fields[f"t{k}_{part}"] = param_field(param,
+                                                          label=f"{name} {param.title}")
+            self.fields[f"t{k}_policy"].choices = POLICY_CHOICES
+        self.paths: dict[str, str] = {}  # run data path → the field it came from
+        self._in_page_order()
 
-    # --- shaping --------------------------------------------------------------------------
+    def _in_page_order(self) -> None:
+        """Fields (and so the error summary) in the order the page shows them."""
+        workload = ["source", "wl_name", *(f"wl_{name}" for name in WORKLOAD_PARAMS), "trace",
+                    "sequence"]
+        variants = [name for name in self.fields if name[:1] == "v" and name[1:2].isdigit()]
+        tiers = [name for name in self.fields if name[:1] == "t" and name[1:2].isdigit()]
+        model = [p.name for p in SIM_PARAMS] + ["sessions"]
+        self.order_fields([*workload, *variants, "with_opt", *tiers, *model, "label", "speed",
+                           "public"])
+
+    # --- for the template -----------------------------------------------------------------
 
     def tier_rows(self) -> list[dict[str, Any]]:
         """Bound fields per tier row, for the template's table."""
-        rows = []
-        for k, name in enumerate(TIER_NAMES):
-            row = {"name": name, "index": k,
-                   "enabled": self[f"t{k}_enabled"] if k else None}
-            row["cells"] = [
-                self[f"t{k}_{part}"]
-                for part in ("capacity", "policy", "latency", "ms", "low_ms", "high_ms", "sigma",
-                             "per_token_ms", "concurrency")
-            ]
-            rows.append(row)
-        return rows
+        return [{"name": name, "index": k, "enabled": self[f"t{k}_enabled"] if k else None,
+                 "cells": [self[f"t{k}_{part}"] for part in TIER_COLUMNS]}
+                for k, name in enumerate(TIER_NAMES)]
 
-    def _tokens(self) -> int | list[int]:
-        text = (self.cleaned_data.get("wl_tokens") or "1").strip()
-        match = re.fullmatch(r"(\d+)\s*(?:[-,:]\s*(\d+))?", text)
-        if not match:
-            raise ConfigError("a size like 1 or a range like 40-400", field="workload.tokens")
-        low = int(match.group(1))
-        return [low, int(match.group(2))] if match.group(2) else low
+    def generator_fields(self) -> list[tuple[forms.BoundField, str]]:
+        """The generators' parameter fields and, for each, the generators that use it."""
+        return [(self[f"wl_{name}"], " ".join(generators))
+                for name, (_, generators) in WORKLOAD_PARAMS.items()]
 
-    def _phases(self) -> list[list[float]]:
-        text = self.cleaned_data.get("wl_phases") or ""
-        phases = []
-        for part in (p for p in re.split(r"[;\n]+", text) if p.strip()):
-            bits = [b for b in re.split(r"[:,\s]+", part.strip()) if b]
+    def model_fields(self) -> list[forms.BoundField]:
+        """The model's settings (check boxes last)."""
+        names = [p.name for p in SIM_PARAMS] + ([] if self.is_compare else ["sessions"])
+        return sorted((self[name] for name in names),
+                      key=lambda bound: bound.widget_type == "checkbox")
+
+    # --- the run's data -------------------------------------------------------------------
+
+    def _value(self, name: str, path: str) -> Any:
+        """The cleaned value of field ``name`` for the run's data at ``path`` (:data:`_BLANK`
+        when empty or already in error)."""
+        self.paths.setdefault(path, name)
+        return self._cleaned(name)
+
+    def _cleaned(self, name: str) -> Any:
+        if name in self.errors or name not in self.cleaned_data:
+            return _BLANK
+        value = self.cleaned_data[name]
+        return _BLANK if value is None or value == "" else value
+
+    def _put(self, target: dict[str, Any], key: str, name: str, path: str,
+             param: Param | None = None) -> None:
+        value = self._value(name, path)
+        if value is _BLANK:
+            return
+        if param is not None and param.kind in SYNTAX:
             try:
-                pages, accesses = int(bits[0]), int(bits[1])
-                alpha = float(bits[2]) if len(bits) > 2 else 0.0
-            except (ValueError, IndexError):
-                raise ConfigError(f"write each phase as pages:accesses:alpha, got {part!r}",
-                                  field="workload.phases") from None
-            phases.append([pages, accesses, alpha])
-        return phases
+                value = _parse_text(param, value.strip())
+            except ValueError as exc:
+                self.add_error(name, str(exc))
+                return
+        target[key] = value
 
-    def config_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        tiers = []
-        self._tier_rows = []
+    def run_data(self) -> dict[str, Any]:
+        """The run's data (as ``POST /api/runs/`` takes it) from the fields that cleaned;
+        :attr:`paths` then maps each part's path to its field."""
+        self.paths = {"workload": "source", "workload.kind": "source",
+                      "config.tiers": "t0_capacity"}
+        data: dict[str, Any] = {"config": self._config(), "workload": self._workload()}
+        for name in ("label", "public", "with_opt"):
+            if name in self.fields:
+                self._put(data, name, name, name)
+        speed = self._value("speed", "speed")
+        data["speed"] = None if speed is _BLANK else float(speed)
+        window = data["config"].get("window_accesses")
+        if window is None and "window_accesses" not in self.errors:
+            data["config"]["window_accesses"] = max(1, (self._length(data) or 500_000) // 500)
+        return data
+
+    def _config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"tiers": []}
         for k, name in enumerate(TIER_NAMES):
-            if k and not data.get(f"t{k}_enabled"):
+            if k and not self.cleaned_data.get(f"t{k}_enabled"):
                 continue
-            self._tier_rows.append(k)
-
-            def value(part: str, default: Any, k: int = k) -> Any:
-                got = data.get(f"t{k}_{part}")
-                return default if got is None else got
-
-            tiers.append({
-                "name": name,
-                "capacity_tokens": data.get(f"t{k}_capacity"),
-                "policy": data.get(f"t{k}_policy") or "lru",
-                "concurrency": data.get(f"t{k}_concurrency"),
-                "latency": {
-                    "kind": data.get(f"t{k}_latency") or "constant",
-                    "ms": value("ms", 0.0),
-                    "low_ms": value("low_ms", 0.0),
-                    "high_ms": value("high_ms", 0.0),
-                    "sigma": value("sigma", 0.5),
-                    "per_token_ms": value("per_token_ms", 0.0),
-                },
-            })
-        config: dict[str, Any] = {
-            "tiers": tiers,
-            "page_size": data.get("page_size"),
-            "unit_pages": bool(data.get("unit_pages")),
-            "write_policy": data.get("write_policy") or "write-back",
-            "pinning": bool(data.get("pinning")),
-            "anti_thrash": data.get("anti_thrash") or 0,
-            "prefetch": data.get("prefetch") or 0,
-            "thrash_window": data.get("thrash_window") or 1000,
-            "seed": data.get("seed") or 0,
-        }
-        window = data.get("window_accesses")
-        config["window_accesses"] = window if window is not None else self._auto_window()
+            where = f"config.tiers[{len(config['tiers'])}]"
+            for alias, part in (("", "capacity"), (".name", "capacity"),
+                                (".policy_params", "policy"), (".latency", "latency")):
+                self.paths[where + alias] = f"t{k}_{part}"
+            tier: dict[str, Any] = {"name": name, "latency": {}}
+            capacity = self._value(f"t{k}_capacity", f"{where}.capacity_tokens")
+            if f"t{k}_capacity" not in self.errors:  # blank: unlimited
+                tier["capacity_tokens"] = None if capacity is _BLANK else capacity
+            for param in TIER_PARAMS:
+                if param.name not in ("name", "capacity_tokens", "policy_params"):
+                    self._put(tier, param.name, f"t{k}_{param.name}", f"{where}.{param.name}")
+            for param in LATENCY_PARAMS:
+                part = TIER_FIELD_NAMES.get(param.name, param.name)
+                self._put(tier["latency"], param.name, f"t{k}_{part}",
+                          f"{where}.latency.{param.name}")
+            config["tiers"].append(tier)
+        for param in SIM_PARAMS:
+            self._put(config, param.name, param.name, f"config.{param.name}")
         return config
 
-    def _auto_window(self) -> int:
-        length = self._length
-        return max(1, (length or 500_000) // 500)
-
-    def workload_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        source = data.get("source") or "generator"
-        self._length = None
-        spec: dict[str, Any]
+    def _workload(self) -> dict[str, Any]:
+        source = self.cleaned_data.get("source") or "generator"
+        workload: dict[str, Any] = {"kind": source}
         if source == "trace":
-            if not data.get("trace"):
-                raise ConfigError("choose a trace", field="workload.trace_id")
-            spec = {"kind": "trace", "trace_id": data["trace"]}
-            self._length = trace_list_visible(self.user).filter(
-                pk=data["trace"]).values_list("requests", flat=True).first()
+            self._put(workload, "trace_id", "trace", "workload.trace_id")
+            self.paths["workload.unit_pages"] = "unit_pages"
+            if "trace_id" not in workload and "trace" not in self.errors:
+                self.add_error("trace", "choose a trace")
         elif source == "sequence":
-            pages = parse_pages(data.get("sequence") or "")
-            tokens = self._tokens()
-            if isinstance(tokens, list):
-                if not data.get("unit_pages"):
-                    raise ConfigError("a sequence takes one size (e.g. 1), not a range",
-                                      field="workload.tokens")
-                tokens = 1  # classic mode: every page is 1 token whatever the size says
-            spec = {"kind": "sequence", "pages": pages, "tokens": tokens}
-            self._length = len(pages)
+            self._put(workload, "pages", "sequence", "workload.pages")
+            workload["pages"] = parse_pages(workload.get("pages", ""))
+            self._put(workload, "tokens", "wl_tokens", "workload.tokens",
+                      WORKLOAD_PARAMS["tokens"][0])
         else:
-            name = data.get("wl_name") or "zipf"
-            params: dict[str, Any] = {}
-            for param in GENERATOR_FIELDS.get(name, []):
-                if param == "tokens":
-                    params["tokens"] = self._tokens()
-                elif param == "phases":
-                    params["phases"] = self._phases()
-                elif param == "shuffle":
-                    params["shuffle"] = bool(data.get("wl_shuffle"))
-                elif param == "seed":
-                    params["seed"] = data.get("wl_seed") or 0
-                elif data.get(f"wl_{param}") is not None:
-                    params[param] = data[f"wl_{param}"]
-            spec = {"kind": "generator", "name": name, "params": params}
-            if name == "phased":
-                self._length = sum(int(p[1]) for p in params["phases"])
-            else:
-                self._length = params.get("n")
+            name = self.cleaned_data.get("wl_name") or "zipf"
+            workload.update(name=name, params={})
+            self.paths.update({"workload.name": "wl_name", "workload.params": "wl_name"})
+            for param in GENERATORS[name].params:
+                self._put(workload["params"], param.name, f"wl_{param.name}",
+                          f"workload.{param.name}", param)
         if not self.is_compare:
-            spec["sessions"] = data.get("sessions") or 1
-        return spec
+            self._put(workload, "sessions", "sessions", "workload.sessions")
+        return workload
 
-    def run_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``services.run_create`` (raises ConfigError on bad shapes)."""
-        workload = self.workload_data()
-        speed = self.cleaned_data.get("speed")
-        return {
-            "config": self.config_data(),
-            "workload": workload,
-            "label": self.cleaned_data.get("label") or "",
-            "public": bool(self.cleaned_data.get("public")),
-            "speed": float(speed) if speed else None,
-        }
+    def _length(self, data: dict[str, Any]) -> int | None:
+        """How many accesses the workload has, for the automatic window (None: unknown)."""
+        workload = data["workload"]
+        if workload["kind"] == "trace":
+            return trace_list_visible(self.user).filter(pk=workload.get("trace_id")).values_list(
+                "requests", flat=True).first()
+        if workload["kind"] == "sequence":
+            return len(workload.get("pages") or ())
+        params = workload.get("params", {})
+        if workload.get("name") == "phased":
+            phases = params.get("phases") or []
+            return sum(int(phase[1]) for phase in phases) or None
+        return params.get("n")
 
-    # --- errors ---------------------------------------------------------------------------
+    # --- validation and errors ------------------------------------------------------------
+
+    def run_spec(self) -> RunSpec | None:
+        """The run's :class:`RunSpec`, or None with every problem on the form: the fields'
+        own (not a number…) and the run's (out of range, L0 smaller than a page…), at once."""
+        if not self.is_bound:
+            return None
+        self.full_clean()
+        data = self.run_data()
+        try:
+            spec = run_spec(data)
+        except Invalid as exc:
+            self.add_invalid(exc)
+            return None
+        return None if self.errors else spec
 
     def field_for(self, path: str | None) -> str | None:
-        """The form field an engine error path points at (None: the form as a whole)."""
-        if not path:
-            return None
-        match = _TIER_ERROR.match(path)
-        if match:
-            index, rest = int(match.group(1)), match.group(2) or "capacity_tokens"
-            rows = self._tier_rows or [0]
-            row = rows[index] if index < len(rows) else rows[-1]
-            part = rest.removeprefix("latency.")
-            part = {"capacity_tokens": "capacity", "kind": "latency",
-                    "policy_params": "policy", "name": "capacity"}.get(part, part)
-            name = f"t{row}_{part}"
-            return name if name in self.fields else f"t{row}_capacity"
-        if path == "config.tiers":
-            return "t0_capacity"
-        match = _VARIANT_ERROR.match(path)
-        if match:
-            rest = match.group(2) or "policy"
-            part = {"capacity_tokens": "capacity"}.get(rest, rest)
-            name = f"v{match.group(1)}_{part}"
-            return name if name in self.fields else None
-        if path.startswith("config."):
-            name = path.removeprefix("config.")
-            return name if name in self.fields else None
-        if path.startswith("workload."):
-            rest = path.removeprefix("workload.")
-            head = re.split(r"[.\[]", rest, maxsplit=1)[0]
-            name = {"trace_id": "trace", "pages": "sequence", "sessions": "sessions",
-                    "kind": "source", "name": "wl_name", "params": "wl_name",
-                    "unit_pages": "unit_pages"}.get(head, f"wl_{head}")
-            return name if name in self.fields else None
-        return path if path in self.fields else None
+        """The field a run data path came from: the path itself, else its closest parent
+        (``workload.phases[1].alpha`` → ``wl_phases``); None: the form as a whole."""
+        while path:
+            if path in self.paths:
+                return self.paths[path]
+            path = _LAST_PART.sub("", path) if _LAST_PART.search(path) else ""
+        return None
 
-    def add_config_error(self, exc: ConfigError) -> None:
-        self.add_error(self.field_for(exc.field), exc.message)
+    def add_invalid(self, exc: Invalid) -> None:
+        """Every problem of ``exc`` next to its field (one message per field: a field that
+        already shows an error keeps it)."""
+        for problem in exc.errors:
+            name = self.field_for(problem.field)
+            if name is not None and name in self.errors:
+                continue
+            if name is None and problem.message in self.non_field_errors():
+                continue
+            self.add_error(name, problem.message)
 
 
 class CompareForm(RunForm):
     """One workload, 2 to 8 variants of L0 (policy and/or capacity), OPT as the reference."""
 
-    with_opt = forms.BooleanField(required=False, initial=True,
-                                  label="Add OPT as a reference line (finite workloads)")
     is_compare = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        del self.fields["sessions"]
+        self.fields["with_opt"] = param_field(RUN_PARAMS["with_opt"])
+        capacity = next(p for p in TIER_PARAMS if p.name == "capacity_tokens")
         for i in range(MAX_VARIANTS):
             self.fields[f"v{i}_policy"] = forms.ChoiceField(
                 choices=[("", "—"), *POLICY_CHOICES], required=False,
                 label=f"Variant {i + 1} policy")
-            self.fields[f"v{i}_capacity"] = _int(label=f"Variant {i + 1} L0 capacity")
+            self.fields[f"v{i}_capacity"] = param_field(
+                capacity, label=f"Variant {i + 1} L0 capacity")
             self.fields[f"v{i}_label"] = forms.CharField(
-                required=False, max_length=60, label=f"Variant {i + 1} label")
+                required=False, max_length=MAX_VARIANT_LABEL, label=f"Variant {i + 1} label")
+        self._in_page_order()
 
     def variant_rows(self) -> list[dict[str, Any]]:
         return [
@@ -344,39 +410,22 @@ class CompareForm(RunForm):
             for i in range(MAX_VARIANTS)
         ]
 
-    def run_kwargs(self) -> dict[str, Any]:
-        kwargs = super().run_kwargs()
-        data = self.cleaned_data
-        variants = []
-        self._variant_rows = []
+    def run_data(self) -> dict[str, Any]:
+        data = super().run_data()
+        variants: list[dict[str, Any]] = []
         for i in range(MAX_VARIANTS):
-            policy = data.get(f"v{i}_policy")
-            capacity = data.get(f"v{i}_capacity")
-            if not policy and capacity is None:
+            if self._cleaned(f"v{i}_policy") is _BLANK and self._cleaned(
+                    f"v{i}_capacity") is _BLANK and f"v{i}_capacity" not in self.errors:
                 continue
-            self._variant_rows.append(i)
+            where = f"variants[{len(variants)}]"
+            self.paths[where] = f"v{i}_policy"
             item: dict[str, Any] = {}
-            if policy:
-                item["policy"] = policy
-            if capacity is not None:
-                item["capacity_tokens"] = capacity
-            if data.get(f"v{i}_label"):
-                item["label"] = data[f"v{i}_label"]
+            for key, part in (("policy", "policy"), ("capacity_tokens", "capacity"),
+                              ("label", "label")):
+                self._put(item, key, f"v{i}_{part}", f"{where}.{key}")
             variants.append(item)
-        kwargs["variants"] = variants
-        kwargs["with_opt"] = bool(data.get("with_opt"))
-        return kwargs
-
-    def field_for(self, path: str | None) -> str | None:
-        match = _VARIANT_ERROR.match(path or "")
-        if match and getattr(self, "_variant_rows", None):
-            index = int(match.group(1))
-            rows = self._variant_rows
-            row = rows[index] if index < len(rows) else rows[-1]
-            path = f"variants[{row}]" + (f".{match.group(2)}" if match.group(2) else "")
-        if path == "variants":
-            return None
-        return super().field_for(path)
+        data["variants"] = variants
+        return data
 
 
 def initial_from(config: dict[str, Any], workload: dict[str, Any],
@@ -384,10 +433,9 @@ def initial_from(config: dict[str, Any], workload: dict[str, Any],
                  label: str = "") -> dict[str, Any]:
     """Form initial values from a stored configuration (a preset, or a run to copy)."""
     initial: dict[str, Any] = {"label": label, "speed": "" if speed is None else f"{speed:g}"}
-    for key in ("page_size", "unit_pages", "write_policy", "pinning", "anti_thrash", "prefetch",
-                "thrash_window", "window_accesses", "seed"):
-        if key in config:
-            initial[key] = config[key]
+    for param in SIM_PARAMS:
+        if param.name in config:
+            initial[param.name] = config[param.name]
     for k, tier in enumerate(config.get("tiers", [])[: len(TIER_NAMES)]):
         if k:
             initial[f"t{k}_enabled"] = True
@@ -396,33 +444,25 @@ def initial_from(config: dict[str, Any], workload: dict[str, Any],
         initial[f"t{k}_concurrency"] = tier.get("concurrency")
         latency = tier.get("latency", {})
         initial[f"t{k}_latency"] = latency.get("kind", "constant")
-        for part in ("ms", "low_ms", "high_ms", "sigma", "per_token_ms"):
-            if part in latency:
-                initial[f"t{k}_{part}"] = latency[part]
+        for param in LATENCY_PARAMS[1:]:
+            if param.name in latency:
+                initial[f"t{k}_{param.name}"] = latency[param.name]
     kind = workload.get("kind", "generator")
     initial["source"] = kind
     initial["sessions"] = workload.get("sessions", 1)
     if kind == "generator":
         initial["wl_name"] = workload.get("name")
         for key, value in workload.get("params", {}).items():
-            if key == "tokens":
-                initial["wl_tokens"] = (f"{value[0]}-{value[1]}" if isinstance(value, list | tuple)
-                                        else str(value))
-            elif key == "phases":
-                initial["wl_phases"] = "; ".join(
-                    ":".join(f"{x:g}" if isinstance(x, float) else str(x) for x in phase)
-                    for phase in value)
-            elif key == "seed":
-                initial["wl_seed"] = value
-            else:
-                initial[f"wl_{key}"] = value
+            param = WORKLOAD_PARAMS.get(key, (None,))[0]
+            if param is not None:
+                initial[f"wl_{key}"] = as_text(param, value) if param.kind in SYNTAX else value
         if "n" not in workload.get("params", {}) and workload.get("name") != "phased":
             initial["wl_n"] = None
     elif kind == "trace":
         initial["trace"] = workload.get("trace_id")
     else:
         initial["sequence"] = ",".join(str(p) for p in workload.get("pages", []))
-        initial["wl_tokens"] = str(workload.get("tokens", 1))
+        initial["wl_tokens"] = as_text(WORKLOAD_PARAMS["tokens"][0], workload.get("tokens", 1))
     for i, variant in enumerate((variants or [])[:MAX_VARIANTS]):
         initial[f"v{i}_policy"] = variant.get("policy", "")
         initial[f"v{i}_capacity"] = variant.get("capacity_tokens")

@@ -19,22 +19,17 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from simulator.engine.compare import build, needs_future, opt_config, series_plan
-from simulator.engine.config import SimConfig
+from simulator.engine.compare import Variant, build, needs_future, opt_config, series_plan
 from simulator.engine.errors import ConfigError, VMemError
+from simulator.engine.params import show
+from vmemsite.errors import Conflict, Forbidden, Invalid
 from vmemsite.traces.selectors import trace_get_visible, trace_source
 
 from . import runners
 from .execution import Driver, compare_driver, compare_rows, single_driver
 from .frames import frame_points
 from .models import Run, RunChunk
-from .specs import (
-    config_clean,
-    variants_clean,
-    workload_clean,
-    workload_describe,
-    workload_source,
-)
+from .specs import RUN_PARAMS, RunSpec, TraceSpec, run_spec, stored_config, workload_source
 
 logger = logging.getLogger(__name__)
 
@@ -44,129 +39,63 @@ MAX_WINDOWS = 20_000
 TICK = 0.1
 #: a run left paused this long is stopped (it holds a runner thread or worker)
 PAUSE_LIMIT_S = 30 * 60
-MAX_SPEED = 1e9
 ACTIONS = ("pause", "resume", "step", "stop", "speed")
 
 Publisher = Callable[[int, dict[str, Any]], None]
 
 
-class RunPermissionError(Exception):
+class RunPermissionError(Forbidden):
     """The user may see the run but not control it (a public run of someone else)."""
-
-
-def _prefixed(exc: ConfigError, prefix: str) -> ConfigError:
-    if exc.field == prefix or (exc.field or "").startswith(prefix + "."):
-        return exc
-    field = f"{prefix}.{exc.field}" if exc.field else prefix
-    return ConfigError(exc.message, field=field)
-
-
-def speed_clean(value: Any) -> float | None:
-    """Simulated ms per wall second, or None for as fast as possible."""
-    if value is None or value == "" or value == "max":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SPEED:
-        raise ConfigError(f"must be above 0 and at most {MAX_SPEED:g}", field="speed")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"expected a number of simulated ms per second or 'max', got {value!r}",
-                          field="speed")
-    if not 0 < value <= MAX_SPEED:
-        raise ConfigError(f"must be above 0 and at most {MAX_SPEED:g}", field="speed")
-    return float(value)
 
 
 # --- creating runs ------------------------------------------------------------------------
 
 
 @transaction.atomic
-def run_create(
-    *,
-    owner,
-    config: dict[str, Any] | SimConfig,
-    workload: dict[str, Any],
-    label: str = "",
-    public: bool = False,
-    variants: list[dict[str, Any]] | None = None,
-    with_opt: bool = True,
-    speed: float | None = None,
-    submit: bool = True,
-) -> Run:
-    """Validate and store a run, then hand it to the runner once the transaction commits.
+def run_create(*, owner, spec: RunSpec | None = None, submit: bool = True,
+               **data: Any) -> Run:
+    """Store a run, then hand it to the runner once the transaction commits.
 
-    ``variants`` (2 to 8 overrides of L0's policy and/or capacity) makes it a comparison.
-    Raises :class:`ConfigError` whose ``field`` is ``config.…``, ``workload.…``,
-    ``variants[i].…``, ``label`` or ``speed``; nothing is stored then.
+    Give a :class:`RunSpec` (the form and the API build one), or its plain data as keywords
+    (``config``, ``workload``, ``label``, ``public``, ``speed``, and ``variants`` (2 to 8
+    overrides of L0's policy and/or capacity) with ``with_opt`` for a comparison), which is
+    validated here. What needs the database is checked here too: the trace must be visible
+    to ``owner``, OPT needs a finite workload, the run must fit :data:`MAX_WINDOWS` windows.
+    Raises :class:`Invalid` naming every bad field (``config.…``, ``workload.…``,
+    ``variants[i].…``, ``label``, ``speed``); nothing is stored then.
     """
-    if not isinstance(label, str):
-        raise ConfigError("expected text", field="label")
-    if not isinstance(public, bool):
-        raise ConfigError("expected true or false", field="public")
-    try:
-        base = config if isinstance(config, SimConfig) else config_clean(config)
-        base.validate()
-    except ConfigError as exc:
-        raise _prefixed(exc, "config") from None
-    spec = workload_clean(workload, allow_sessions=variants is None)
-    speed = speed_clean(speed)
-
+    if spec is None:
+        spec = run_spec(data)
+    elif data:
+        raise TypeError(f"give a spec or its data, not both: {sorted(data)}")
+    base = spec.config
+    stored_workload = spec.stored_workload()
     trace = None
     trace_src = None
-    if spec["kind"] == "trace":
-        trace = trace_get_visible(owner, spec["trace_id"])
+    if isinstance(spec.workload, TraceSpec):
+        trace = trace_get_visible(owner, spec.workload.trace_id)
         if trace is None:
-            raise ConfigError("no such trace in your library", field="workload.trace_id")
-        spec["name"] = trace.name
-        spec["unit_pages"] = base.unit_pages
+            raise Invalid("no such trace in your library", field="workload.trace_id")
+        stored_workload.update(name=trace.name, unit_pages=base.unit_pages)
         trace_src = trace_source(trace, unit_pages=base.unit_pages)
-    source = workload_source(spec, trace_src)
+    source = workload_source(stored_workload, trace_src)
     total = source.length
-
-    if variants is None:
-        kind = Run.Kind.SINGLE
-        if needs_future(base) and not source.finite:
-            raise ConfigError(
-                "OPT (Belady) needs the whole future: give the workload a length",
-                field="config.tiers[0].policy",
-            )
-        stored_config: dict[str, Any] = base.to_dict()
-        default_label = f"{base.tiers[0].policy} on {workload_describe(spec)}"
-    else:
-        kind = Run.Kind.COMPARE
-        checked = variants_clean(base, variants)
-        for i, variant in enumerate(checked):
-            if needs_future(variant.config) and not source.finite:
-                raise ConfigError("OPT needs a finite workload", field=f"variants[{i}].policy")
-        if not isinstance(with_opt, bool):
-            raise ConfigError("expected true or false", field="with_opt")
-        stored_config = {
-            "base": base.to_dict(),
-            "variants": [{"label": v.label, "config": v.config.to_dict()} for v in checked],
-            "with_opt": with_opt,
-            "series": [s.to_dict() for s in series_plan(checked, with_opt=with_opt
-                                                         and source.finite)],
-        }
-        default_label = f"{' vs '.join(v.label for v in checked)} on {workload_describe(spec)}"
-
-    if total:
-        windows = math.ceil(total / base.window_accesses)
-        if windows > MAX_WINDOWS:
-            least = math.ceil(total / MAX_WINDOWS)
-            raise ConfigError(
-                f"{windows:,} windows is too many to chart; use at least {least:,} accesses "
-                f"per window for {total:,} accesses", field="config.window_accesses",
-            )
-
+    _check_fits(spec, source.finite, total)
+    stored_config = spec.stored_config()
+    if spec.variants is not None:  # the lines of the comparison, by role (docs/metrics.md)
+        stored_config["series"] = [s.to_dict() for s in series_plan(
+            spec.variants, with_opt=spec.with_opt and source.finite)]
     run = Run.objects.create(
         owner=owner,
-        label=(label.strip() or default_label)[:200],
-        public=public,
-        kind=kind,
+        label=spec.label or spec.default_label()[:200],
+        public=spec.public,
+        kind=Run.Kind.COMPARE if spec.is_compare else Run.Kind.SINGLE,
         config=stored_config,
-        workload=spec,
+        workload=stored_workload,
         trace=trace,
         total=total,
         progress=0.0 if total else None,
-        speed=speed,
+        speed=spec.speed,
         runner=runners.get_runner().name if submit else "",
     )
     if submit:
@@ -175,22 +104,46 @@ def run_create(
     return run
 
 
+def _check_fits(spec: RunSpec, finite: bool, total: int | None) -> None:
+    """What depends on the workload's length: OPT needs the future, and a run charts at most
+    :data:`MAX_WINDOWS` windows."""
+    if not finite:
+        if spec.variants is None and needs_future(spec.config):
+            raise Invalid("OPT (Belady) needs the whole future: give the workload a length",
+                          field="config.tiers[0].policy")
+        for i, variant in enumerate(spec.variants or ()):
+            if needs_future(variant.config):
+                raise Invalid("OPT needs a finite workload", field=f"variants[{i}].policy")
+    if total:
+        windows = math.ceil(total / spec.config.window_accesses)
+        if windows > MAX_WINDOWS:
+            least = math.ceil(total / MAX_WINDOWS)
+            raise Invalid(
+                f"{windows:,} windows is too many to chart; use at least {least:,} accesses "
+                f"per window for {total:,} accesses", field="config.window_accesses",
+            )
+
+
 # --- controlling runs ---------------------------------------------------------------------
 
 
-def run_control(*, run: Run, user, action: str, speed: Any = None) -> Run:
+def run_control(*, run: Run, user, action: Any, speed: Any = None) -> Run:
     """Ask a run to pause, resume, take one step (one window, pausing first), stop, or change
-    speed. Only the owner may; the executor carries it out within a tick."""
+    speed. Only the owner may (:class:`Forbidden` otherwise); a run that is over answers
+    :class:`Conflict`. The executor carries it out within a tick."""
     if run.owner_id != getattr(user, "pk", None):
         raise RunPermissionError("only the owner of a run can control it")
     if action not in ACTIONS:
-        raise ConfigError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}",
-                          field="action")
+        raise Invalid(f"unknown action {show(action)}; use one of {', '.join(ACTIONS)}",
+                      field="action")
     updates: dict[str, Any] = {}
     if action == "speed":
-        updates["speed"] = speed_clean(speed)
+        try:
+            updates["speed"] = RUN_PARAMS["speed"].check(speed, "speed")
+        except ConfigError as exc:
+            raise Invalid.from_config(exc) from None
     elif run.is_done:
-        raise ConfigError(f"the run is already {run.status}", field="action")
+        raise Conflict(f"the run is already {run.status}", field="action")
     elif action == "pause":
         updates["desired"] = Run.Desired.PAUSED
     elif action == "resume":
@@ -220,11 +173,11 @@ def run_control(*, run: Run, user, action: str, speed: Any = None) -> Run:
 def run_again(*, run: Run, user) -> Run:
     """A new run of ``user``'s run ``run`` with the same configuration, workload, label and
     speed (a finished, stopped, failed or interrupted one). Validated like any new run: a
-    deleted trace gives a :class:`ConfigError` on ``workload.trace_id``."""
+    deleted trace gives :class:`Invalid` on ``workload.trace_id``."""
     if run.owner_id != getattr(user, "pk", None):
         raise RunPermissionError("only the owner of a run can start it again")
     if not run.is_done:
-        raise ConfigError(f"the run is still {run.status}", field="action")
+        raise Conflict(f"the run is still {run.status}", field="action")
     workload = {key: value for key, value in run.workload.items()
                 if key in ("kind", "name", "params", "trace_id", "unit_pages", "pages",
                            "tokens", "sessions")}
@@ -326,13 +279,11 @@ def run_driver(run: Run) -> Driver:
     spec = run.workload
     source = _run_source(run)
     if run.kind == Run.Kind.COMPARE:
-        from simulator.engine.compare import Variant
-
         variants = [
-            Variant(v["label"], SimConfig.from_dict(v["config"])) for v in run.config["variants"]
+            Variant(v["label"], stored_config(v["config"])) for v in run.config["variants"]
         ]
         return compare_driver(variants, source, with_opt=run.config.get("with_opt", True))
-    config = SimConfig.from_dict(run.config)
+    config = stored_config(run.config)
     return single_driver(config, source, concurrent=spec.get("sessions", 1) > 1)
 
 
@@ -546,7 +497,7 @@ def run_add_regret(*, run: Run, publisher: Publisher | None = None) -> dict[str,
     sessions interleave differently per policy; a trace deleted meanwhile)."""
     result = dict(run.result or {})
     result.pop("regret_pending", None)
-    config = SimConfig.from_dict(run.config)
+    config = stored_config(run.config)
     note = None
     if run.workload.get("sessions", 1) > 1:
         note = "not defined for concurrent sessions (their interleaving depends on the policy)"

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import api, views
+from vmemsite.api.site import api_paths
+
+from . import views
 
 app_name = "simulator"
 
@@ -18,11 +20,7 @@ urlpatterns = [
     path("runs/<int:run_id>/export.json", views.run_export_json, name="run_export"),
     path("runs/<int:run_id>/share", views.run_share, name="run_share"),
     path("runs/<int:run_id>/again", views.run_again_view, name="run_again"),
-    # JSON API (token or session auth); OpenAPI entries in vmemsite/runs/api.py
-    path("api/runs/", api.runs, name="api_runs"),
-    path("api/runs/<int:run_id>/", api.run_detail, name="api_run"),
-    path("api/runs/<int:run_id>/control", api.run_control_view, name="api_run_control"),
-    path("api/runs/<int:run_id>/windows", api.run_windows_view, name="api_run_windows"),
-    path("api/runs/<int:run_id>/windows.csv", api.run_windows_csv_view,
-         name="api_run_windows_csv"),
+    # JSON API (token or session auth): the operations of vmemsite/runs/api.py, named
+    # api_runs, api_run, api_run_control, api_run_windows, api_run_windows_csv
+    *api_paths("runs/", "api/runs/"),
 ]

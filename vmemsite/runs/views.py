@@ -17,7 +17,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from simulator.engine.errors import ConfigError
+from vmemsite.errors import Conflict, Invalid
 from vmemsite.traces.selectors import trace_get_visible
 
 from .forms import (
@@ -103,11 +103,12 @@ def _run_form_view(request: HttpRequest, form_class: type[RunForm], template: st
     compare = form_class is CompareForm
     if request.method == "POST":
         form = form_class(request.POST, user=request.user)
-        if form.is_valid():
+        spec = form.run_spec()  # None: every problem is on the form
+        if spec is not None:
             try:
-                run = run_create(owner=request.user, **form.run_kwargs())
-            except ConfigError as exc:
-                form.add_config_error(exc)
+                run = run_create(owner=request.user, spec=spec)
+            except Invalid as exc:
+                form.add_invalid(exc)
             else:
                 return redirect("simulator:run", run_id=run.pk)
         status = 400
@@ -214,7 +215,7 @@ def run_again_view(request: HttpRequest, run_id: int) -> HttpResponse:
         again = run_again(run=run, user=request.user)
     except RunPermissionError as exc:
         return HttpResponse(str(exc), status=403)
-    except ConfigError as exc:
+    except (Invalid, Conflict) as exc:
         messages.error(request, f"Could not start it again: {exc.message}")
         return redirect("simulator:run", run_id=run.pk)
     messages.success(request, f"Started again from run {run.pk}.")

@@ -1,30 +1,43 @@
-"""JSON API of the trace library, under ``/api/traces/``.
+"""JSON API of the trace library, under ``/api/traces/`` (Django Ninja).
 
 Authentication: ``Authorization: Bearer <token>`` (tokens from /accounts/tokens/) or the
 session cookie; session calls that change something need the CSRF token like any form
-(``accounts.auth.api_endpoint``). Errors are JSON objects with an ``error`` message (and
+(``vmemsite.api.auth``). Errors are JSON objects with an ``error`` message (and
 ``line``/``field`` for a malformed trace): 400 bad input, 401 not authenticated, 403 not the
 owner (of a public trace), 404 no such trace *or a private trace of somebody else* (never
 revealed), 405 method, 413 too large.
 
-``OPENAPI_PATHS`` and ``OPENAPI_SCHEMAS`` describe these endpoints for ``/api/openapi.json``
-(assembled by ``vmemsite.openapi``).
+The upload itself is ``traces.services.trace_upload`` (streamed and validated line by line);
+this module only hands it the request's stream and options (:data:`UPLOAD_OPTIONS`).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import contextlib
+from collections.abc import Iterator
+from typing import Annotated, Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from ninja import Query, Router
+from ninja.responses import Status
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
 
-from simulator.engine.traces import MAX_TOKENS
-from vmemsite.accounts.auth import ERROR_SCHEMA, api_endpoint
+from simulator.engine.traces import FORMAT_ALIASES, MAX_TOKENS
+from vmemsite.api.auth import SIGNED_IN
+from vmemsite.api.schemas import Error
+from vmemsite.errors import Busy, Forbidden, Invalid, NotFound, TooLarge
 
+from . import models
 from .disconnect import client_gone
-from .models import SIZE_UNITS, Trace
 from .selectors import (
     trace_get_visible,
     trace_list_visible,
@@ -44,17 +57,94 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+#: the options of an upload (multipart fields, or the query string of a raw-body upload)
+UPLOAD_OPTIONS = ("name", "format", "public", "size_unit", "bytes_per_token")
+
+router = Router(tags=["traces"], auth=SIGNED_IN)
 
 
-def _error(status: int, message: str, **extra: Any) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
+# --- schemas --------------------------------------------------------------------------------
+
+Count = Annotated[int, Field(ge=0)]
+TraceFormat = Annotated[str, WithJsonSchema({"type": "string", "enum": list(FORMAT_ALIASES)})]
+SizeUnit = Annotated[str, WithJsonSchema({"type": "string", "enum": list(models.SIZE_UNITS)})]
+_DATE = {"type": "string", "format": "date-time"}
 
 
-def _not_found() -> JsonResponse:
-    return _error(404, "no such trace")
+class Trace(BaseModel):
+    id: int
+    name: str
+    format: TraceFormat
+    owner: str = Field(description="the owner's user name")
+    owned: bool = Field(description="whether the caller owns it")
+    public: bool
+    size_bytes: Count = Field(description="the file as uploaded (gzipped or not)")
+    gzipped: bool
+    requests: Count
+    distinct_pages: Count
+    total_tokens: Count = Field(description="in tokens, as replays count them")
+    size_unit: SizeUnit
+    bytes_per_token: Annotated[int, Field(ge=1)] | None = None
+    total_bytes: Count | None = Field(None, description="the size column's total, for sizes "
+                                      "in bytes")
+    created_at: Annotated[str, WithJsonSchema(_DATE)]
+    url: str
+    file_url: str
+    html_url: str
 
 
-def trace_to_dict(trace: Trace, user: Any, *, detail: bool = False) -> dict[str, Any]:
+class ReuseBin(BaseModel):
+    distance: str
+    count: Count
+
+
+class TraceStats(BaseModel):
+    """Computed in the upload's single pass (simulator.engine.traces.TraceStats). Reuse
+    distance = distinct other pages accessed since the previous access to the same page; log2
+    bins: '0', '1', '2-3', '4-7', ...; 'cold' = first accesses."""
+
+    model_config = ConfigDict(extra="allow")
+
+    requests: Count
+    distinct_pages: Count
+    one_hit_wonders: Count | None = None
+    total_tokens: Count | None = None
+    distinct_tokens: Count | None = None
+    reads: Count | None = None
+    writes: Count | None = None
+    pins: Count | None = None
+    unpins: Count | None = None
+    reuse_cold: Count | None = None
+    reuse_bins: list[Count] | None = None
+    reuse_sampled_requests: Count | None = None
+    reuse_histogram: list[ReuseBin]
+
+
+class TraceDetail(Trace):
+    stats: TraceStats
+
+
+class TraceList(BaseModel):
+    count: Count
+    limit: Count
+    offset: Count
+    traces: list[Trace]
+
+
+class TracePatch(BaseModel):
+    """Rename a trace or make it public/private: only these two can change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public: StrictBool | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=MAX_NAME_CHARS)] | None = None
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def trace_to_dict(trace: models.Trace, user: Any, *, detail: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": trace.pk,
         "name": trace.name,
@@ -83,55 +173,126 @@ def trace_to_dict(trace: Trace, user: Any, *, detail: bool = False) -> dict[str,
     return data
 
 
+@contextlib.contextmanager
+def _rejections() -> Iterator[None]:
+    """The upload service's refusals in the lab's error vocabulary."""
+    try:
+        yield
+    except TraceRejected as exc:
+        if exc.status == 429:
+            raise Busy(exc.message, retry_after=exc.retry_after) from None
+        kind = TooLarge if exc.too_large else Invalid
+        raise kind(exc.message, exc.field, line=exc.line) from None
+    except PermissionDenied:
+        raise Forbidden("only the owner of a trace can change or delete it") from None
+
+
 def _flag(value: str | None, field: str) -> bool:
     text = (value or "").strip().lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise TraceRejected(f"expected true or false, got {value!r}", field=field)
+    raise Invalid(f"expected true or false, got {value!r}", field=field)
 
 
-def _int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
-    raw = request.GET.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not raw.isascii():
-        raise TraceRejected(f"expected a non-negative integer, got {raw!r}", field=name)
-    return min(int(raw), maximum)
+def _visible(request: HttpRequest, trace_id: int) -> models.Trace:
+    trace = trace_get_visible(request.auth.user, trace_id)
+    if trace is None:
+        raise NotFound("no such trace")
+    return trace
 
 
-@api_endpoint("GET", "POST")
-def trace_collection(request: HttpRequest) -> HttpResponse:
-    try:
-        if request.method == "POST":
-            return _upload(request)
-        return _list(request)
-    except TraceRejected as exc:
-        return _rejected(exc)
+def _curl(*parts: str, label: str = "curl") -> dict[str, str]:
+    return {"lang": "curl", "label": label, "source": " \\\n  ".join(parts)}
 
 
-def _list(request: HttpRequest) -> HttpResponse:
-    limit = _int_param(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
-    offset = _int_param(request, "offset", 0, 10**12)
-    visible = trace_list_visible(request.api_user).select_related("owner")
-    count = visible.count()
+_TOKEN = 'curl -H "Authorization: Bearer $VMEM_TOKEN"'
+_FORMAT = {"$ref": "#/components/schemas/TraceFormat"}
+_SIZE_UNIT = {"$ref": "#/components/schemas/SizeUnit"}
+_BYTES_PER_TOKEN = {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS}
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+@router.get("/", url_name="list", operation_id="traces_list",
+            summary="List traces: yours and the public ones, newest first",
+            response={200: TraceList, 400: Error, 401: Error},
+            openapi_extra={"x-codeSamples": [_curl(_TOKEN, "$VMEM_URL/api/traces/")]})
+def list_traces(request: HttpRequest,
+                limit: Annotated[int, Query(ge=0)] = DEFAULT_LIMIT,
+                offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    limit, offset = min(limit, MAX_LIMIT), min(offset, 10**12)
+    visible = trace_list_visible(request.auth.user).select_related("owner")
     page = visible[offset:offset + limit] if limit else []
-    return JsonResponse({
-        "count": count,
-        "limit": limit,
-        "offset": offset,
-        "traces": [trace_to_dict(trace, request.api_user) for trace in page],
-    })
+    return {"count": visible.count(), "limit": limit, "offset": offset,
+            "traces": [trace_to_dict(trace, request.auth.user) for trace in page]}
 
 
-def _upload(request: HttpRequest) -> HttpResponse:
+@router.post(
+    "/", url_name="list", operation_id="traces_upload",
+    summary="Upload a trace (plain, CSV or JSON Lines, optionally gzipped)",
+    description=(
+        "Either a multipart form (field `file`, plus optional `name`, `format`, `public`) or "
+        "the raw file as the request body with the same options in the query string. The "
+        "file is streamed and validated line by line; on any error nothing is stored and the "
+        "response names the line and the field. Limits (413): the server's "
+        "`VMEM_MAX_TRACE_BYTES` (default 200 MB) on the file as sent and on its decompressed "
+        "text, the gzip ratio, accesses, distinct pages and validation time; 429 with "
+        "`Retry-After` when too many uploads are being validated (docs/traces.md)."
+    ),
+    response={201: TraceDetail, 400: Error, 401: Error, 403: Error, 413: Error, 429: Error},
+    openapi_extra={
+        "parameters": [
+            {"name": "name", "in": "query", "description": "raw-body uploads: the trace's "
+             "name (required for them)", "schema": {"type": "string",
+                                                    "maxLength": MAX_NAME_CHARS}},
+            {"name": "format", "in": "query", "description": "raw-body uploads; default: "
+             "detected from the first line", "schema": _FORMAT},
+            {"name": "public", "in": "query", "schema": {"type": "boolean", "default": False}},
+            {"name": "size_unit", "in": "query", "description": "raw-body uploads: what the "
+             "size column holds", "schema": _SIZE_UNIT},
+            {"name": "bytes_per_token", "in": "query", "description": "raw-body uploads: with "
+             "sizes in bytes, how many make a token", "schema": _BYTES_PER_TOKEN},
+        ],
+        "requestBody": {"required": True, "content": {
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {
+                    "file": {"type": "string",
+                             "contentMediaType": "application/octet-stream"},
+                    "name": {"type": "string", "maxLength": MAX_NAME_CHARS,
+                             "description": "default: the file's name"},
+                    "format": _FORMAT,
+                    "public": {"type": "boolean", "default": False},
+                    "size_unit": _SIZE_UNIT,
+                    "bytes_per_token": _BYTES_PER_TOKEN,
+                },
+            }},
+            "text/plain": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+            "application/octet-stream": {"schema": {
+                "type": "string", "contentMediaType": "application/octet-stream"}},
+            "application/gzip": {"schema": {
+                "type": "string", "contentMediaType": "application/gzip"}},
+        }},
+        "x-codeSamples": [
+            _curl(_TOKEN, '-F file=@trace.csv -F name="my trace"', "$VMEM_URL/api/traces/"),
+            _curl(_TOKEN, '-H "Content-Type: application/octet-stream" '
+                  "--data-binary @trace.jsonl.gz",
+                  '"$VMEM_URL/api/traces/?name=session-42&format=jsonl"',
+                  label="curl (raw body)"),
+        ],
+    },
+)
+def upload_trace(request: HttpRequest, response: HttpResponse) -> Status:
     if request.content_type == "multipart/form-data":
         fields = request.POST
         upload = request.FILES.get("file")
         if upload is None:
-            raise TraceRejected("send the trace as the multipart field 'file' (or as the raw "
-                                "request body)", field="file")
+            raise Invalid("send the trace as the multipart field 'file' (or as the raw "
+                          "request body)", field="file")
         stream, filename, size = upload, upload.name or "", upload.size
     else:
         # The raw body, read as a stream (request.body would load it whole into memory).
@@ -139,350 +300,76 @@ def _upload(request: HttpRequest) -> HttpResponse:
         length = request.META.get("CONTENT_LENGTH") or ""
         stream, filename = request, ""
         size = int(length) if length.isdigit() else None
-    fmt = fields.get("format") or None
-    trace = trace_upload(
-        owner=request.api_user,
-        stream=stream,
-        name=fields.get("name", ""),
-        filename=filename,
-        fmt=fmt,
-        public=_flag(fields.get("public"), "public"),
-        size_hint=size,
-        size_unit=fields.get("size_unit"),
-        bytes_per_token=fields.get("bytes_per_token"),
-        stop=client_gone(),
-    )
-    response = JsonResponse(trace_to_dict(trace, request.api_user, detail=True), status=201)
+    options = {name: fields.get(name) for name in UPLOAD_OPTIONS}
+    with _rejections():
+        trace = trace_upload(
+            owner=request.auth.user, stream=stream, filename=filename, size_hint=size,
+            name=options["name"] or "", fmt=options["format"] or None,
+            public=_flag(options["public"], "public"),
+            size_unit=options["size_unit"], bytes_per_token=options["bytes_per_token"],
+            stop=client_gone(),
+        )
     response["Location"] = reverse("traces_api:detail", args=[trace.pk])
-    return response
+    return Status(201, trace_to_dict(trace, request.auth.user, detail=True))
 
 
-def _rejected(exc: TraceRejected) -> JsonResponse:
-    extra = {key: value for key, value in (("line", exc.line), ("field", exc.field))
-             if value is not None}
-    response = _error(exc.status, exc.message, **extra)
-    if exc.retry_after is not None:
-        response["Retry-After"] = str(exc.retry_after)
-    return response
+@router.get("/{int:trace_id}/", url_name="detail", operation_id="traces_detail",
+            summary="One trace with its statistics and reuse-distance histogram",
+            response={200: TraceDetail, 401: Error, 404: Error},
+            openapi_extra={"x-codeSamples": [_curl(_TOKEN, "$VMEM_URL/api/traces/1/")]})
+def get_trace(request: HttpRequest, trace_id: int) -> dict[str, Any]:
+    return trace_to_dict(_visible(request, trace_id), request.auth.user, detail=True)
 
 
-@api_endpoint("GET", "PATCH", "DELETE")
-def trace_item(request: HttpRequest, trace_id: int) -> HttpResponse:
-    trace = trace_get_visible(request.api_user, trace_id)
-    if trace is None:
-        return _not_found()
-    if request.method == "GET":
-        return JsonResponse(trace_to_dict(trace, request.api_user, detail=True))
-    try:
-        if request.method == "DELETE":
-            trace_delete(trace=trace, user=request.api_user)
-            return HttpResponse(status=204)
-        changes = _patch_body(request)
-        trace_update(trace=trace, user=request.api_user, **changes)
-    except PermissionDenied:
-        return _error(403, "only the owner of a trace can change or delete it")
-    except TraceRejected as exc:
-        return _rejected(exc)
-    return JsonResponse(trace_to_dict(trace, request.api_user, detail=True))
+@router.patch("/{int:trace_id}/", url_name="detail", operation_id="traces_update",
+              summary="Rename a trace or make it public/private (owner only)",
+              response={200: TraceDetail, 400: Error, 401: Error, 403: Error, 404: Error},
+              openapi_extra={"x-codeSamples": [_curl(
+                  f"{_TOKEN} -X PATCH",
+                  """-H "Content-Type: application/json" -d '{"public": true}'""",
+                  "$VMEM_URL/api/traces/1/")]})
+def update_trace(request: HttpRequest, trace_id: int, payload: TracePatch) -> dict[str, Any]:
+    trace = _visible(request, trace_id)
+    with _rejections():
+        trace_update(trace=trace, user=request.auth.user, **payload.model_dump(
+            exclude_none=True))
+    return trace_to_dict(trace, request.auth.user, detail=True)
 
 
-def _patch_body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"{}")
-    except RequestDataTooBig:
-        raise TraceRejected("the request body is too large") from None
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise TraceRejected("the body must be a JSON object, e.g. {\"public\": true}") from None
-    if not isinstance(body, dict):
-        raise TraceRejected("the body must be a JSON object, e.g. {\"public\": true}")
-    unknown = sorted(set(body) - {"public", "name"})
-    if unknown:
-        raise TraceRejected(f"unknown field(s) {', '.join(map(repr, unknown))}: only 'public' "
-                            f"and 'name' can be changed", field=unknown[0])
-    changes: dict[str, Any] = {}
-    if "public" in body:
-        if not isinstance(body["public"], bool):
-            raise TraceRejected(f"expected true or false, got {json.dumps(body['public'])}",
-                                field="public")
-        changes["public"] = body["public"]
-    if "name" in body:
-        if not isinstance(body["name"], str) or not body["name"].strip():
-            raise TraceRejected("expected a non-empty string", field="name")
-        changes["name"] = body["name"]
-    return changes
+@router.delete("/{int:trace_id}/", url_name="detail", operation_id="traces_delete",
+               summary="Delete a trace and its file (owner only)",
+               response={204: None, 401: Error, 403: Error, 404: Error},
+               openapi_extra={"x-codeSamples": [_curl(f"{_TOKEN} -X DELETE",
+                                                      "$VMEM_URL/api/traces/1/")]})
+def delete_trace(request: HttpRequest, trace_id: int) -> Status:
+    trace = _visible(request, trace_id)
+    with _rejections():
+        trace_delete(trace=trace, user=request.auth.user)
+    return Status(204, None)
 
 
-@api_endpoint("GET")
+@router.get("/{int:trace_id}/file", url_name="file", operation_id="traces_file",
+            summary="Download the trace file as uploaded",
+            response={200: None, 401: Error, 404: Error},
+            openapi_extra={
+                "responses": {200: {"description": "The file", "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/gzip": {"schema": {
+                        "type": "string", "contentMediaType": "application/gzip"}},
+                }}},
+                "x-codeSamples": [_curl('curl -OJ -H "Authorization: Bearer $VMEM_TOKEN"',
+                                        "$VMEM_URL/api/traces/1/file")]})
 def trace_file(request: HttpRequest, trace_id: int) -> HttpResponse:
-    trace = trace_get_visible(request.api_user, trace_id)
-    if trace is None:
-        return _not_found()
-    return trace_file_response(trace)
+    return trace_file_response(_visible(request, trace_id))
 
 
-# --------------------------------------------------------------------------------------------
-# OpenAPI 3.1 description (merged into /api/openapi.json by vmemsite.openapi)
-
-_REF = "#/components/schemas/"
-_ERROR = {"application/json": {"schema": {"$ref": _REF + "Error"}}}
-_UPLOAD_ERROR = {"application/json": {"schema": {"$ref": _REF + "TraceUploadError"}}}
-_TRACE_ID = {"name": "trace_id", "in": "path", "required": True,
-             "schema": {"type": "integer", "minimum": 1}}
-_401 = {"description": "Not authenticated", "content": _ERROR}
-_404 = {"description": "No such trace (or another user's private trace)", "content": _ERROR}
-_TRACE_DETAIL = {"application/json": {"schema": {"$ref": _REF + "TraceDetail"}}}
-_BYTES_PER_TOKEN = {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS}
-
-
-def _curl(*parts: str, label: str = "curl") -> list[dict[str, str]]:
-    return [{"lang": "curl", "label": label, "source": " \\\n  ".join(parts)}]
-
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/traces/": {
-        "get": {
-            "tags": ["traces"],
-            "operationId": "traces_list",
-            "summary": "List traces: yours and the public ones, newest first",
-            "parameters": [
-                {"name": "limit", "in": "query", "schema": {
-                    "type": "integer", "minimum": 0, "maximum": MAX_LIMIT,
-                    "default": DEFAULT_LIMIT}},
-                {"name": "offset", "in": "query", "schema": {
-                    "type": "integer", "minimum": 0, "default": 0}},
-            ],
-            "responses": {
-                "200": {"description": "A page of traces", "content": {
-                    "application/json": {"schema": {"$ref": _REF + "TraceList"}}}},
-                "400": {"description": "Bad limit or offset", "content": _ERROR},
-                "401": _401,
-            },
-            "x-codeSamples": _curl('curl -H "Authorization: Bearer $VMEM_TOKEN"',
-                                   "$VMEM_URL/api/traces/"),
-        },
-        "post": {
-            "tags": ["traces"],
-            "operationId": "traces_upload",
-            "summary": "Upload a trace (plain, CSV or JSON Lines, optionally gzipped)",
-            "description": (
-                "Either a multipart form (field `file`, plus optional `name`, `format`, "
-                "`public`) or the raw file as the request body with the same options in the "
-                "query string. The file is streamed and validated line by line; on any error "
-                "nothing is stored and the response names the line and the field. Limit: "
-                "the server's `VMEM_MAX_TRACE_BYTES` (default 200 MB), on the file as sent "
-                "and on its decompressed text."
-            ),
-            "parameters": [
-                {"name": "name", "in": "query", "description": "raw-body uploads: the "
-                 "trace's name (required for them)", "schema": {"type": "string",
-                                                                "maxLength": MAX_NAME_CHARS}},
-                {"name": "format", "in": "query", "description": "raw-body uploads; "
-                 "default: detected from the first line", "schema": {"$ref": _REF +
-                                                                     "TraceFormat"}},
-                {"name": "public", "in": "query", "schema": {"type": "boolean",
-                                                             "default": False}},
-                {"name": "size_unit", "in": "query", "description": "raw-body uploads: "
-                 "what the size column holds", "schema": {"$ref": _REF + "SizeUnit"}},
-                {"name": "bytes_per_token", "in": "query", "description": "raw-body uploads: "
-                 "with sizes in bytes, how many make a token", "schema": _BYTES_PER_TOKEN},
-            ],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "multipart/form-data": {"schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {
-                            "file": {"type": "string", "contentMediaType":
-                                     "application/octet-stream"},
-                            "name": {"type": "string", "maxLength": MAX_NAME_CHARS,
-                                     "description": "default: the file's name"},
-                            "format": {"$ref": _REF + "TraceFormat"},
-                            "public": {"type": "boolean", "default": False},
-                            "size_unit": {"$ref": _REF + "SizeUnit"},
-                            "bytes_per_token": _BYTES_PER_TOKEN,
-                        },
-                    }},
-                    "text/plain": {"schema": {"type": "string"}},
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/octet-stream": {"schema": {
-                        "type": "string", "contentMediaType": "application/octet-stream"}},
-                    "application/gzip": {"schema": {
-                        "type": "string", "contentMediaType": "application/gzip"}},
-                },
-            },
-            "responses": {
-                "201": {"description": "Stored; the trace with its statistics",
-                        "headers": {"Location": {"schema": {"type": "string"}}},
-                        "content": _TRACE_DETAIL},
-                "400": {"description": "Malformed trace (with line and field), empty file, "
-                                       "bad name or format", "content": _UPLOAD_ERROR},
-                "401": _401,
-                "403": {"description": "CSRF check failed (session calls only)",
-                        "content": _ERROR},
-                "413": {"description": "Past a limit: bytes, gzip ratio, accesses, distinct "
-                                       "pages or validation time", "content": _UPLOAD_ERROR},
-                "429": {"description": "Too many uploads being validated; retry after the "
-                                       "Retry-After header's seconds", "content": _ERROR},
-            },
-            "x-codeSamples": [
-                *_curl('curl -H "Authorization: Bearer $VMEM_TOKEN"',
-                       '-F file=@trace.csv -F name="my trace"',
-                       "$VMEM_URL/api/traces/"),
-                *_curl('curl -H "Authorization: Bearer $VMEM_TOKEN"',
-                       '-H "Content-Type: application/octet-stream" '
-                       "--data-binary @trace.jsonl.gz",
-                       '"$VMEM_URL/api/traces/?name=session-42&format=jsonl"',
-                       label="curl (raw body)"),
-            ],
-        },
-    },
-    "/api/traces/{trace_id}/": {
-        "parameters": [_TRACE_ID],
-        "get": {
-            "tags": ["traces"],
-            "operationId": "traces_detail",
-            "summary": "One trace with its statistics and reuse-distance histogram",
-            "responses": {"200": {"description": "The trace", "content": _TRACE_DETAIL},
-                          "401": _401, "404": _404},
-            "x-codeSamples": _curl('curl -H "Authorization: Bearer $VMEM_TOKEN"',
-                                   "$VMEM_URL/api/traces/1/"),
-        },
-        "patch": {
-            "tags": ["traces"],
-            "operationId": "traces_update",
-            "summary": "Rename a trace or make it public/private (owner only)",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "additionalProperties": False,
-                "properties": {"public": {"type": "boolean"},
-                               "name": {"type": "string", "minLength": 1,
-                                        "maxLength": MAX_NAME_CHARS}},
-            }}}},
-            "responses": {
-                "200": {"description": "The updated trace", "content": _TRACE_DETAIL},
-                "400": {"description": "Bad body", "content": _ERROR},
-                "401": _401,
-                "403": {"description": "Not the owner (public trace of another user), or "
-                                       "CSRF check failed", "content": _ERROR},
-                "404": _404,
-            },
-            "x-codeSamples": _curl('curl -X PATCH -H "Authorization: Bearer $VMEM_TOKEN"',
-                                   """-H "Content-Type: application/json" -d '{"public": true}'""",
-                                   "$VMEM_URL/api/traces/1/"),
-        },
-        "delete": {
-            "tags": ["traces"],
-            "operationId": "traces_delete",
-            "summary": "Delete a trace and its file (owner only)",
-            "responses": {
-                "204": {"description": "Deleted"},
-                "401": _401,
-                "403": {"description": "Not the owner (public trace of another user), or "
-                                       "CSRF check failed", "content": _ERROR},
-                "404": _404,
-            },
-            "x-codeSamples": _curl('curl -X DELETE -H "Authorization: Bearer $VMEM_TOKEN"',
-                                   "$VMEM_URL/api/traces/1/"),
-        },
-    },
-    "/api/traces/{trace_id}/file": {
-        "parameters": [_TRACE_ID],
-        "get": {
-            "tags": ["traces"],
-            "operationId": "traces_file",
-            "summary": "Download the trace file as uploaded",
-            "responses": {
-                "200": {"description": "The file", "content": {
-                    "text/plain": {"schema": {"type": "string"}},
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/gzip": {"schema": {
-                        "type": "string", "contentMediaType": "application/gzip"}},
-                }},
-                "401": _401, "404": _404,
-            },
-            "x-codeSamples": _curl('curl -OJ -H "Authorization: Bearer $VMEM_TOKEN"',
-                                   "$VMEM_URL/api/traces/1/file"),
-        },
-    },
-}
-
-_COUNT = {"type": "integer", "minimum": 0}
-
-OPENAPI_SCHEMAS: dict[str, Any] = {
-    "Error": ERROR_SCHEMA,
-    "TraceUploadError": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {"type": "string", "examples": [
-                "line 17, field 'tokens': expected a positive integer, got '-3'"]},
-            "line": {"type": "integer", "minimum": 1, "description": "1-based, in the file"},
-            "field": {"type": "string"},
-        },
-    },
-    "TraceFormat": {"type": "string", "enum": ["plain", "csv", "jsonl", "ndjson"],
+#: components of the OpenAPI document that no operation's type names by itself
+OPENAPI_COMPONENTS: dict[str, Any] = {
+    "TraceFormat": {"type": "string", "enum": list(FORMAT_ALIASES),
                     "description": "ndjson is another name of jsonl"},
-    "SizeUnit": {"type": "string", "enum": list(SIZE_UNITS), "default": "tokens",
-                 "description": "what the size column (tokens, or size) holds: tokens; "
-                                "bytes (bytes_per_token of them make a token, rounded up per "
-                                "access); or ignore (every access is 1 token)"},
-    "Trace": {
-        "type": "object",
-        "required": ["id", "name", "format", "owner", "owned", "public", "size_bytes",
-                     "gzipped", "requests", "distinct_pages", "total_tokens", "created_at",
-                     "url", "file_url", "html_url"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "format": {"$ref": _REF + "TraceFormat"},
-            "owner": {"type": "string", "description": "the owner's user name"},
-            "owned": {"type": "boolean", "description": "whether the caller owns it"},
-            "public": {"type": "boolean"},
-            "size_bytes": {**_COUNT, "description": "the file as uploaded (gzipped or not)"},
-            "gzipped": {"type": "boolean"},
-            "requests": _COUNT,
-            "distinct_pages": _COUNT,
-            "total_tokens": {**_COUNT, "description": "in tokens, as replays count them"},
-            "size_unit": {"$ref": _REF + "SizeUnit"},
-            "bytes_per_token": {"type": ["integer", "null"], "minimum": 1},
-            "total_bytes": {"type": ["integer", "null"], "minimum": 0,
-                            "description": "the size column's total, for sizes in bytes"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "url": {"type": "string"},
-            "file_url": {"type": "string"},
-            "html_url": {"type": "string"},
-        },
-    },
-    "TraceStats": {
-        "type": "object",
-        "description": "Computed in the upload's single pass (simulator.engine.traces."
-                       "TraceStats). Reuse distance = distinct other pages accessed since the "
-                       "previous access to the same page; log2 bins: '0', '1', '2-3', '4-7', "
-                       "...; 'cold' = first accesses.",
-        "properties": {
-            "requests": _COUNT, "distinct_pages": _COUNT, "one_hit_wonders": _COUNT,
-            "total_tokens": _COUNT, "distinct_tokens": _COUNT, "reads": _COUNT,
-            "writes": _COUNT, "pins": _COUNT, "unpins": _COUNT, "reuse_cold": _COUNT,
-            "reuse_bins": {"type": "array", "items": _COUNT},
-            "reuse_sampled_requests": _COUNT,
-            "reuse_histogram": {"type": "array", "items": {
-                "type": "object", "required": ["distance", "count"],
-                "properties": {"distance": {"type": "string"}, "count": _COUNT}}},
-        },
-    },
-    "TraceDetail": {
-        "allOf": [
-            {"$ref": _REF + "Trace"},
-            {"type": "object", "required": ["stats"],
-             "properties": {"stats": {"$ref": _REF + "TraceStats"}}},
-        ],
-    },
-    "TraceList": {
-        "type": "object",
-        "required": ["count", "limit", "offset", "traces"],
-        "properties": {
-            "count": _COUNT, "limit": _COUNT, "offset": _COUNT,
-            "traces": {"type": "array", "items": {"$ref": _REF + "Trace"}},
-        },
-    },
+    "SizeUnit": {"type": "string", "enum": list(models.SIZE_UNITS), "default": "tokens",
+                 "description": "what the size column (tokens, or size) holds: tokens; bytes "
+                                "(bytes_per_token of them make a token, rounded up per access); "
+                                "or ignore (every access is 1 token)"},
 }

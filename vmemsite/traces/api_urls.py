@@ -1,13 +1,8 @@
-"""URLs of the trace library's JSON API, mounted at /api/traces/ (see traces/api.py)."""
+"""URLs of the trace library's JSON API, mounted at /api/traces/ (operations in traces/api.py,
+named list, detail and file)."""
 
-from django.urls import path
-
-from . import api
+from vmemsite.api.site import api_paths
 
 app_name = "traces_api"
 
-urlpatterns = [
-    path("", api.trace_collection, name="list"),
-    path("<int:trace_id>/", api.trace_item, name="detail"),
-    path("<int:trace_id>/file", api.trace_file, name="file"),
-]
+urlpatterns = api_paths("traces/")
