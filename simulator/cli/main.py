@@ -3,6 +3,7 @@
     vmem simulate TRACE|--workload NAME [--policy P --l0-tokens N | --config FILE] [--json]
     vmem compare  TRACE|--workload NAME --policies lru,arc,... --l0-tokens N[,M...] [--json]
     vmem generate NAME -o FILE [--n N --pages P --alpha A --seed S]
+    vmem mrc      TRACE|--workload NAME --policies lru,arc,... --sizes N,M,... [--sample R]
 
 Errors end the program with one clear line on stderr and exit status 2.
 """
@@ -154,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-n", "--accesses", type=int, default=100_000)
     gen.add_argument("--tokens", type=int, default=1)
     gen.add_argument("--seed", type=int, default=0)
+
+    from simulator.cli.mrc import add_mrc_arguments
+
+    mrc = commands.add_parser("mrc", help="miss-ratio curves: policies x cache sizes")
+    _add_source_args(mrc)
+    add_mrc_arguments(mrc)
 
     # LLM sessions live outside the engine (they do I/O): their arguments and handler are
     # imported only when the parser is built, never when the engine is imported.
@@ -309,6 +316,12 @@ def cmd_generate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_mrc(args: argparse.Namespace, out: TextIO) -> int:
+    from simulator.cli.mrc import run_mrc
+
+    return run_mrc(args, out, _source(args))
+
+
 def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
     from simulator.cli.session import cmd_session as run_session
 
@@ -361,7 +374,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": cmd_simulate, "compare": cmd_compare, "generate": cmd_generate,
-                "session": cmd_session}
+                "session": cmd_session, "mrc": cmd_mrc}
     try:
         return handlers[args.command](args, out)
     except VMemError as exc:

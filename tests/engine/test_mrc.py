@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.engine.access import Access, Op
+from simulator.engine.access import Access
 from simulator.engine.config import SimConfig, TierConfig
 from simulator.engine.errors import ConfigError
 from simulator.engine.mrc import (
