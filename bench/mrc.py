@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine import best_of  # noqa: E402 - bench/engine.py, beside this script
+
 from simulator.engine.access import Access  # noqa: E402
 from simulator.engine.config import SimConfig  # noqa: E402
 from simulator.engine.mrc import (  # noqa: E402
@@ -58,15 +60,6 @@ class ListSource:
 
     def open(self):
         return iter(self.accesses)
-
-
-def best_of(runs: int, fn):
-    best, value = float("inf"), None
-    for _ in range(runs):
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
 
 
 def one_pass_vs_one_run(n: int) -> None:

@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     mrc = commands.add_parser("mrc", help="miss-ratio curves: policies x cache sizes")
     _add_source_args(mrc)
-    add_mrc_arguments(mrc)
+    add_mrc_arguments(mrc, _int_list)
 
     # LLM sessions live outside the engine (they do I/O): their arguments and handler are
     # imported only when the parser is built, never when the engine is imported.

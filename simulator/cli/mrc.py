@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from simulator.engine.errors import ConfigError
@@ -32,24 +33,15 @@ from simulator.engine.sources import Source
 __all__ = ["add_mrc_arguments", "format_curves", "run_mrc"]
 
 
-def _sizes(text: str) -> list[int]:
-    try:
-        values = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one size")
-    return values
-
-
-def add_mrc_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``vmem mrc`` beside the source ones (trace or ``--workload``)."""
+def add_mrc_arguments(parser: argparse.ArgumentParser,
+                      int_list: Callable[[str], list[int]]) -> None:
+    """The arguments of ``vmem mrc`` beside the source ones (trace or ``--workload``);
+    ``int_list`` parses a comma-separated list of integers as the other commands do."""
     parser.set_defaults(sessions=0)  # a reference string has no sessions
     parser.add_argument("--policies", default="lru",
                         help="comma-separated policies (default lru); opt gives the lower bound")
     sizes = parser.add_mutually_exclusive_group(required=True)
-    sizes.add_argument("--sizes", type=_sizes, metavar="N,N,...",
+    sizes.add_argument("--sizes", type=int_list, metavar="N,N,...",
                        help="cache sizes, in pages with --unit-pages, else in tokens")
     sizes.add_argument("--log-sizes", type=int, metavar="COUNT",
                        help="COUNT sizes log-spaced from --low %% of the footprint to all of it")

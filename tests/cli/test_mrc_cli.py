@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -10,26 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli.main import main
-
-REFERENCE = "1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n"
-
-
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
+from .test_cli import REFERENCE, run
 
 
 @pytest.fixture
-def reference_trace(tmp_path: Path) -> Path:
-    path = tmp_path / "belady.txt"
-    path.write_text(REFERENCE)
+def belady(tmp_path: Path) -> Path:
+    """The reference string of Belady's anomaly, as in test_cli.py."""
+    (path := tmp_path / "belady.txt").write_text(REFERENCE)
     return path
 
 
-def test_json_is_the_documented_shape(reference_trace):
-    code, out = run("mrc", str(reference_trace), "--policies", "lru,fifo,opt",
+def test_json_is_the_documented_shape(belady):
+    code, out = run("mrc", str(belady), "--policies", "lru,fifo,opt",
                     "--sizes", "3,4", "--unit-pages", "--json")
     assert code == 0
     data = json.loads(out)
@@ -48,8 +39,8 @@ def test_json_is_the_documented_shape(reference_trace):
     assert all(p["exact"] for points in data["curves"].values() for p in points)
 
 
-def test_table_is_readable(reference_trace):
-    code, out = run("mrc", str(reference_trace), "--policies", "lru,fifo", "--sizes", "3,4",
+def test_table_is_readable(belady):
+    code, out = run("mrc", str(belady), "--policies", "lru,fifo", "--sizes", "3,4",
                     "--unit-pages")
     assert code == 0
     lines = out.splitlines()
@@ -73,8 +64,8 @@ def test_sampled_points_are_marked(tmp_path):
     assert code == 0 and "~" in out and "±" in out and "sampled at rate 0.05" in out
 
 
-def test_log_sizes(reference_trace):
-    code, out = run("mrc", str(reference_trace), "--log-sizes", "3", "--low", "20",
+def test_log_sizes(belady):
+    code, out = run("mrc", str(belady), "--log-sizes", "3", "--low", "20",
                     "--unit-pages", "--json")
     assert code == 0
     assert json.loads(out)["sizes"] == [1, 2, 5]  # 20 % to 100 % of 5 pages
@@ -88,8 +79,8 @@ def test_log_sizes(reference_trace):
     (["--log-sizes", "0"], "--log-sizes: expected an integer from 1 to 1000"),
     (["--log-sizes", "5", "--low", "0"], "--low: expected a percentage"),
 ])
-def test_errors_are_one_line_with_status_2(reference_trace, capsys, args, message):
-    code, out = run("mrc", str(reference_trace), "--unit-pages", *args)
+def test_errors_are_one_line_with_status_2(belady, capsys, args, message):
+    code, out = run("mrc", str(belady), "--unit-pages", *args)
     err = capsys.readouterr().err
     assert code == 2 and out == ""
     assert err.startswith("vmem: error: ") and message in err and err.count("\n") == 1
