@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 import time
 from array import array
 from collections import OrderedDict
@@ -575,17 +576,22 @@ def _numpy(values: array) -> np.ndarray:
 #: samples kept by this process, newest last: a sweep's cells on one trace share one pass
 _SAMPLES: OrderedDict[str, _Sample] = OrderedDict()
 _SAMPLES_KEPT = 4
+_SAMPLES_LOCK = threading.Lock()  # cells may run in threads of one process
 
 
 def _sample_of(cell: Cell, source: Source, threshold: int) -> _Sample:
     key = _spec_key({"source": cell.source, "unit": cell.unit_pages, "salt": cell.salt})
-    sample = _SAMPLES.get(key)
+    with _SAMPLES_LOCK:
+        sample = _SAMPLES.get(key)
     if sample is None or sample.threshold < threshold:
         sample = _take_sample(source, cell.unit_pages, cell.salt, threshold)
-        _SAMPLES[key] = sample
-    _SAMPLES.move_to_end(key)
-    while len(_SAMPLES) > _SAMPLES_KEPT:
-        _SAMPLES.popitem(last=False)
+    with _SAMPLES_LOCK:
+        kept = _SAMPLES.get(key)
+        if kept is None or kept.threshold < sample.threshold:
+            _SAMPLES[key] = sample
+        _SAMPLES.move_to_end(key)
+        while len(_SAMPLES) > _SAMPLES_KEPT:
+            _SAMPLES.popitem(last=False)
     return sample
 
 
