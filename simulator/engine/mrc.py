@@ -317,41 +317,35 @@ class _StackCounts:
 
 def _stack_misses(
     references: Iterator[tuple[Hashable, int]] | Iterator[Hashable], sizes: Sequence[int],
-    unit_pages: bool, scale: float = 1.0,
+    unit_pages: bool,
 ) -> _StackCounts:
     """Misses at each of ``sizes`` (ascending) of an LRU cache on ``references`` (page ids
     with unit pages, else (page, tokens) pairs).
 
-    A reference misses at capacity C when it is a first reference or when its **depth**
-    ``distance · scale + own size`` exceeds C (docs/mrc.md §2); ``scale`` is 1/R on a sample
-    at rate R (SHARDS). Distances go to numpy ``_BATCH`` at a time: each reference falls in
-    the bucket of the number of sizes below its depth.
+    A reference misses at capacity C when it is a first reference or when its **depth**,
+    distance + own size, exceeds C (docs/mrc.md §2). Distances go to numpy ``_BATCH`` at a
+    time: each reference falls in the bucket of the number of sizes below its depth.
     """
-    bounds = np.asarray(sizes, dtype=np.float64)
+    bounds = np.asarray(sizes, dtype=np.int64)
     buckets = np.zeros(len(sizes) + 1, dtype=np.int64)
     counts = _StackCounts()
+    stack = UnitStack() if unit_pages else TokenStack()
     first = 0
+    while batch := list(islice(references, _BATCH)):
+        found = np.frombuffer(array("q", stack.distances(batch)), dtype=np.int64)
+        if unit_pages:
+            own: Any = 1
+        else:
+            own = np.fromiter((tokens for _, tokens in batch), dtype=np.int64, count=len(batch))
+            counts.largest_page = max(counts.largest_page, int(own.max()))
+        again = found != FIRST
+        first += len(batch) - int(np.count_nonzero(again))
+        counts.requests += len(batch)
+        depth = (found + own)[again]
+        buckets += np.bincount(np.searchsorted(bounds, depth), minlength=len(buckets))
     if unit_pages:
-        stack = UnitStack()
-        while batch := list(islice(references, _BATCH)):
-            found = np.frombuffer(array("q", stack.distances(batch)), dtype=np.int64)
-            depth = found * scale + 1.0
-            first += int(np.count_nonzero(found == FIRST))
-            counts.requests += len(batch)
-            buckets += np.bincount(np.searchsorted(bounds, depth[found != FIRST]),
-                                   minlength=len(buckets))
         counts.largest_page = 1 if counts.requests else 0
     else:
-        stack = TokenStack()
-        while batch := list(islice(references, _BATCH)):
-            found = np.frombuffer(array("q", stack.distances(batch)), dtype=np.int64)
-            own = np.fromiter((tokens for _, tokens in batch), dtype=np.int64, count=len(batch))
-            depth = found * scale + own
-            first += int(np.count_nonzero(found == FIRST))
-            counts.requests += len(batch)
-            counts.largest_page = max(counts.largest_page, int(own.max()))
-            buckets += np.bincount(np.searchsorted(bounds, depth[found != FIRST]),
-                                   minlength=len(buckets))
         counts.resized = stack.resized
     # a reference in bucket b misses at the b smallest sizes; first references at all
     counts.misses = first + np.cumsum(buckets[::-1])[::-1][1:]
