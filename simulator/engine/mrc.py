@@ -420,7 +420,9 @@ class Cell:
     def validate(self) -> Cell:
         open_source(self.source)
         policy = _canonical_policy(self.policy, self.params)
-        _check_sizes([self.size])
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ConfigError(f"a cache size must be a positive integer, got {self.size!r}",
+                              field="size")
         if not isinstance(self.unit_pages, bool):
             raise ConfigError("expected true or false", field="unit_pages")
         if self.rate is not None:

@@ -219,7 +219,7 @@ def test_cell_round_trips_and_is_named_by_its_content():
 @pytest.mark.parametrize(("data", "field"), [
     ({"policy": "lru", "size": 5}, "source"),
     ({"source": {"kind": "sequence", "pages": [1]}, "size": 5}, "policy"),
-    ({"source": {"kind": "sequence", "pages": [1]}, "policy": "lru", "size": 0}, "sizes"),
+    ({"source": {"kind": "sequence", "pages": [1]}, "policy": "lru", "size": 0}, "size"),
     ({"source": {"kind": "sequence", "pages": [1]}, "policy": "lru", "size": 1,
       "rate": 2}, "rate"),
     ({"source": {"kind": "nope"}, "policy": "lru", "size": 1}, "source.kind"),
