@@ -324,3 +324,27 @@ def test_s3fifo_miniature_needs_the_floor():
     assert floored.rate == pytest.approx(0.2, abs=1e-6)
     assert abs(floored.miss_ratio - exact) < abs(bare.miss_ratio - exact)
     assert abs(floored.miss_ratio - exact) < 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trace", ["zipf", "cloudphysics"])
+def test_sampled_curves_keep_to_their_error_bound(trace, cloudphysics_path):
+    """At rate 0.01 with the defaults (floor 200 pages, adaptive to a standard error of
+    0.0025), every point is within 0.01 of the exact miss ratio and within four of its own
+    estimated standard errors. (bench/mrc.py measures the same on a large trace.)"""
+    if trace == "zipf":
+        source = WorkloadSource(Workload("zipf", {"n_pages": 20_000, "alpha": 1.0,
+                                                  "n": 200_000, "seed": 8, "shuffle": True}))
+        sizes = [2_000, 8_000]
+    else:
+        source = TraceSource(cloudphysics_path, unit_pages=True)
+        sizes = [20_000, 48_974]
+    spec = source_spec(source)
+    policies = ["lru", "fifo", "arc", "s3fifo", "sieve"]
+    sampled = miss_ratio_curves(source, policies, sizes, rate=0.01)
+    for policy in policies:
+        for point in sampled.curves[policy].points:
+            exact = run_cell(Cell(spec, policy, point.size)).miss_ratio
+            assert abs(point.miss_ratio - exact) <= 0.01, (policy, point)
+            if not point.exact:
+                assert abs(point.miss_ratio - exact) <= 4 * point.error + 1e-9, (policy, point)
