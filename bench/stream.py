@@ -82,8 +82,14 @@ async def viewer(url: str, ready: asyncio.Event | None, out: dict) -> None:
 
 
 async def final_state(url: str) -> dict:
+    """The state a late viewer gets: a "state" message and its "state_part" messages."""
     async with websockets.connect(url, origin="http://127.0.0.1", max_size=None) as ws:
-        return json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+        state = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+        for _ in range(state.get("parts", 1) - 1):
+            part = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+            for label, rows in part["points"].items():
+                state["points"].setdefault(label, []).extend(rows)
+        return state
 
 
 async def scenario(lab: LabServer, token: str, accesses: int, viewers: int) -> dict:

@@ -7,6 +7,9 @@ Imports inside functions count too: a lazy import is still a dependency.
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import grimp
 import pytest
 
@@ -21,6 +24,15 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "simulator.llm": ("simulator.cli", "vmemsite", *THIRD_PARTY_WEB),
     "simulator.cli": ("vmemsite", *THIRD_PARTY_WEB),
 }
+
+#: the engine's public interface (docs/architecture.md §8): the only engine modules that code
+#: built on the engine — the memory package — may import
+ENGINE_PUBLIC = ("simulator.engine", "simulator.engine.events", "simulator.engine.hooks",
+                 "simulator.engine.policies", "simulator.engine.validation")
+BUILT_ON_ENGINE = ("simulator.memory",)
+#: what code built on the engine may use of a live Simulation (docs/architecture.md §8)
+SIMULATION_PUBLIC = {"step", "run", "run_until", "pause", "resume", "result", "finished",
+                     "locate", "tier_of", "usage", "compact", "forget", "annotate"}
 
 #: the Django apps; one may use another only through these modules of it
 APPS = ("vmemsite.runs", "vmemsite.traces", "vmemsite.chat", "vmemsite.accounts")
@@ -55,6 +67,33 @@ def test_layers_import_only_downwards(graph: grimp.ImportGraph, source: str) -> 
         if chain:
             broken.append(" -> ".join(chain))
     assert not broken, f"{source} must not depend on these:\n" + "\n".join(broken)
+
+
+@pytest.mark.parametrize("package", BUILT_ON_ENGINE)
+def test_memory_uses_only_the_engines_public_modules(graph: grimp.ImportGraph,
+                                                     package: str) -> None:
+    modules = {package, *graph.find_descendants(package)}
+    reaches = sorted(
+        f"{importer} -> {imported}"
+        for importer in modules
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if (imported == "simulator.engine" or imported.startswith("simulator.engine."))
+        and imported not in ENGINE_PUBLIC)
+    assert not reaches, (f"{package} may import only {', '.join(ENGINE_PUBLIC)}:\n"
+                         + "\n".join(reaches))
+
+
+def test_memory_drives_its_simulation_only_through_the_public_methods() -> None:
+    """``SessionMemory.sim`` is a Simulation: memory and llm code may call only its public
+    methods on it, never reach into its tiers, locations or sizes."""
+    root = Path(__file__).resolve().parents[1] / "simulator"
+    reaches = []
+    for path in sorted([*root.glob("memory/*.py"), *root.glob("llm/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                    and node.value.attr == "sim" and node.attr not in SIMULATION_PUBLIC):
+                reaches.append(f"{path.relative_to(root.parent)}:{node.lineno} .sim.{node.attr}")
+    assert not reaches, "use the Simulation's public interface:\n" + "\n".join(reaches)
 
 
 def _app_of(module: str) -> str | None:

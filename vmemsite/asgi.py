@@ -21,12 +21,14 @@ from vmemsite.chat.routing import websocket_urlpatterns as chat_websocket_urlpat
 from vmemsite.runs.consumers import UnknownPathConsumer  # noqa: E402
 from vmemsite.runs.routing import websocket_urlpatterns  # noqa: E402
 from vmemsite.runs.runners import LoopRecorder  # noqa: E402
+from vmemsite.traces.disconnect import ClientGoneApp  # noqa: E402
 
 # LoopRecorder remembers the server's event loop so that LocalRunner threads can hand their
 # frames to it (the in-memory channel layer does not cross event loops; docs/architecture.md §4).
 application = LoopRecorder(ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # a request's client_gone event stops long uploads when their client leaves
+        "http": ClientGoneApp(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter([
                 *websocket_urlpatterns,

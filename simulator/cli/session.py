@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from simulator.engine.errors import VMemError
 from simulator.engine.traces import write_trace
 from simulator.llm.providers import ProviderError
-from simulator.memory.presets import preset_names
+from simulator.memory.memory_presets import preset_names
 
 __all__ = ["add_session_arguments", "cmd_session"]
 
@@ -78,8 +78,11 @@ def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
 def format_totals(title: str, t: dict[str, Any], errors: list[dict[str, str]]) -> str:
-    recall = "-" if t["recall_success"] is None else f"{t['recall_success']:.0%}"
     lines = [
         f"session       {title}",
         f"model         {t['provider']} {t['model']}  (tokens: {t['tokenizer']}; tools: "
@@ -89,8 +92,12 @@ def format_totals(title: str, t: dict[str, Any], errors: list[dict[str, str]]) -
         f"turns         {t['turns']}  (model calls {t['model_calls']}, errors {t['errors']})",
         f"faults        {t['faults']}  (demand {t['demand_faults']}, tools {t['tool_faults']})"
         f"  evictions {t['evictions']}  thrash index {t['thrash_index']:.3f}",
-        f"recall        {recall}  ({t['probes_recalled']}/{t['probes']} probes; answers "
-        f"containing the expected text {t['answer_hits']}/{t['answers_checked']})",
+        f"recall        {_share(t['recall_success'])}  ({t['probes_recalled']}/{t['probes']} "
+        f"probe turns had the pages they need in the context when the model was called)",
+        f"answers       {_share(t['answer_hit_rate'])}  ({t['answer_hits']}/"
+        f"{t['answers_checked']} answers contained the expected text)",
+        f"cut off       {t['truncated']}  (answers that stopped at the {t['max_tokens']}-token "
+        f"limit)",
         f"tokens        prompt {t['prompt_tokens']:,}  completion {t['completion_tokens']:,}",
         f"time          model {t['model_seconds']:.2f} s  memory {t['memory_seconds']:.3f} s",
         f"summaries     {t['summaries']}  compactions {t['compactions']}  "

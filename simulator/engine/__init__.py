@@ -12,13 +12,13 @@ from .config import LatencyModel, SimConfig, TierConfig
 from .errors import ConfigError, TraceError, VMemError
 from .events import Event, RunResult, WindowSnapshot
 from .observers import Observer, Recorder
-from .simulation import Simulation
+from .simulation import Placement, Simulation, TierUsage
 from .sources import SessionSource, TraceSource, WorkloadSource
 from .workloads import Workload
 
 __all__ = [
     "Access", "Comparison", "ConfigError", "Event", "LatencyModel", "Observer", "Op",
-    "Recorder", "RunResult", "SessionSource", "SimConfig", "Simulation", "TierConfig",
-    "TraceError", "TraceSource", "VMemError", "Variant", "WindowSnapshot", "Workload",
-    "WorkloadSource", "simulate",
+    "Placement", "Recorder", "RunResult", "SessionSource", "SimConfig", "Simulation",
+    "TierConfig", "TierUsage", "TraceError", "TraceSource", "VMemError", "Variant",
+    "WindowSnapshot", "Workload", "WorkloadSource", "simulate",
 ]

@@ -60,12 +60,63 @@ class Variant:
     config: SimConfig
 
 
+#: the roles of a comparison's series: a configuration under test, or OPT as its yardstick
+VARIANT, REFERENCE = "variant", "reference"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a comparison, by role: a variant, or the OPT reference of an L0 capacity.
+    ``reference`` names the series a variant's regret is measured against (None: none)."""
+
+    label: str
+    role: str
+    capacity_tokens: int | None
+    reference: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "role": self.role, "capacity_tokens": self.capacity_tokens,
+                "reference": self.reference}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Series:
+        return cls(data["label"], data["role"], data.get("capacity_tokens"),
+                   data.get("reference"))
+
+
+def reference_label(capacity: int | None, taken: set[str]) -> str:
+    """The name of the OPT line at ``capacity``, unlike any label in ``taken``. Only a name:
+    what makes a line a reference is its role (:class:`Series`), never its spelling."""
+    label = f"OPT @ {capacity}"
+    while label in taken:
+        label += " (reference)"
+    return label
+
+
+def series_plan(variants: Sequence[Variant], *, with_opt: bool) -> list[Series]:
+    """The lines of a comparison in order: the variants, then (``with_opt``: the source is
+    finite and OPT was asked for) one OPT reference per distinct L0 capacity that a variant
+    other than OPT itself has. Each variant at such a capacity is measured against it."""
+    labels = {v.label for v in variants}
+    references: dict[int | None, str] = {}
+    if with_opt:
+        for variant in variants:
+            capacity = variant.config.tiers[0].capacity_tokens
+            if capacity not in references and not needs_future(variant.config):
+                references[capacity] = reference_label(capacity, labels)
+                labels.add(references[capacity])
+    plan = [Series(v.label, VARIANT, v.config.tiers[0].capacity_tokens,
+                   references.get(v.config.tiers[0].capacity_tokens)) for v in variants]
+    plan += [Series(label, REFERENCE, capacity) for capacity, label in references.items()]
+    return plan
+
+
 class Comparison:
     """Several variants on the same accesses, advanced together window by window.
 
     Each variant reads its own pass of the source, so they see identical accesses. With
     ``with_opt`` and a finite source, an OPT run per distinct L0 capacity is added as the
-    reference line, and each row reports its regret against it.
+    reference line (:func:`series_plan`), and each row reports its regret against it.
     """
 
     def __init__(
@@ -74,22 +125,22 @@ class Comparison:
     ) -> None:
         self.source = source
         self.variants = list(variants)
+        self.plan = series_plan(self.variants, with_opt=with_opt and source.finite)
         observers = observers or {}
+        by_capacity: dict[int | None, SimConfig] = {}
+        for variant in self.variants:
+            if not needs_future(variant.config):
+                by_capacity.setdefault(variant.config.tiers[0].capacity_tokens, variant.config)
         future: array | None = None
         self.sims: dict[str, Simulation] = {}
-        self.reference_for: dict[str, str] = {}
-        if with_opt and source.finite:
-            for variant in self.variants:
-                config = variant.config
-                label = f"OPT @ {config.tiers[0].capacity_tokens}"
-                self.reference_for[variant.label] = label
-                if label in self.sims or needs_future(config):
-                    continue
+        for series in self.plan:
+            if series.role == REFERENCE:
+                config = by_capacity[series.capacity_tokens]
                 if future is None:
                     future = future_of(source, None if config.unit_pages else config.page_size)
-                self.sims[label] = build(
+                self.sims[series.label] = build(
                     opt_config(config), source, future=future,
-                    observers=observers.get(label, ()), max_events=0,
+                    observers=observers.get(series.label, ()), max_events=0,
                 )
         for variant in self.variants:
             if needs_future(variant.config) and future is None:
@@ -98,6 +149,11 @@ class Comparison:
                 variant.config, source, observers=observers.get(variant.label, ()),
                 future=future if needs_future(variant.config) else None, concurrent=concurrent,
             )
+
+    @property
+    def reference_for(self) -> dict[str, str]:
+        """Variant label -> the label of its OPT reference."""
+        return {s.label: s.reference for s in self.plan if s.reference}
 
     @property
     def finished(self) -> bool:
@@ -116,26 +172,31 @@ class Comparison:
         return self.rows()
 
     def rows(self) -> list[dict[str, Any]]:
-        """One summary row per variant (and per OPT reference), as plain data."""
+        """One summary row per series, references first (as plain data). Every row uses the
+        same definitions (docs/metrics.md): misses = faults, the reads L0 did not serve;
+        allocations, the writes of pages L0 did not hold."""
         results = {label: sim.result() for label, sim in self.sims.items()}
+        roles = {s.label: s for s in self.plan}
         rows = []
         for label, result in results.items():
-            reference = results.get(self.reference_for.get(label, ""))
+            series = roles[label]
+            reference = results.get(series.reference or "")
             l0 = result.tiers[0]
-            is_reference = label.startswith("OPT @")
             rows.append({
                 "label": label,
+                "role": series.role,
                 "policy": result.policy,
                 "capacity_tokens": l0.capacity_tokens,
                 "requests": result.requests,
                 "hits": result.hits,
                 "misses": result.misses,
                 "faults": result.faults,
+                "allocations": result.allocations,
                 "miss_ratio": result.miss_ratio,
-                "regret": None if reference is None or is_reference
-                else result.faults - reference.faults,
+                "regret": None if reference is None else result.faults - reference.faults,
                 "latency_p95_ms": result.latency_ms.p95,
                 "thrash_index": result.thrash_index,
-                "reference": is_reference,
+                "reference": series.role == REFERENCE,
+                "reference_label": series.reference,
             })
         return rows

@@ -7,33 +7,16 @@ line all build a :class:`SimConfig` and hand it to :class:`simulator.engine.simu
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .validation import number as _number
 
 TIER_NAMES = ("L0", "L1", "L2", "L3", "L4")
 LATENCY_KINDS = ("constant", "uniform", "lognormal")
 WRITE_POLICIES = ("write-back", "write-through")
-#: the largest magnitude a setting may have (beyond it, an int cannot even become a float)
-_LARGEST = 2**63 - 1
-
-
-def _number(value: Any, name: str, *, minimum: float = 0.0, integer: bool = False) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        kind = "an integer" if integer else "a number"
-        raise ConfigError(f"expected {kind}, got {value!r}", field=name)
-    if isinstance(value, int) and abs(value) > _LARGEST:
-        raise ConfigError(f"must be at most {_LARGEST:,} in size", field=name)
-    if integer and not float(value).is_integer():
-        raise ConfigError(f"expected an integer, got {value!r}", field=name)
-    if not math.isfinite(value):
-        raise ConfigError(f"must be finite, got {value!r}", field=name)
-    if value < minimum:
-        raise ConfigError(f"must be at least {minimum:g}, got {value!r}", field=name)
-    return int(value) if integer else float(value)
 
 
 def _reject_unknown(cls: type, data: dict[str, Any], where: str) -> None:

@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 #: kinds of notable events
-FAULT = "fault"  # a read missed L0; ``src`` is the tier that served it ("new": first touch)
+# a read missed L0; ``src`` is the tier that served it ("new": a first touch; "store": a page
+# read back from the backing store after it had left every tier)
+FAULT = "fault"
 EVICT = "evict"  # a page left L0 (the context window) for ``dst``
 DEMOTE = "demote"  # a page left a lower tier for ``dst`` ("" when dropped off the last tier)
 PROMOTE = "promote"  # a page moved up without a fault (prefetch)
@@ -94,7 +96,8 @@ class RunResult:
     reads: int
     writes: int
     hits: int
-    misses: int
+    misses: int  # reads L0 did not serve: the faults (docs/metrics.md)
+    allocations: int  # writes of pages L0 did not hold (nothing fetched)
     miss_ratio: float
     faults: int
     faults_by_tier: dict[str, int]

@@ -11,7 +11,11 @@ Two ways to advance simulated time, both on one SimPy ``Environment``:
   different sessions queue. L0 hits still create no event.
 
 The run is controlled from outside with :meth:`Simulation.run_until`, :meth:`step`,
-:meth:`pause` and :meth:`run`; the dashboard drives play/pause/step/speed with these.
+:meth:`pause` and :meth:`run`; the dashboard drives play/pause/step/speed with these. Code that
+manages memory on top of the engine (``simulator.memory``) also asks where a page is
+(:meth:`~Simulation.locate`), how full a tier is (:meth:`~Simulation.usage`), compacts a tier
+(:meth:`~Simulation.compact`), forgets a page (:meth:`~Simulation.forget`) and tells the
+policies what a page is (:meth:`~Simulation.annotate`): docs/architecture.md §8.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import threading
 from array import array
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -49,8 +54,31 @@ from .tiers import Tier
 READ, WRITE, PIN, UNPIN = Op.READ, Op.WRITE, Op.PIN, Op.UNPIN
 PINNED = -1  # location code of a page pinned in L0
 NEW = "new"  # serving "tier" of a first touch
+STORE = "store"  # event source of a page read back after it had left every tier
 _CHUNK_ID = re.compile(r"^(.*)#(\d+)$")
 _INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a page is (:meth:`Simulation.locate`): the tier holding it, that tier's name, the
+    page's stored size there in tokens (after any compression) and whether it is pinned."""
+
+    tier: int
+    tier_name: str
+    size: int
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class TierUsage:
+    """How full a tier is (:meth:`Simulation.usage`); ``used`` counts pinned tokens too."""
+
+    name: str
+    capacity: int | None
+    used: int
+    pinned: int
+    pages: int
 
 
 def split_pages(accesses: Iterable[Access], page_size: int) -> Iterator[Access]:
@@ -221,29 +249,49 @@ class Simulation:
                 observer.on_finish(result)
         return not self.exhausted
 
-    # --- memory management from outside (session managers) ------------------------------
+    # --- the public interface for code outside the engine (docs/architecture.md §8) -------
 
-    def evict_l0(self, target_tokens: int) -> list[Hashable]:
-        """Evict from L0 with its policy (pins kept, anti-thrash honoured) until at most
-        ``target_tokens`` are used; victims demote as on any eviction. Returns them.
+    def locate(self, page_id: Hashable) -> Placement | None:
+        """Where ``page_id`` is: its tier, stored size and pin, or None when no tier holds it."""
+        loc = self.location.get(page_id)
+        if loc is None:
+            return None
+        tier = 0 if loc == PINNED else loc
+        return Placement(tier, self.tiers[tier].name, self.sizes.get(page_id, 0), loc == PINNED)
 
-        Not an access: session managers use it to compact the context ahead of need (Letta at
+    def tier_of(self, page_id: Hashable) -> int | None:
+        """0 for L0 (pinned included), k for tier k, None when no tier holds the page."""
+        loc = self.location.get(page_id)
+        return 0 if loc == PINNED else loc
+
+    def usage(self, tier: int = 0) -> TierUsage:
+        """How full ``tier`` is now (cheap: no result is computed)."""
+        t = self.tiers[tier]
+        return TierUsage(t.name, t.capacity, t.used, t.pinned_tokens, t.pages)
+
+    def compact(self, target_tokens: int, tier: int = 0) -> list[Hashable]:
+        """Evict from ``tier`` with its own policy (pins kept, anti-thrash honoured) until at
+        most ``target_tokens`` are used; victims demote as on any eviction. Returns them.
+
+        Not an access: a manager outside the engine compacts ahead of need with it (Letta at
         90 %, MemGPT's flush); a replay of the recorded trace only sees capacity pressure."""
-        l0 = self.tiers[0]
-        if l0.capacity is None or l0.used <= target_tokens:
+        t = self.tiers[tier]
+        if t.capacity is None or t.used <= target_tokens:
             return []
         i = self.index
-        room = l0.capacity - max(target_tokens, l0.pinned_tokens)
-        victims = l0.make_room(room, i, self.sizes)
+        room = t.capacity - max(target_tokens, t.pinned_tokens)
+        victims = t.make_room(room, i, self.sizes)
         cost = 0.0
         for victim in victims:
-            self.thrash.evicted(victim)
-            cost += self._demote(victim, 0, i)
+            if tier == 0:
+                self.thrash.evicted(victim)
+            cost += self._demote(victim, tier, i)
         self._charge(cost)
         return victims
 
-    def discard(self, page_id: Hashable) -> bool:
-        """Forget a page wherever it is (a superseded summary): not an eviction, no event."""
+    def forget(self, page_id: Hashable) -> bool:
+        """Drop a page wherever it is (say, a superseded summary): not an eviction, no event.
+        False when no tier held it."""
         loc = self.location.pop(page_id, None)
         if loc is None:
             return False
@@ -260,10 +308,13 @@ class Simulation:
             self.compression.forget(page_id)
         return True
 
-    def tier_of(self, page_id: Hashable) -> int | None:
-        """0 for L0 (pinned included), k for tier k, None when no tier holds the page."""
-        loc = self.location.get(page_id)
-        return 0 if loc == PINNED else loc
+    def annotate(self, page_id: Hashable, **meta: Any) -> None:
+        """Tell every tier's policy what ``page_id`` is (kind, importance…). A policy that
+        weighs such facts defines ``set_meta(key, **meta)``; the others never hear of it."""
+        for tier in self.tiers:
+            set_meta = getattr(tier.policy, "set_meta", None)
+            if set_meta is not None:
+                set_meta(page_id, **meta)
 
     # --- fast mode ------------------------------------------------------------------------
 
@@ -356,7 +407,7 @@ class Simulation:
         if loc is None:
             src = self.n_tiers - 1  # a first touch reads from the backing store
             self.first_touches += 1
-            src_name = NEW
+            src_name = NEW if stamp is None else STORE
         else:
             src = loc
             l0.misses += 1
@@ -420,7 +471,8 @@ class Simulation:
             location[page_id] = 0
             self.sizes[page_id] = size
         if emit is not None:
-            emit((FAULT, i, self.clock_ms, page_id, NEW, l0.name, 0.0, refault))
+            emit((FAULT, i, self.clock_ms, page_id, NEW if stamp is None else STORE, l0.name,
+                  0.0, refault))
         return 0.0
 
     def _place(self, page_id: Hashable, size: int, loc: int | None, i: int) -> float:
@@ -844,7 +896,8 @@ class Simulation:
             reads=self.reads,
             writes=self.writes,
             hits=self.hits,
-            misses=requests - self.hits,
+            misses=self.faults,
+            allocations=requests - self.hits - self.faults,
             miss_ratio=ratio(self.faults, self.reads),
             faults=self.faults,
             faults_by_tier={**self.faults_by_tier, NEW: self.first_touches},

@@ -34,11 +34,13 @@ class Source(Protocol):
 
 @dataclass
 class TraceSource:
-    """A trace file in any of the engine's formats (gzip read transparently)."""
+    """A trace file in any of the engine's formats (gzip read transparently); with
+    ``bytes_per_token`` its size column is in bytes (``open_trace``'s option)."""
 
     path: Path
     fmt: str | None = None
     unit_pages: bool = False
+    bytes_per_token: int | None = None
     _length: int | None = field(default=None, repr=False)
 
     @property
@@ -48,7 +50,8 @@ class TraceSource:
     def open(self) -> Iterator[Access]:
         if not self.path.exists():
             raise ConfigError(f"no such trace file: {self.path}", field="trace")
-        return open_trace(self.path, self.fmt, unit_pages=self.unit_pages)
+        return open_trace(self.path, self.fmt, unit_pages=self.unit_pages,
+                          bytes_per_token=self.bytes_per_token)
 
     @property
     def finite(self) -> bool:

@@ -27,14 +27,21 @@ Field rules (the same in every format)
 --------------------------------------
 * ``page_id``: an id made only of ASCII digits becomes an ``int`` (so numeric traces such as
   libCacheSim's stay ints: ``"007"`` and ``7`` are the same page); anything else stays a
-  ``str``. JSON numbers must be non-negative integers; floats, booleans and null are rejected.
+  ``str``. A numeric id is below ``2**64`` (:data:`MAX_PAGE_ID`, libCacheSim's ids are
+  unsigned 64-bit). JSON numbers must be non-negative integers; floats, booleans and null are
+  rejected.
 * ``time``: a finite number >= 0. Times need **not** be non-decreasing: the engine orders
   accesses by their position in the trace, ``time`` is carried along for display.
-* ``tokens``: a positive integer (ignored, and not validated, with ``unit_pages=True``, which
-  makes every access one token: the classic page-count mode).
+* ``tokens``: a positive integer up to ``10**12`` (:data:`MAX_TOKENS`; ignored, and not
+  validated, with ``unit_pages=True``, which makes every access one token: the classic
+  page-count mode). With ``bytes_per_token=N`` the column holds bytes, and an access of ``b``
+  bytes is ``ceil(b / N)`` tokens (:func:`tokens_from_bytes`).
 * ``op``: ``read``, ``write``, ``pin`` or ``unpin``, case-insensitive; default ``read``.
 * ``session``: any string; default ``""``.
-* ``turn``: a non-negative integer; default 0.
+* ``turn``: a non-negative integer up to ``2**31 - 1`` (:data:`MAX_TURN`); default 0.
+
+Numbers past these bounds (including those of thousands of digits, which Python's ``int``
+refuses to parse) are errors naming the line and the field like any other bad value.
 
 Bad input raises :class:`~simulator.engine.errors.TraceError` naming the 1-based line and the
 field, e.g. ``trace.csv, line 17, field 'tokens': expected a positive integer, got '-3'``.
@@ -64,13 +71,19 @@ from simulator.engine.errors import ConfigError, TraceError
 
 __all__ = [
     "FORMATS",
+    "FORMAT_ALIASES",
+    "MAX_PAGE_ID",
+    "MAX_TOKENS",
+    "MAX_TURN",
     "NEVER",
     "TraceStats",
+    "TraceTooLarge",
     "detect_format",
     "next_use_indices",
     "open_trace",
     "read_accesses",
     "sniff_format",
+    "tokens_from_bytes",
     "trace_stats",
     "write_trace",
 ]
@@ -80,8 +93,15 @@ FORMATS = ("plain", "csv", "jsonl")
 #: sentinel of :func:`next_use_indices`: the page is never used again
 NEVER = sys.maxsize
 
-_FMT_ALIASES = {"plain": "plain", "txt": "plain", "csv": "csv", "jsonl": "jsonl",
-                "ndjson": "jsonl"}
+#: every format name the readers accept (``ndjson`` and ``txt`` included) -> its format
+FORMAT_ALIASES = {"plain": "plain", "txt": "plain", "csv": "csv", "jsonl": "jsonl",
+                  "ndjson": "jsonl"}
+#: the largest numeric page id (ids are unsigned 64-bit integers, as in libCacheSim)
+MAX_PAGE_ID = 2**64 - 1
+#: the largest size of one access, in tokens (or in bytes, with ``bytes_per_token``)
+MAX_TOKENS = 10**12
+#: the largest turn number
+MAX_TURN = 2**31 - 1
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "plain",
                ".trace": "plain"}
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -119,9 +139,41 @@ def _is_digits(text: str) -> bool:
     return text.isdigit() and text.isascii()
 
 
+def _digits_at_most(text: str, maximum: int) -> int | None:
+    """The value of a string of ASCII digits if it is at most ``maximum``, else None (without
+    calling ``int`` on thousands of digits, which Python refuses)."""
+    if len(text) > len(str(maximum)):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
+class _LongNumber:
+    """A JSON integer too long for ``int`` (more than 4,300 digits): kept as its text so that
+    the field it stands in is named in the error."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"{self.text[:12]}... ({len(self.text.lstrip('-')):,} digits)"
+
+
+def _json_int(text: str) -> int | _LongNumber:
+    return int(text) if len(text) <= 4000 else _LongNumber(text)
+
+
+def _id_out_of_range(value: Any, line: int, source: str | None) -> TraceError:
+    return TraceError(f"a numeric page id must be below 2**64, got {_show(value)}", line=line,
+                      field="page_id", source=source)
+
+
 def _id_text(text: str, line: int, source: str | None) -> int | str:
     if _is_digits(text):
-        return int(text)
+        value = _digits_at_most(text, MAX_PAGE_ID)
+        if value is None:
+            raise _id_out_of_range(text, line, source)
+        return value
     if not text:
         raise TraceError("expected a page id, got an empty value", line=line, field="page_id",
                          source=source)
@@ -139,14 +191,27 @@ def _time_text(text: str, line: int, source: str | None) -> float:
     return value
 
 
-def _int_text(text: str, line: int, source: str | None, field: str, minimum: int) -> int:
-    if _is_digits(text):
-        value = int(text)
-        if value >= minimum:
-            return value
+def _int_error(value: Any, line: int, source: str | None, field: str, minimum: int,
+               maximum: int) -> TraceError:
     what = "a positive integer" if minimum == 1 else "a non-negative integer"
-    raise TraceError(f"expected {what}, got {_show(text)}", line=line, field=field,
-                     source=source)
+    if isinstance(value, str):
+        too_big = _is_digits(value) and _digits_at_most(value, maximum) is None
+    elif isinstance(value, _LongNumber):
+        too_big = not value.text.startswith("-")
+    else:
+        too_big = isinstance(value, int) and not isinstance(value, bool) and value > maximum
+    limit = f" of at most {maximum:,}" if too_big else ""
+    return TraceError(f"expected {what}{limit}, got {_show(value)}", line=line, field=field,
+                      source=source)
+
+
+def _int_text(text: str, line: int, source: str | None, field: str, minimum: int,
+              maximum: int) -> int:
+    if _is_digits(text):
+        value = _digits_at_most(text, maximum)
+        if value is not None and value >= minimum:
+            return value
+    raise _int_error(text, line, source, field, minimum, maximum)
 
 
 def _op_text(text: str, line: int, source: str | None) -> Op:
@@ -164,7 +229,11 @@ def _id_json(value: Any, line: int, source: str | None) -> int | str:
     if isinstance(value, str):
         return _id_text(value, line, source)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if value > MAX_PAGE_ID:
+            raise _id_out_of_range(value, line, source)
         return value
+    if isinstance(value, _LongNumber) and not value.text.startswith("-"):
+        raise _id_out_of_range(value, line, source)
     raise TraceError(
         f"expected a page id (an integer >= 0 or a string), got {_show(value)}",
         line=line, field="page_id", source=source)
@@ -184,14 +253,13 @@ def _time_json(value: Any, line: int, source: str | None) -> float:
                      field="time", source=source)
 
 
-def _int_json(value: Any, line: int, source: str | None, field: str, minimum: int) -> int:
+def _int_json(value: Any, line: int, source: str | None, field: str, minimum: int,
+              maximum: int) -> int:
     if isinstance(value, str):
-        return _int_text(value.strip(), line, source, field, minimum)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        return _int_text(value.strip(), line, source, field, minimum, maximum)
+    if isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum:
         return value
-    what = "a positive integer" if minimum == 1 else "a non-negative integer"
-    raise TraceError(f"expected {what}, got {_show(value)}", line=line, field=field,
-                     source=source)
+    raise _int_error(value, line, source, field, minimum, maximum)
 
 
 def _op_json(value: Any, line: int, source: str | None) -> Op:
@@ -254,10 +322,10 @@ def sniff_format(first_line: str) -> str:
 
 
 def _normalise_fmt(fmt: str) -> str:
-    if not isinstance(fmt, str) or fmt.lower() not in _FMT_ALIASES:
+    if not isinstance(fmt, str) or fmt.lower() not in FORMAT_ALIASES:
         raise ConfigError(f"unknown trace format {_show(fmt)} (expected one of "
                           f"{', '.join(FORMATS)})", field="fmt")
-    return _FMT_ALIASES[fmt.lower()]
+    return FORMAT_ALIASES[fmt.lower()]
 
 
 def _format_from_name(path: str | os.PathLike[str]) -> str | None:
@@ -273,18 +341,39 @@ def _format_from_name(path: str | os.PathLike[str]) -> str | None:
 
 def read_accesses(
     lines: Iterable[str | bytes], fmt: str | None = None, *, source: str | None = None,
-    unit_pages: bool = False,
+    unit_pages: bool = False, bytes_per_token: int | None = None,
 ) -> Iterator[Access]:
     """Parse a trace given as lines (str, or bytes decoded as UTF-8), lazily.
 
     One item per line (line endings optional), e.g. a text file, an uploaded file or
     ``text.splitlines()``. ``fmt`` is ``"plain"``, ``"csv"`` or ``"jsonl"``; ``None`` sniffs
     it from the first non-blank, non-comment line (:func:`sniff_format`). ``source`` names
-    the trace in error messages. Raises :class:`TraceError` (lazily, while iterating).
+    the trace in error messages. ``bytes_per_token`` reads the size column as bytes
+    (:func:`tokens_from_bytes`). Raises :class:`TraceError` (lazily, while iterating).
     """
     if fmt is not None:
         fmt = _normalise_fmt(fmt)
-    return _read(lines, fmt, source, unit_pages)
+    per_token = _check_bytes_per_token(bytes_per_token)
+    accesses = _read(lines, fmt, source, unit_pages)
+    return accesses if per_token is None else tokens_from_bytes(accesses, per_token)
+
+
+def _check_bytes_per_token(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOKENS:
+        raise ConfigError(f"expected a positive integer of at most {MAX_TOKENS:,}, got "
+                          f"{_show(value)}", field="bytes_per_token")
+    return value
+
+
+def tokens_from_bytes(accesses: Iterable[Access], bytes_per_token: int) -> Iterator[Access]:
+    """The same accesses with sizes given in bytes turned into tokens: ``ceil(bytes /
+    bytes_per_token)``, so that no access is smaller than one token (for traces whose size
+    column is in bytes, such as block and CDN traces)."""
+    per_token = _check_bytes_per_token(bytes_per_token)
+    for time, page, size, op, session, turn in accesses:
+        yield _new(Access, (time, page, -(-size // per_token), op, session, turn))
 
 
 def _read(
@@ -379,23 +468,33 @@ def _parse_csv(
         page = _id_text(fields[i_id].strip(), lineno, source)
         time = index if i_time is None else _time_text(fields[i_time].strip(), lineno, source)
         tokens = 1 if i_tokens is None else _int_text(
-            fields[i_tokens].strip(), lineno, source, "tokens", 1)
+            fields[i_tokens].strip(), lineno, source, "tokens", 1, MAX_TOKENS)
         op = _READ if i_op is None else _op_text(fields[i_op].strip(), lineno, source)
         session = "" if i_session is None else fields[i_session].strip()
         turn = 0 if i_turn is None else _int_text(
-            fields[i_turn].strip(), lineno, source, "turn", 0)
+            fields[i_turn].strip(), lineno, source, "turn", 0, MAX_TURN)
         yield _new(Access, (time, page, tokens, op, session, turn))
         index += 1.0
+
+
+def _load_json(text: str) -> Any:
+    """``json.loads``; an integer of more than 4,300 digits (which ``int`` refuses) is read
+    again as a :class:`_LongNumber`, so that the error names its field."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return json.loads(text, parse_int=_json_int)
 
 
 def _parse_jsonl(
     content: Iterator[tuple[int, str]], source: str | None, unit_pages: bool,
 ) -> Iterator[Access]:
     index = 0.0
-    loads = json.loads
     for lineno, text in content:
         try:
-            obj = loads(text)
+            obj = _load_json(text)
         except (ValueError, RecursionError) as exc:
             detail = (f"{exc.msg} at column {exc.colno}"
                       if isinstance(exc, json.JSONDecodeError) else "too deeply nested")
@@ -422,10 +521,11 @@ def _parse_jsonl(
         time = index if value is None and "time" not in obj else _time_json(
             value, lineno, source)
         tokens = 1 if unit_pages or "tokens" not in obj else _int_json(
-            obj["tokens"], lineno, source, "tokens", 1)
+            obj["tokens"], lineno, source, "tokens", 1, MAX_TOKENS)
         op = _op_json(obj["op"], lineno, source) if "op" in obj else _READ
         session = _session_json(obj["session"], lineno, source) if "session" in obj else ""
-        turn = _int_json(obj["turn"], lineno, source, "turn", 0) if "turn" in obj else 0
+        turn = (_int_json(obj["turn"], lineno, source, "turn", 0, MAX_TURN) if "turn" in obj
+                else 0)
         yield _new(Access, (time, page, tokens, op, session, turn))
         index += 1.0
 
@@ -469,13 +569,15 @@ def _guarded_lines(stream: IO[bytes], source: str) -> Iterator[bytes]:
 
 def open_trace(
     path: str | os.PathLike[str], fmt: str | None = None, *, unit_pages: bool = False,
+    bytes_per_token: int | None = None,
 ) -> Iterator[Access]:
     """Stream the accesses of a trace file (plain, CSV or JSONL, optionally gzipped).
 
     ``fmt`` overrides detection (:func:`detect_format`: the extension, else the first line).
     The format name and the file's existence are checked at once; the file is opened on the
     first ``next()`` and closed when the iterator is exhausted or closed. Parsing errors raise
-    :class:`TraceError` naming the file's name, the line and the field.
+    :class:`TraceError` naming the file's name, the line and the field. ``bytes_per_token``
+    reads the size column as bytes (:func:`tokens_from_bytes`).
     """
     source = Path(path).name
     # fmt None after this: sniffed from the first line while reading
@@ -483,7 +585,9 @@ def open_trace(
     if not os.path.isfile(path):
         raise TraceError("no such file" if not os.path.exists(path) else "not a file",
                          source=str(path))
-    return _open_and_read(path, fmt, source, unit_pages)
+    per_token = _check_bytes_per_token(bytes_per_token)
+    accesses = _open_and_read(path, fmt, source, unit_pages)
+    return accesses if per_token is None else tokens_from_bytes(accesses, per_token)
 
 
 def _open_and_read(
@@ -544,8 +648,9 @@ def _format_access(access: Any, fmt: str, lineno: int, source: str) -> tuple[Any
     if isinstance(page, bool) or not isinstance(page, int | str):
         raise fail("page_id", f"expected an integer >= 0 or a string, got {_show(page)}")
     if isinstance(page, int):
-        if page < 0:
-            raise fail("page_id", f"expected an integer >= 0 or a string, got {page}")
+        if not 0 <= page <= MAX_PAGE_ID:
+            raise fail("page_id", f"expected an integer from 0 to 2**64 - 1 or a string, "
+                                  f"got {_show(page)}")
     else:
         problem = _check_text(page, "page id", "a page id", allow_empty=False)
         if problem:
@@ -557,8 +662,9 @@ def _format_access(access: Any, fmt: str, lineno: int, source: str) -> tuple[Any
     if (isinstance(time, bool) or not isinstance(time, int | float)
             or not (0 <= time < math.inf)):
         raise fail("time", f"expected a finite number >= 0, got {_show(time)}")
-    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
-        raise fail("tokens", f"expected a positive integer, got {_show(tokens)}")
+    if isinstance(tokens, bool) or not isinstance(tokens, int) or not 1 <= tokens <= MAX_TOKENS:
+        raise fail("tokens", f"expected a positive integer of at most {MAX_TOKENS:,}, got "
+                             f"{_show(tokens)}")
     op_value = _OPS.get(str(op.value if isinstance(op, Op) else op).lower()) if isinstance(
         op, str) else None
     if op_value is None:
@@ -566,8 +672,9 @@ def _format_access(access: Any, fmt: str, lineno: int, source: str) -> tuple[Any
     problem = _check_text(session, "session", "a string", allow_empty=True)
     if problem:
         raise fail("session", problem)
-    if isinstance(turn, bool) or not isinstance(turn, int) or turn < 0:
-        raise fail("turn", f"expected a non-negative integer, got {_show(turn)}")
+    if isinstance(turn, bool) or not isinstance(turn, int) or not 0 <= turn <= MAX_TURN:
+        raise fail("turn", f"expected a non-negative integer of at most {MAX_TURN:,}, got "
+                           f"{_show(turn)}")
     if isinstance(time, float) and time.is_integer() and time < 1e16:
         time = int(time)  # "5633898", not "5633898.0"; reads back as the same float
     return (time, page, tokens, op_value.value, session, turn)
@@ -658,6 +765,10 @@ def _write_lines(text: IO[str], accesses: Iterable[Access], fmt: str, source: st
 # statistics
 
 
+class TraceTooLarge(TraceError):
+    """A trace past a bound given to :func:`trace_stats` (distinct pages, accesses)."""
+
+
 @dataclass(frozen=True)
 class TraceStats:
     """Summary of a trace, computed in one streaming pass by :func:`trace_stats`.
@@ -715,7 +826,8 @@ class TraceStats:
 
 def trace_stats(
     accesses: Iterable[Access], *, reuse_bins: int = 32,
-    max_reuse_samples: int | None = 2_000_000,
+    max_reuse_samples: int | None = 2_000_000, max_pages: int | None = None,
+    max_requests: int | None = None,
 ) -> TraceStats:
     """Statistics of a trace in one pass (see :class:`TraceStats`).
 
@@ -727,21 +839,32 @@ def trace_stats(
     0..D-1 (order kept) whenever the tree is full, and the tree is rebuilt at twice that size
     (amortised O(log D) per access). ``max_reuse_samples`` (None = no limit) bounds the work
     spent on the histogram for huge traces.
+
+    Memory is one dictionary entry per distinct page (its slot) plus 40 bytes in flat arrays
+    (count, size, latest position, and the tree's two words); the counts are exact.
+    ``max_pages`` and ``max_requests`` (None = no limit) bound that memory and the work: one
+    page or access past them raises :class:`TraceTooLarge` (field ``page_id`` for pages).
     """
     if isinstance(reuse_bins, bool) or not isinstance(reuse_bins, int) or reuse_bins < 1:
         raise ConfigError(f"expected a positive integer, got {_show(reuse_bins)}",
                           field="reuse_bins")
-    if max_reuse_samples is not None and (
-            isinstance(max_reuse_samples, bool) or not isinstance(max_reuse_samples, int)
-            or max_reuse_samples < 0):
-        raise ConfigError(f"expected an integer >= 0 or None, got {_show(max_reuse_samples)}",
-                          field="max_reuse_samples")
+    for name, value in (("max_reuse_samples", max_reuse_samples), ("max_pages", max_pages),
+                        ("max_requests", max_requests)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            raise ConfigError(f"expected an integer >= 0 or None, got {_show(value)}",
+                              field=name)
     limit = sys.maxsize if max_reuse_samples is None else max_reuse_samples
+    page_limit = sys.maxsize if max_pages is None else max_pages
+    request_limit = sys.maxsize if max_requests is None else max_requests
     last_bin = reuse_bins - 1
     bins = [0] * reuse_bins
     cold = 0
-    counts: dict[Any, int] = {}
-    sizes: dict[Any, int] = {}
+    # one slot per distinct page; per slot: accesses, latest size, latest sampled position
+    slots: dict[Any, int] = {}
+    counts = array("q")
+    sizes = array("q")
+    latest = array("q")
     op_counts: dict[Any, int] = {}
     requests = 0
     total_tokens = 0
@@ -749,7 +872,7 @@ def trace_stats(
     # Fenwick tree, 1-based; tree position = access position + 1
     cap = 1024
     tree = array("q", bytes(8 * (cap + 1)))
-    last: dict[Any, int] = {}
+    marks = 0  # pages with a mark in the tree (every page seen while sampling)
     pos = 0
     sampled = 0
 
@@ -757,27 +880,41 @@ def trace_stats(
         page = access[1]
         tokens = access[2]
         requests += 1
+        if requests > request_limit:
+            raise TraceTooLarge(f"the trace has more than {request_limit:,} accesses")
         total_tokens += tokens
-        counts[page] = counts.get(page, 0) + 1
-        sizes[page] = tokens
         op = access[3]
         op_counts[op] = op_counts.get(op, 0) + 1
+        slot = slots.get(page)
+        if slot is None:
+            slot = len(counts)
+            if slot >= page_limit:
+                raise TraceTooLarge(f"the trace has more than {page_limit:,} distinct pages",
+                                    field="page_id")
+            slots[page] = slot
+            counts.append(1)
+            sizes.append(tokens)
+            latest.append(-1)
+        else:
+            counts[slot] += 1
+            sizes[slot] = tokens
         if sampled >= limit:
             continue
         sampled += 1
         if pos == cap:
-            tree, cap, pos = _compact(last)
-        prev = last.get(page)
-        if prev is None:
+            tree, cap, pos = _compact(latest, marks)
+        prev = latest[slot]
+        if prev < 0:
             cold += 1
+            marks += 1
         else:
-            # distance = marks after prev = len(last) - prefix(prev) (prefix includes prev)
+            # distance = marks after prev = marks - prefix(prev) (prefix includes prev)
             i = prev + 1
             total = 0
             while i:
                 total += tree[i]
                 i &= i - 1
-            distance = len(last) - total
+            distance = marks - total
             bins[last_bin if distance.bit_length() > last_bin else distance.bit_length()] += 1
             i = prev + 1
             while i <= cap:
@@ -787,18 +924,18 @@ def trace_stats(
         while i <= cap:
             tree[i] += 1
             i += i & -i
-        last[page] = pos
+        latest[slot] = pos
         pos += 1
         if sampled == limit:  # free the reuse structures early
-            last = {}
+            latest = array("q")
             tree = array("q")
 
     return TraceStats(
         requests=requests,
-        distinct_pages=len(counts),
-        one_hit_wonders=sum(1 for c in counts.values() if c == 1),
+        distinct_pages=len(slots),
+        one_hit_wonders=counts.count(1),
         total_tokens=total_tokens,
-        distinct_tokens=sum(sizes.values()),
+        distinct_tokens=sum(sizes),
         reads=op_counts.get(Op.READ, 0),
         writes=op_counts.get(Op.WRITE, 0),
         pins=op_counts.get(Op.PIN, 0),
@@ -809,13 +946,20 @@ def trace_stats(
     )
 
 
-def _compact(last: dict[Any, int]) -> tuple[array, int, int]:
-    """Renumber the latest-access marks 0..D-1 (keeping their order) in a fresh tree of
-    capacity max(1024, 2D); returns (tree, capacity, next position)."""
-    ordered = sorted(last, key=last.__getitem__)
-    for new_pos, page in enumerate(ordered):
-        last[page] = new_pos
-    marks = len(ordered)
+def _compact(latest: array, marks: int) -> tuple[array, int, int]:
+    """Renumber the latest-access positions 0..marks-1 (keeping their order) in a fresh tree
+    of capacity max(1024, 2 * marks); returns (tree, capacity, next position). ``latest`` is
+    indexed by slot, -1 for a page without a mark. Positions are distinct, so an inverse table
+    (position -> slot) orders them in linear time without sorting."""
+    owner = array("q", [-1]) * (max(latest, default=-1) + 1)
+    for slot, position in enumerate(latest):
+        if position >= 0:
+            owner[position] = slot
+    renumbered = 0
+    for slot in owner:
+        if slot >= 0:
+            latest[slot] = renumbered
+            renumbered += 1
     cap = max(1024, 2 * marks)
     tree = array("q", bytes(8 * (cap + 1)))
     for i in range(1, marks + 1):

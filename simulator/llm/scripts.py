@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.engine.errors import VMemError
-from simulator.memory.presets import get_preset
+from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings
 
 from .providers import Provider, ScriptedProvider

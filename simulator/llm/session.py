@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from simulator.memory.pages import PageKind
-from simulator.memory.session_memory import MemorySettings, SessionMemory
+from simulator.memory.session_memory import MemorySettings, MessageTooLarge, SessionMemory
 
 from .compressor import TimedCompressor, make_compressor
 from .providers import Completion, Provider, ProviderError, parse_text_tool_calls
@@ -79,6 +79,10 @@ class TurnResult:
     recall: bool | None = None
     needed: list[str] = field(default_factory=list)
     answer_hit: bool | None = None
+    #: why the model stopped (the provider's finish reason: ``stop``, ``length``, ``tool_calls``)
+    finish_reason: str = ""
+    #: the answer was cut at the token limit (``max_tokens``): finish reason ``length``
+    truncated: bool = False
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,7 +212,13 @@ class ChatSession:
         compress_before = self.compressor.seconds
         compress_model_before = self.compressor.model_seconds
         t0 = time.perf_counter()
-        plan = memory.begin_turn(text, labels=labels)
+        try:
+            plan = memory.begin_turn(text, labels=labels)
+        except MessageTooLarge as exc:  # nothing changed: the model is not asked
+            result = TurnResult(turn=memory.turn + 1, user=text, budget=memory.capacity,
+                                error={"kind": "too_long", "message": exc.message})
+            self.results.append(result)
+            return result
         t_paging = time.perf_counter() - t0
         result = TurnResult(turn=plan.turn, user=text, budget=memory.capacity,
                             warning=plan.warning)
@@ -267,6 +277,9 @@ class ChatSession:
             answer = "(the model only asked for memory pages; no answer text)"
             result.notes.append("the model's last reply held only tool calls")
         result.answer = answer
+        if completion is not None:
+            result.finish_reason = completion.finish_reason
+            result.truncated = completion.finish_reason == "length"
         start = time.perf_counter()
         if completion is not None and answer:
             memory.add_answer(answer)
@@ -330,6 +343,7 @@ class ChatSession:
         probes = [r for r in self.results if r.needed]
         recalled = [r for r in probes if r.recall]
         answered = [r for r in self.results if r.answer_hit is not None]
+        hits = sum(1 for r in answered if r.answer_hit)
         return {
             "turns": len(self.results),
             "faults": run.faults,
@@ -341,8 +355,11 @@ class ChatSession:
             "recall_success": (len(recalled) / len(probes)) if probes else None,
             "probes": len(probes),
             "probes_recalled": len(recalled),
-            "answer_hits": sum(1 for r in answered if r.answer_hit),
+            "answer_hits": hits,
             "answers_checked": len(answered),
+            "answer_hit_rate": (hits / len(answered)) if answered else None,
+            "truncated": sum(1 for r in self.results if r.truncated),
+            "max_tokens": self.max_tokens,
             "prompt_tokens": sum(r.prompt_tokens for r in self.results),
             "completion_tokens": sum(r.completion_tokens for r in self.results),
             "model_calls": sum(r.model_calls for r in self.results),

@@ -11,7 +11,8 @@ level  name         what is kept
 3      reference    a reference: the page id and a few topic terms (0.05)
 ====== ============ ==========================================================
 
-:class:`CompressionModel` is the size side, used by the :class:`~.simulation.Simulation`: a page
+:class:`CompressionModel` is the size side, a :class:`simulator.engine.hooks.SizeHook` that the
+:class:`~simulator.engine.Simulation` calls (its ``compression=`` argument): a page
 demoted into tier *k* is stored at ``max(its level, level_by_tier[k])``, its stored size is
 ``max(1, ceil(full x ratio[level]))``, and a fault brings the stored (lower-fidelity) version back
 into L0 — unless ``full_copy`` is set, in which case a full copy is kept in the last tier
@@ -31,7 +32,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from simulator.engine.errors import ConfigError
+from simulator.engine import ConfigError
+from simulator.engine.hooks import SizeHook
 
 from .bm25 import terms
 from .pages import split_sentences
@@ -94,7 +96,7 @@ class CompressionSettings:
                    full_copy=bool(data.get("full_copy", False))).validate()
 
 
-class CompressionModel:
+class CompressionModel(SizeHook):
     """Per-page compression levels and stored sizes, driven by the simulation's demotions and
     faults (see the module docstring)."""
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from simulator.engine.policies.base import Key, Policy
+from simulator.engine.policies import Key, Policy
 
 from .pages import DEFAULT_IMPORTANCE, KIND_WEIGHT, kind_of
 

@@ -22,27 +22,26 @@ One turn, as the session runner drives it::
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from simulator.engine.access import Access, Op
-from simulator.engine.config import SimConfig
-from simulator.engine.errors import ConfigError
-from simulator.engine.events import EVICT, FAULT, Event
-from simulator.engine.observers import Observer
-from simulator.engine.simulation import PINNED, Simulation
+from simulator.engine import Access, ConfigError, Event, Observer, Op, SimConfig, Simulation
+from simulator.engine.events import EVICT, FAULT
+from simulator.engine.policies import make_policy
 
 from .bm25 import BM25Index
 from .compression import CompressionModel, CompressionSettings, Compressor, ExtractiveCompressor
+from .memory_presets import MemoryPreset, get_preset
 from .pages import DEFAULT_IMPORTANCE, PageKind, PageRecord, page_id, split_text
-from .presets import MemoryPreset, get_preset
 
 __all__ = [
     "ContextPage",
     "ManifestEntry",
     "MemorySettings",
+    "MessageTooLarge",
     "SessionMemory",
     "TurnPlan",
     "TurnStats",
@@ -121,12 +120,26 @@ class MemorySettings:
         config = SimConfig.hierarchy(l0_tokens=self.budget, policy=p.policy,
                                      anti_thrash=p.anti_thrash, seed=self.seed,
                                      thrash_window=1000, window_accesses=10_000)
-        config.tiers[0].policy_params = dict(p.policy_params)
+        config.tiers[0].policy_params = _admitting_every_page(p.policy, p.policy_params)
         if self.l1_tokens is not None:
             config.tiers[1].capacity_tokens = self.l1_tokens
         if self.l2_tokens is not None:
             config.tiers[2].capacity_tokens = self.l2_tokens
         return config.validate()
+
+
+def _admitting_every_page(policy: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The L0 policy's parameters for a context window, which must take any page that fits.
+
+    S3-FIFO and 2Q refuse, by default, pages larger than their small queue (libCacheSim's
+    strict admission, right for cache studies): in a context of 600 tokens with pages of 68,
+    S3-FIFO's 60-token probation queue would keep every full page out of the prompt. A session
+    turns that rule off unless its preset sets ``strict`` itself."""
+    params = dict(params)
+    accepted = inspect.signature(type(make_policy(policy, 100, **params))).parameters
+    if "strict" in accepted:
+        params.setdefault("strict", False)
+    return params
 
 
 @dataclass
@@ -179,6 +192,16 @@ class ManifestEntry:
 
     def line(self) -> str:
         return f"{self.id} [{self.tier}, {self.tokens} tok] {self.hint}"
+
+
+class MessageTooLarge(ConfigError):
+    """A message that cannot be whole in the context even with every page but the system
+    prompt evicted. Raised before anything changes; ``message`` names the sizes."""
+
+    def __init__(self, message: str, *, tokens: int, room: int) -> None:
+        super().__init__(message, field="text")
+        self.tokens = tokens
+        self.room = room
 
 
 class _Feed:
@@ -236,6 +259,8 @@ class SessionMemory:
         self.current = TurnStats(0)
         self._event_mark = 0
         self._compacting = False
+        #: the pages of the message being answered, pinned until its answer is written
+        self.held: list[str] = []
 
     # --- plain state ------------------------------------------------------------------
 
@@ -249,6 +274,7 @@ class SessionMemory:
             "turn": self.turn,
             "summary_id": self.summary_id,
             "summaries": self.summaries,
+            "held": self.held,
             "turns": [asdict(t) for t in self.turns],
             "current": asdict(self.current),
         }
@@ -277,6 +303,7 @@ class SessionMemory:
         memory.turn = data["turn"]
         memory.summary_id = data.get("summary_id")
         memory.summaries = data.get("summaries", 0)
+        memory.held = list(data.get("held", []))
         memory.turns = [TurnStats(**t) for t in data.get("turns", [])]
         memory.current = TurnStats(**data.get("current", {"turn": memory.turn}))
         memory._event_mark = len(memory._events.events)
@@ -288,16 +315,17 @@ class SessionMemory:
             _, pid, tokens, op, turn = entry
             self._feed_access(pid, tokens, Op(op), turn)
         elif kind == "evict":
-            self.sim.evict_l0(entry[1])
+            self.sim.compact(entry[1])
         elif kind == "discard":
-            self.sim.discard(entry[1])
+            self.sim.forget(entry[1])
         else:
             raise ConfigError(f"unknown journal entry {kind!r}")
 
     # --- the Simulation ---------------------------------------------------------------
 
     def _feed_access(self, pid: str, tokens: int, op: Op, turn: int) -> None:
-        acc = Access(float(self.sim.index), pid, tokens, op, self.settings.session, turn)
+        # one access per step: the trace's length is the Simulation's access index
+        acc = Access(float(len(self.trace)), pid, tokens, op, self.settings.session, turn)
         self._feed.queue.append(acc)
         self.sim.step(1)
         self.trace.append(acc)
@@ -309,15 +337,15 @@ class SessionMemory:
 
     def _evict_to(self, target: int) -> list[Hashable]:
         self.journal.append(["evict", target])
-        return self.sim.evict_l0(target)
+        return self.sim.compact(target)
 
     def _discard(self, pid: str) -> None:
         self.journal.append(["discard", pid])
-        self.sim.discard(pid)
+        self.sim.forget(pid)
 
     @property
     def l0_used(self) -> int:
-        return self.sim.tiers[0].used
+        return self.sim.usage(0).used
 
     def tier_of(self, pid: str) -> int | None:
         return self.sim.tier_of(pid)
@@ -326,48 +354,69 @@ class SessionMemory:
         return self.sim.tier_of(pid) == 0
 
     def is_pinned(self, pid: str) -> bool:
-        return self.sim.location.get(pid) == PINNED
+        place = self.sim.locate(pid)
+        return place is not None and place.pinned
 
     def level(self, pid: str) -> int:
         return self.compression.level(pid)
 
     def tier_name(self, pid: str) -> str:
-        tier = self.sim.tier_of(pid)
-        return "-" if tier is None else self.sim.tiers[tier].name
+        place = self.sim.locate(pid)
+        return "-" if place is None else place.tier_name
+
+    def stored_tokens(self, pid: str) -> int:
+        """The page's size where it is now (smaller than its full size when compressed)."""
+        place = self.sim.locate(pid)
+        return self.pages[pid].tokens if place is None else place.size
 
     # --- pages --------------------------------------------------------------------------
 
     def _meta(self, record: PageRecord) -> None:
-        for tier in self.sim.tiers:
-            set_meta = getattr(tier.policy, "set_meta", None)
-            if set_meta is not None:
-                set_meta(record.id, kind=record.kind, importance=record.importance)
+        self.sim.annotate(record.id, kind=record.kind, importance=record.importance)
+
+    def _cut(self, text: str) -> list[tuple[str, int]]:
+        """``text`` in pieces of at most a page, each with its cost in the prompt."""
+        overhead = self.settings.page_overhead
+        return [(piece, self.count(piece) + overhead)
+                for piece in split_text(text, self.settings.page_size, self.count)]
 
     def add_page_texts(self, kind: str, name: str, text: str, *, role: str = "",
                        importance: float = DEFAULT_IMPORTANCE,
                        labels: Iterable[str] = ()) -> list[str]:
         """Cut ``text`` into pages of ``kind`` named ``kind:name[#k]`` and write them."""
-        size = self.settings.page_size
-        pieces = split_text(text, size, self.count)
-        ids = []
-        for k, piece in enumerate(pieces):
-            pid = page_id(kind, name, k if len(pieces) > 1 else None)
+        return self._write_pages(kind, name, self._cut(text), role=role, importance=importance,
+                                 labels=labels)
+
+    def _write_pages(self, kind: str, name: str, pieces: list[tuple[str, int]], *, role: str,
+                     importance: float, labels: Iterable[str], hold: bool = False
+                     ) -> list[str]:
+        """Write the pieces as pages; with ``hold`` each page is pinned as soon as it is
+        written, so that nothing this message causes (compaction, a summary, the policy making
+        room for its next page) can evict its first pages."""
+        ids = [page_id(kind, name, k if len(pieces) > 1 else None) for k in range(len(pieces))]
+        for pid in ids:
             if pid in self.pages:
                 raise ConfigError(f"page {pid} exists already")
+        labels = list(labels)
+        remaining = sum(tokens for _, tokens in pieces)
+        for k, (pid, (piece, tokens)) in enumerate(zip(ids, pieces, strict=True)):
             record = PageRecord(
-                id=pid, kind=str(kind), text=piece,
-                tokens=self.count(piece) + self.settings.page_overhead, turn=self.turn,
-                role=role, message=f"{kind}:{name}", chunk=k, importance=importance,
-                labels=list(labels))
+                id=pid, kind=str(kind), text=piece, tokens=tokens, turn=self.turn, role=role,
+                message=f"{kind}:{name}", chunk=k, importance=importance, labels=list(labels))
             self.pages[pid] = record
             self._meta(record)
             if kind != PageKind.SYSTEM:
                 self.index.add(pid, piece)
             for label in record.labels:
                 self.labels.setdefault(label, []).append(pid)
-            self._pressure(record.tokens)
+            self._pressure(tokens)
+            if hold:
+                self._unpin_for(remaining)
             self._access(pid, Op.WRITE)
-            ids.append(pid)
+            if hold:
+                self._access(pid, Op.PIN)
+                self.held.append(pid)
+            remaining -= tokens
         return ids
 
     def add_system(self, text: str) -> list[str]:
@@ -437,14 +486,69 @@ class SessionMemory:
         self._access(pid, Op.PIN)
         self.summary_id = pid
 
-    def _update_pins(self) -> None:
-        n = self.preset.pin_last_turns
-        if not n:
+    def _system_tokens(self) -> int:
+        return sum(self.stored_tokens(pid) for pid, record in self.pages.items()
+                   if record.kind == PageKind.SYSTEM and self.in_l0(pid))
+
+    def _check_fits(self, pieces: list[tuple[str, int]]) -> None:
+        """Refuse, before anything changes, a message that could not be whole in the context
+        even with every page but the system prompt evicted."""
+        need = sum(tokens for _, tokens in pieces)
+        system = self._system_tokens()
+        room = self.capacity - system
+        if need <= room:
             return
+        s = self.settings
+        raise MessageTooLarge(
+            f"this message is {need:,} tokens ({len(pieces)} page{'s' * (len(pieces) != 1)} "
+            f"of at most {s.page_size} tokens, plus {s.page_overhead} each for the chat "
+            f"template), but one message can take at most {room:,}: the context budget of "
+            f"{self.capacity:,} tokens (window {s.context_window:,} - {s.reserve_tokens:,} for "
+            f"the answer - {s.prompt_reserve:,} for the manifest) less {system:,} for the "
+            f"pinned system prompt. Send it in shorter parts, or use a larger context window.",
+            tokens=need, room=room)
+
+    def _unpin_for(self, tokens: int) -> None:
+        """Make ``tokens`` of pinnable room in L0 for the message being written: the preset's
+        pins (recent turns, then the summary) give way, oldest first. They stay in L0 until
+        the policy evicts them; the system prompt and the message itself stay pinned."""
+        usage = self.sim.usage(0)
+        free = (usage.capacity or 0) - usage.pinned
+        if tokens <= free:
+            return
+        held = set(self.held)
+        optional = [pid for pid, record in self.pages.items()
+                    if record.kind != PageKind.SYSTEM and pid not in held
+                    and self.is_pinned(pid)]
+        optional.sort(key=lambda pid: self.pages[pid].kind != PageKind.MESSAGE)
+        for pid in optional:
+            free += self.stored_tokens(pid)
+            self._access(pid, Op.UNPIN)
+            if tokens <= free:
+                return
+
+    def _keeps_pinned(self, record: PageRecord) -> bool:
+        """Whether the preset pins this page (the messages of its last ``pin_last_turns``)."""
+        n = self.preset.pin_last_turns
+        return bool(n) and record.kind == PageKind.MESSAGE and record.turn > self.turn - n
+
+    def _release_held(self) -> None:
+        """The answer is written (or the turn ended without one): the message being answered
+        goes back to its policy, newest, unless the preset keeps it pinned."""
+        for pid in self.held:
+            if (pid in self.pages and self.is_pinned(pid)
+                    and not self._keeps_pinned(self.pages[pid])):
+                self._access(pid, Op.UNPIN)
+        self.held = []
+
+    def _update_pins(self) -> None:
+        if not self.preset.pin_last_turns:
+            return
+        held = set(self.held)
         for record in self.pages.values():
-            if record.kind != PageKind.MESSAGE:
+            if record.kind != PageKind.MESSAGE or record.id in held:
                 continue
-            recent = record.turn > self.turn - n
+            recent = self._keeps_pinned(record)
             pinned = self.is_pinned(record.id)
             if recent and not pinned and self.in_l0(record.id):
                 self._access(record.id, Op.PIN)
@@ -454,6 +558,7 @@ class SessionMemory:
     # --- a turn -------------------------------------------------------------------------
 
     def _start_turn(self) -> None:
+        self._release_held()  # a turn that ended without an answer
         if self.current.turn:
             self._close_turn()
         else:
@@ -478,10 +583,16 @@ class SessionMemory:
     def begin_turn(self, user_text: str, *, labels: Iterable[str] = (),
                    importance: float = DEFAULT_IMPORTANCE) -> TurnPlan:
         """Write the user's message, read the recent turns, demand-page what the message needs
-        (BM25, within the fault budget), apply the preset's pins and thresholds."""
+        (BM25, within the fault budget), apply the preset's pins and thresholds.
+
+        The message is held whole in L0 (pinned) until :meth:`add_answer`: whatever else is
+        evicted, the model is asked the question. A message that cannot fit even alone raises
+        :class:`MessageTooLarge` and changes nothing."""
+        pieces = self._cut(user_text)
+        self._check_fits(pieces)
         self._start_turn()
-        user = self.add_page_texts(PageKind.MESSAGE, f"t{self.turn:03d}-user", user_text,
-                                   role="user", importance=importance, labels=labels)
+        user = self._write_pages(PageKind.MESSAGE, f"t{self.turn:03d}-user", pieces,
+                                 role="user", importance=importance, labels=labels, hold=True)
         self._update_pins()
         recent_from = self.turn - self.preset.recent_turns
         for record in list(self.pages.values()):
@@ -555,6 +666,8 @@ class SessionMemory:
                 for pid, score in self.index.search(query, k, candidates)]
 
     def add_answer(self, text: str, *, importance: float = DEFAULT_IMPORTANCE) -> list[str]:
+        """The answer's pages; the question it answers is no longer held."""
+        self._release_held()
         ids = self.add_page_texts(PageKind.MESSAGE, f"t{self.turn:03d}-assistant", text,
                                   role="assistant", importance=importance)
         self._update_pins()
@@ -600,14 +713,14 @@ class SessionMemory:
         for pid in resident:
             record = self.pages[pid]
             out.append(ContextPage(pid, record.kind, record.role, record.turn, self.text_of(pid),
-                                   self.sim.sizes.get(pid, record.tokens), self.level(pid),
+                                   self.stored_tokens(pid), self.level(pid),
                                    self.is_pinned(pid), record.message))
         return out
 
     def _entry(self, pid: str, score: float = 0.0) -> ManifestEntry:
         record = self.pages[pid]
         return ManifestEntry(pid, self.tier_name(pid), record.kind,
-                             self.sim.sizes.get(pid, record.tokens), self.level(pid),
+                             self.stored_tokens(pid), self.level(pid),
                              record.hint(), round(score, 3))
 
     def manifest(self, query: str | None = None, limit: int | None = None

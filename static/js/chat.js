@@ -43,6 +43,11 @@
 
   // --- messages ---------------------------------------------------------------------------
 
+  const errorKind = (m) => (m.metrics && m.metrics.error && m.metrics.error.kind) || "error";
+  // what went wrong, in words, above an error's text
+  const ERROR_TITLES = { too_long: "the message is too long for the context",
+    interrupted: "interrupted" };
+
   function messageMeta(m) {
     const x = m.metrics || {};
     const bits = [];
@@ -53,11 +58,25 @@
       return bits.join(" · ");
     }
     if (m.role === "error") {
-      const kind = x.error && x.error.kind ? x.error.kind : "error";
-      return `${esc(kind)} · your message is kept; you can send again`;
+      const kind = errorKind(m);
+      const next = kind === "too_long" ? "send it in shorter parts" : "you can send again";
+      return `${esc(kind)} · your message is kept; ${next}`;
     }
-    if (x.recall === true) bits.push('<span class="ok">recalled ✓</span>');
-    if (x.recall === false) bits.push('<span class="miss">not in context ✗</span>');
+    if (x.truncated) {
+      bits.push(`<span class="cut" title="the model stopped at the answer limit (finish reason ` +
+        `“length”): the answer is incomplete">cut off at the ${fmt(meta.max_tokens)}-token ` +
+        "limit</span>");
+    }
+    if (x.recall === true) {
+      bits.push('<span class="ok" title="every page this probe needs was in the context when ' +
+        'the model was called">pages in context ✓</span>');
+    }
+    if (x.recall === false) {
+      bits.push('<span class="miss" title="a page this probe needs was not in the context ' +
+        'when the model was called">pages not in context ✗</span>');
+    }
+    if (x.answer_hit === true) bits.push('<span class="hit">answer has the fact ✓</span>');
+    if (x.answer_hit === false) bits.push('<span class="nohit">answer lacks the fact ✗</span>');
     bits.push(`${fmt(x.faults)} fault${x.faults === 1 ? "" : "s"}`);
     bits.push(`${fmt(x.evictions)} eviction${x.evictions === 1 ? "" : "s"}`);
     bits.push(`model ${secs(x.model_seconds)}`);
@@ -74,8 +93,12 @@
     li.className = `msg ${m.role}`;
     li.dataset.id = m.id;
     li.dataset.role = m.role;
-    const kind = m.role === "error" ? '<span class="msg-kind">the model call failed</span>' : "";
-    li.innerHTML = `${kind}<span class="msg-text">${esc(m.text)}</span>` +
+    const title = ERROR_TITLES[errorKind(m)] || "the model call failed";
+    const kind = m.role === "error" ? `<span class="msg-kind">${esc(title)}</span>` : "";
+    const cut = m.metrics && m.metrics.truncated ? '<span class="msg-cut" aria-hidden="true">' +
+      " …</span>" : "";
+    li.classList.toggle("truncated", Boolean(cut));
+    li.innerHTML = `${kind}<span class="msg-text">${esc(m.text)}${cut}</span>` +
       `<span class="msg-meta">${messageMeta(m)}</span>`;
     return li;
   }
@@ -218,18 +241,27 @@
     $("progress-text").textContent = `${fmt(p.done)} of ${fmt(p.total)} turns`;
   }
 
+  function outcome(id, label, value, note) {
+    return `<div class="counter outcome" id="${id}"><span class="counter-label">${label}</span>` +
+      `<span class="counter-value">${value}</span><span class="counter-note">${note}</span></div>`;
+  }
+
   function renderTotals(t) {
     if (!isScript || !t) return;
     state.totals = t;
     const box = $("totals");
     box.hidden = false;
-    const recall = t.recall_success === null || t.recall_success === undefined ? "–"
-      : pct(t.recall_success);
+    // the memory's figure and the model's, side by side with the same weight (docs/metrics.md)
+    const answerRate = t.answer_hit_rate !== undefined ? t.answer_hit_rate
+      : (t.answers_checked ? t.answer_hits / t.answers_checked : null);
     box.innerHTML = [
-      `<div class="counter hero" id="recall-success"><span class="counter-label">recall success` +
-        `</span><span class="counter-value">${recall}</span></div>`,
-      counter("probes recalled", `${fmt(t.probes_recalled)} / ${fmt(t.probes)}`),
-      counter("answers with the fact", `${fmt(t.answer_hits)} / ${fmt(t.answers_checked)}`),
+      outcome("recall-success", "recall success", pct(t.recall_success),
+        `${fmt(t.probes_recalled)} of ${fmt(t.probes)} probe turns had the pages they need ` +
+        "in the context when the model was called (what the memory did)"),
+      outcome("answer-hits", "answers with the fact", pct(answerRate),
+        `${fmt(t.answer_hits)} of ${fmt(t.answers_checked)} answers contained the expected ` +
+        "text (what the model did with it)"),
+      counter("answers cut off", fmt(t.truncated)),
       counter("faults", fmt(t.faults)),
       counter("evictions", fmt(t.evictions)),
       counter("thrash index", (t.thrash_index || 0).toFixed(3)),

@@ -1,6 +1,8 @@
 """Chat sessions in a real browser (Chromium + Playwright) against a real Daphne server: start a
 chat with the embedded SmolLM2, send a message with Enter, watch L0 list the new pages, reload;
-play a scripted session and see its recall success; replay it in the simulator (open-loop)."""
+see an answer cut at the token limit marked and a message too long for the context refused;
+play a scripted session and see its recall success beside its answers with the fact; replay it
+in the simulator (open-loop)."""
 
 from __future__ import annotations
 
@@ -85,6 +87,29 @@ def test_chat_with_the_embedded_model_then_a_scripted_session(browser_page, scre
     expect(page.locator("li.msg")).to_have_count(2)
     assert _l0_pages(page) == pages
 
+    # --- an answer that stopped at the token limit says so ------------------------------------
+    box.fill("List twenty animals, one per line.")
+    box.press("Enter")
+    expect(page.locator("li.msg.assistant, li.msg.error")).to_have_count(2,
+                                                                       timeout=MODEL_TIMEOUT)
+    cut = page.locator("li.msg.assistant").nth(1)
+    expect(cut).to_have_class(re.compile(r"\btruncated\b"))
+    expect(cut.locator(".msg-meta .cut")).to_have_text("cut off at the 32-token limit")
+    expect(cut.locator(".msg-cut")).to_have_text("…")
+    page.screenshot(path=screenshot_dir / "chat-cut-off.png", full_page=True)
+
+    # --- a message too long for the context: refused with the sizes, nothing lost -------------
+    expect(page.locator("#chat-root")).to_have_attribute("data-status", "idle")
+    box.fill("word " * 1200)
+    box.press("Enter")
+    refused = page.locator("li.msg.error")
+    expect(refused).to_have_count(1, timeout=MODEL_TIMEOUT)
+    expect(refused.locator(".msg-kind")).to_have_text("the message is too long for the context")
+    expect(refused.locator(".msg-text")).to_contain_text("context budget of 832 tokens")
+    expect(page.locator("#chat-root")).to_have_attribute("data-status", "idle")
+    expect(page.locator("li.msg.user")).to_have_count(3)  # kept in the transcript
+    page.screenshot(path=screenshot_dir / "chat-too-long.png", full_page=True)
+
     # --- a scripted session with recall probes -----------------------------------------------
     page.goto("/chat/")
     page.select_option("#id_script", "long_chat.jsonl")
@@ -96,6 +121,16 @@ def test_chat_with_the_embedded_model_then_a_scripted_session(browser_page, scre
                                                          timeout=60_000)
     recall = page.locator("#recall-success .counter-value")
     expect(recall).to_have_text(re.compile(r"^\d+ %$"))
+    # what the memory did and what the model did, said plainly and with the same weight
+    answers = page.locator("#answer-hits .counter-value")
+    expect(answers).to_have_text(re.compile(r"^\d+ %$"))
+    expect(page.locator("#recall-success .counter-note")).to_contain_text(
+        "in the context when the model was called")
+    expect(page.locator("#answer-hits .counter-note")).to_contain_text(
+        "contained the expected text")
+    style = "e => [getComputedStyle(e).fontSize, getComputedStyle(e).color]"
+    assert (page.eval_on_selector("#recall-success .counter-value", style)
+            == page.eval_on_selector("#answer-hits .counter-value", style))
     expect(page.locator("#progress-text")).to_have_text("21 of 21 turns")
     assert page.locator("li.msg.user").count() == 21
     assert page.locator(".msg-meta .ok, .msg-meta .miss").count() == 5  # the probe turns

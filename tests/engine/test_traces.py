@@ -18,13 +18,19 @@ from hypothesis import strategies as st
 from simulator.engine.access import Access, Op
 from simulator.engine.errors import ConfigError, TraceError
 from simulator.engine.traces import (
+    FORMAT_ALIASES,
+    MAX_PAGE_ID,
+    MAX_TOKENS,
+    MAX_TURN,
     NEVER,
     TraceStats,
+    TraceTooLarge,
     detect_format,
     next_use_indices,
     open_trace,
     read_accesses,
     sniff_format,
+    tokens_from_bytes,
     trace_stats,
     write_trace,
 )
@@ -519,7 +525,7 @@ def _text_ok(value: str) -> bool:
 
 
 _IDS = st.one_of(
-    st.integers(min_value=0, max_value=2**64),
+    st.integers(min_value=0, max_value=MAX_PAGE_ID),
     st.text(min_size=1, max_size=12).filter(
         lambda s: _text_ok(s) and not (s.isascii() and s.isdigit())),
 )
@@ -527,10 +533,10 @@ _ACCESS = st.builds(
     Access,
     time=st.floats(min_value=0, allow_nan=False, allow_infinity=False),
     page_id=_IDS,
-    tokens=st.integers(min_value=1, max_value=2**40),
+    tokens=st.integers(min_value=1, max_value=MAX_TOKENS),
     op=st.sampled_from(list(Op)),
     session=st.text(max_size=8).filter(_text_ok),
-    turn=st.integers(min_value=0, max_value=2**31),
+    turn=st.integers(min_value=0, max_value=MAX_TURN),
 )
 
 
@@ -715,3 +721,98 @@ def test_next_use_matches_brute_force(ids: list) -> None:
     expected = [next((j for j in range(i + 1, len(ids)) if ids[j] == ids[i]), NEVER)
                 for i in range(len(ids))]
     assert list(next_use_indices(ids)) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# numbers out of range: an error naming the line and the field, never a ValueError from int()
+
+HUGE = "9" * 5000  # past Python's 4,300-digit limit on int(str)
+
+
+@pytest.mark.parametrize("fmt,body,field", [
+    ("plain", HUGE, "page_id"),
+    ("plain", str(2**64), "page_id"),
+    ("csv", f"1,{HUGE},1,read,s,0", "page_id"),
+    ("csv", f"1,a,{HUGE},read,s,0", "tokens"),
+    ("csv", "1,a,9223372036854775808,read,s,0", "tokens"),
+    ("csv", f"1,a,{10**12 + 1},read,s,0", "tokens"),
+    ("csv", f"1,a,1,read,s,{HUGE}", "turn"),
+    ("csv", f"1,a,1,read,s,{2**31}", "turn"),
+    ("jsonl", f'{{"page_id": {HUGE}}}', "page_id"),
+    ("jsonl", f'{{"page_id": {2**64}}}', "page_id"),
+    ("jsonl", f'{{"page_id": "{HUGE}"}}', "page_id"),
+    ("jsonl", f'{{"page_id": 1, "tokens": {HUGE}}}', "tokens"),
+    ("jsonl", '{"page_id": 1, "tokens": 9223372036854775808}', "tokens"),
+    ("jsonl", f'{{"page_id": 1, "size": "{HUGE}"}}', "tokens"),
+    ("jsonl", f'{{"page_id": 1, "turn": {HUGE}}}', "turn"),
+    ("jsonl", f'{{"page_id": 1, "time": {HUGE}}}', "time"),
+    ("jsonl", f'{{"page_id": 1, "session": -{HUGE}}}', "session"),
+])
+def test_numbers_out_of_range_name_the_line_and_field(fmt: str, body: str, field: str) -> None:
+    head = {"plain": "1\n2\n", "csv": CSV_HEAD, "jsonl": '{"page_id": 1}\n{"page_id": 2}\n'}
+    error = error_of(head[fmt] + body + "\n", fmt)
+    assert (error.line, error.field) == (3, field)
+    assert len(str(error)) < 300  # the value is shown shortened
+
+
+def test_the_largest_numbers_accepted() -> None:
+    biggest = 2**64 - 1
+    assert read(f"{biggest}\n")[0].page_id == biggest
+    csv_row = read(f"time,page_id,tokens,turn\n0,{biggest},{10**12},{2**31 - 1}\n")[0]
+    assert (csv_row.page_id, csv_row.tokens, csv_row.turn) == (biggest, 10**12, 2**31 - 1)
+    row = read(f'{{"page_id": {biggest}, "tokens": {10**12}, "turn": {2**31 - 1}}}\n')[0]
+    assert (row.page_id, row.tokens, row.turn) == (biggest, 10**12, 2**31 - 1)
+
+
+def test_ndjson_is_a_name_of_jsonl() -> None:
+    assert FORMAT_ALIASES["ndjson"] == "jsonl"
+    assert read('{"page_id": 3}\n', "ndjson")[0].page_id == 3
+
+
+# --------------------------------------------------------------------------------------------
+# sizes in bytes
+
+
+@pytest.mark.parametrize("fmt,text", [
+    ("csv", "page_id,size\na,1\nb,4\nc,5\nd,4096\n"),
+    ("jsonl", '{"page_id": "a", "tokens": 1}\n{"page_id": "b", "size": 4}\n'
+              '{"page_id": "c", "size": 5}\n{"page_id": "d", "tokens": 4096}\n'),
+])
+def test_sizes_in_bytes_become_tokens_rounded_up(fmt: str, text: str) -> None:
+    assert [a.tokens for a in read(text, fmt, bytes_per_token=4)] == [1, 1, 2, 1024]
+    assert [a.tokens for a in read(text, fmt)] == [1, 4, 5, 4096]
+
+
+def test_bytes_per_token_on_a_file_and_its_check(tmp_path: Path) -> None:
+    path = write_text(tmp_path / "t.csv", "page_id,size\na,512\nb,513\n")
+    assert [a.tokens for a in open_trace(path, bytes_per_token=512)] == [1, 2]
+    assert [a.tokens for a in tokens_from_bytes(open_trace(path), 256)] == [2, 3]
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ConfigError) as info:
+            open_trace(path, bytes_per_token=bad)
+        assert info.value.field == "bytes_per_token"
+
+
+def test_real_trace_in_bytes(cloudphysics_path: Path) -> None:
+    stats = trace_stats(open_trace(cloudphysics_path, bytes_per_token=512))
+    raw = trace_stats(open_trace(cloudphysics_path))
+    assert stats.requests == raw.requests == 113_872
+    assert stats.total_tokens == sum(-(-a.tokens // 512) for a in open_trace(cloudphysics_path))
+    assert stats.total_tokens < raw.total_tokens
+
+
+# --------------------------------------------------------------------------------------------
+# bounded statistics
+
+
+@pytest.mark.parametrize("bound,fitting,past,field,fragment", [
+    ("max_pages", [*range(5), 0], [*range(5), 0, 5], "page_id", "more than 5 distinct pages"),
+    ("max_requests", [1] * 5, [1] * 6, None, "more than 5 accesses"),
+])
+def test_stats_stop_at_their_bounds(bound: str, fitting: list, past: list, field: str | None,
+                                    fragment: str) -> None:
+    stats = trace_stats(_accesses(fitting), **{bound: 5})
+    assert (stats.requests, stats.distinct_pages) == (len(fitting), len(set(fitting)))
+    with pytest.raises(TraceTooLarge) as info:
+        trace_stats(_accesses(past), **{bound: 5})
+    assert info.value.field == field and fragment in str(info.value)

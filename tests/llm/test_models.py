@@ -15,7 +15,7 @@ from simulator.cli.main import main
 from simulator.llm.openai_http import HTTPProvider
 from simulator.llm.providers import Provider, ProviderError
 from simulator.llm.session import ChatSession
-from simulator.memory.presets import get_preset
+from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings
 
 pytestmark = pytest.mark.slow
@@ -64,6 +64,40 @@ def test_cli_runs_a_script_on_the_embedded_model(embedded, tmp_path):
     assert code == 0 and doc["turns"] == 2 and doc["errors"] == 0
     assert doc["recall_success"] == 1.0 and doc["completion_tokens"] > 0
     assert doc["provider"] == "embedded"
+
+
+def test_an_answer_cut_at_the_token_limit_is_marked(embedded):
+    session = ChatSession(embedded, MemorySettings(context_window=512, reserve_tokens=8,
+                                                   prompt_reserve=96, page_size=64),
+                          max_tokens=8, timeout=TIMEOUT)
+    cut = session.send("List twenty animals, one per line.")
+    assert cut.error is None and cut.answer
+    assert cut.finish_reason == "length" and cut.truncated
+    whole = session.send("Say only: yes")
+    if whole.completion_tokens < 8:  # the model stopped by itself
+        assert whole.finish_reason == "stop" and not whole.truncated
+    assert session.totals()["truncated"] == 1 + whole.truncated
+
+
+def test_cli_json_counts_the_answers_cut_off(embedded, tmp_path):
+    script = tmp_path / "list.jsonl"
+    script.write_text(
+        '{"type": "session", "context_window": 512, "page_size": 64, "max_tokens": 8}\n'
+        '{"role": "user", "text": "My dog is called Pepper.", "label": "dog"}\n'
+        '{"role": "user", "text": "List twenty dog breeds, one per line.", '
+        '"probe": {"needs": ["dog"], "expect": "Pepper"}}\n')
+    out = io.StringIO()
+    code = main(["session", "run", "--script", str(script), "--provider", "embedded",
+                 "--json", "--turns", "--timeout", str(TIMEOUT)], out=out)
+    doc = json.loads(out.getvalue())
+    assert code == 0 and doc["truncated"] >= 1 and doc["max_tokens"] == 8
+    last = doc["turn_results"][-1]
+    assert last["finish_reason"] == "length" and last["truncated"] is True
+    assert doc["answers_checked"] == 1 and doc["answer_hit_rate"] in (0.0, 1.0)
+    text = io.StringIO()
+    main(["session", "run", "--script", str(script), "--provider", "embedded",
+          "--timeout", str(TIMEOUT)], out=text)
+    assert "8-token limit" in text.getvalue() and "answers contained" in text.getvalue()
 
 
 def test_http_provider_against_a_real_openai_compatible_server(http_server):

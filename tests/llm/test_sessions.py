@@ -18,7 +18,7 @@ from simulator.llm.providers import (
 )
 from simulator.llm.scripts import ScriptError, load_script, run_script
 from simulator.llm.session import ChatSession
-from simulator.memory.presets import get_preset
+from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sessions"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.memory.bm25 import BM25Index, terms
 
@@ -41,3 +43,48 @@ def test_search_ranks_and_removal():
     assert [d for d, _ in index.search("compost")] == [2]
     assert index.scores("nothing matches here") == {}
     assert index.search("compost", candidates=[1]) == []
+
+
+def reference_scores(docs: dict[int, str], query: str, k1: float = 1.5, b: float = 0.75
+                     ) -> dict[int, float]:
+    """The module docstring's formula, computed document by document from the texts."""
+    bags = {d: terms(text) for d, text in docs.items()}
+    n = len(bags)
+    avgdl = sum(len(bag) for bag in bags.values()) / n if n else 0.0
+    out = {}
+    for d, bag in bags.items():
+        score = 0.0
+        for term in terms(query):
+            df = sum(1 for other in bags.values() if term in other)
+            f = bag.count(term)
+            if f:
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                score += idf * f * (k1 + 1) / (f + k1 * (1 - b + b * len(bag) / (avgdl or 1.0)))
+        if score > 0:
+            out[d] = score
+    return out
+
+
+WORDS = st.sampled_from(["cat", "cats", "dog", "boxes", "tide", "miso", "the", "tuna", "sea"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 7), st.lists(WORDS, max_size=12).map(" ".join),
+                                st.booleans()), min_size=1, max_size=25),
+       query=st.lists(WORDS, min_size=1, max_size=5).map(" ".join))
+def test_incremental_adds_and_removals_score_as_the_formula(steps, query):
+    index, docs = BM25Index(), {}
+    for doc_id, text, remove in steps:
+        if remove:
+            index.remove(doc_id)
+            docs.pop(doc_id, None)
+        else:
+            index.add(doc_id, text)
+            docs[doc_id] = text
+    expected = reference_scores(docs, query)
+    got = index.scores(query)
+    assert set(got) == set(expected)
+    for doc_id, score in expected.items():
+        assert got[doc_id] == pytest.approx(score)
+    some = sorted(docs)[::2]
+    assert set(index.scores(query, candidates=some)) == set(expected) & set(some)

@@ -12,8 +12,8 @@ from simulator.engine.config import SimConfig
 from simulator.engine.errors import ConfigError
 from simulator.engine.simulation import Simulation
 from simulator.engine.workloads import WORKLOADS, Workload, chat
+from simulator.memory.memory_presets import PRESETS, MemoryPreset, get_preset
 from simulator.memory.pages import kind_of, page_id, split_text
-from simulator.memory.presets import PRESETS, MemoryPreset, get_preset
 from simulator.memory.session_memory import MemorySettings, SessionMemory
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 
+import pytest
+
 from vmemsite.traces.models import Trace
-from vmemsite.traces.services import trace_upload
+from vmemsite.traces.services import TraceRejected, trace_upload
 
 PASSWORD = "a-long-enough-pass-phrase-42"
 
@@ -31,3 +33,16 @@ def upload(owner, content: str | bytes, **kwargs) -> Trace:
     data = content.encode("utf-8") if isinstance(content, str) else content
     kwargs.setdefault("name", "t")
     return trace_upload(owner=owner, stream=io.BytesIO(data), **kwargs)
+
+
+def rejected(owner, content: str | bytes, **kwargs) -> TraceRejected:
+    """The error of an upload that must fail."""
+    with pytest.raises(TraceRejected) as info:
+        upload(owner, content, **kwargs)
+    return info.value
+
+
+def assert_nothing_saved(library_files) -> None:
+    """No row, and no file under DATA_DIR/traces (neither a trace nor a temporary one)."""
+    assert Trace.objects.count() == 0
+    assert library_files() == []

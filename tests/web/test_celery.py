@@ -132,4 +132,4 @@ def test_a_run_executes_on_a_celery_worker_and_streams_through_redis(tmp_path, s
                              timeout=10).json()
         assert final["status"] == "finished" and final["result"]["requests"] == 100_000
         windows = requests.get(f"{lab.url}/api/runs/{run['id']}/windows", timeout=10).json()
-        assert sum(p["acc"] for p in windows["points"]["lru"]) == 100_000
+        assert sum(p["accesses"] for p in windows["points"]["lru"]) == 100_000

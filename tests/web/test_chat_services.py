@@ -137,6 +137,48 @@ def test_a_failing_model_keeps_the_message_and_the_session_usable(user, monkeypa
     assert answer.role == "assistant"
 
 
+#: a short message, then long ones on other subjects (issue 7.2: the default preset dropped
+#: the question being asked), and one that goes back to the first
+LONG_TURNS = ["My name is Ana and I drink green tea.", *[
+    " ".join(f"{topic} note {k}: the {topic} {detail} is worth a careful look today."
+             for k in range(18))
+    for topic, detail in (("telescope", "mirror"), ("pasta", "sauce"), ("railway", "signal"),
+                          ("cello", "bow"), ("harbour", "tide"))], "What is my name and tea?"]
+
+
+@pytest.mark.parametrize(("preset", "policy"), [
+    ("vmem", ""), ("vmem", "lfu"), ("vmem", "s3fifo"), ("vmem", "2q"), ("vmem", "ws"),
+    ("letta", ""), ("memgpt", ""), ("chuk", ""), ("chuk", "arc")])
+def test_the_model_is_asked_the_whole_question_under_every_preset(user, preset, policy):
+    chat = chat_create(owner=user, provider="scripted", preset=preset, policy=policy)
+    for text in LONG_TURNS:
+        _, answer = _turn(chat, user, text)
+        assert answer.role == "assistant", answer.text
+        turn = answer.metrics["memory_turn"]
+        question = [p["id"] for p in chat.state["memory"]["pages"]
+                    if p["id"].startswith(f"message:t{turn:03d}-user")]
+        missing = [p for p in question if p not in answer.metrics["l0_pages"]]
+        assert question and not missing, f"turn {turn}: {missing} not in the prompt"
+    assert chat.snapshot["evictions"] > 0  # the window did overflow
+
+
+def test_a_message_too_long_for_the_context_is_refused_with_the_sizes_and_nothing_is_lost(
+        user):
+    chat = _chat(user, context_window=300, page_size=16, max_tokens=16)
+    _turn(chat, user, FACTS[0])
+    state = json.dumps(chat.state["memory"], sort_keys=True)
+    long_text = " ".join(FACTS[1:5] * 4)
+    message, error = _turn(chat, user, long_text)
+    assert error.role == "error" and error.metrics["error"]["kind"] == "too_long"
+    budget = 300 - 16 - 160
+    assert "tokens" in error.text and f"context budget of {budget} tokens" in error.text
+    assert chat.status == Chat.Status.IDLE
+    assert ChatMessage.objects.get(pk=message.pk).text == long_text  # kept in the transcript
+    assert json.dumps(chat.state["memory"], sort_keys=True) == state  # memory unchanged
+    _, answer = _turn(chat, user, "What is my cat called?")
+    assert answer.role == "assistant" and "What is my cat called?" in answer.text
+
+
 def test_a_busy_chat_refuses_a_second_message_and_others_cannot_send(user, other):
     chat = _chat(user)
     chat_turn_send(chat=chat, user=user, text="one", submit=False)
@@ -252,7 +294,7 @@ def test_replay_needs_a_turn_and_its_owner(user, other, data_dir):
 
 
 @pytest.mark.slow
-def test_a_real_turn_with_the_embedded_model(user):
+def _skip_without_the_model() -> None:
     pytest.importorskip("xllamacpp")
     from simulator.llm.embedded import model_path
 
@@ -260,6 +302,10 @@ def test_a_real_turn_with_the_embedded_model(user):
         model_path()
     except ProviderError as exc:
         pytest.skip(exc.message)
+
+
+def test_a_real_turn_with_the_embedded_model(user):
+    _skip_without_the_model()
     chat = chat_create(owner=user, provider="embedded", context_window=1024, page_size=64,
                        max_tokens=24)
     assert "SmolLM2" in chat.tokenizer
@@ -268,3 +314,24 @@ def test_a_real_turn_with_the_embedded_model(user):
     assert answer.text.strip() and answer.metrics["completion_tokens"] > 0
     assert answer.metrics["model_seconds"] > 0
     assert any(p["id"] == "message:t001-user" for p in chat.snapshot["l0"])
+
+
+def test_an_embedded_answer_cut_at_the_token_limit_is_stored_as_cut(user):
+    _skip_without_the_model()
+    chat = chat_create(owner=user, provider="embedded", context_window=1024, page_size=64,
+                       max_tokens=8)
+    _, answer = _turn(chat, user, "List twenty animals, one per line.")
+    assert answer.role == "assistant", answer.text
+    assert answer.metrics["truncated"] is True and answer.metrics["finish_reason"] == "length"
+    assert chat_state(chat)["messages"][-1]["metrics"]["truncated"] is True
+
+
+def test_scripted_totals_give_answers_with_the_fact_beside_recall(user):
+    chat = chat_script_start(owner=user, script_name="long_chat.jsonl", provider="scripted",
+                             submit=False)
+    chat_script_execute(chat_id=chat.pk, publisher=lambda *a: None)
+    chat.refresh_from_db()
+    totals = chat.totals
+    assert totals["answers_checked"] > 0
+    assert totals["answer_hit_rate"] == totals["answer_hits"] / totals["answers_checked"]
+    assert totals["truncated"] == 0  # the scripted replies never stop at the limit

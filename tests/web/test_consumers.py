@@ -159,7 +159,7 @@ async def test_a_late_viewer_gets_what_it_missed_in_the_state(user, settings):
     assert connected
     state = await _receive(communicator)
     assert state["run"]["status"] == "finished"
-    assert sum(p["acc"] for p in state["points"]["lru"]) == 50_000
+    assert sum(p["accesses"] for p in state["points"]["lru"]) == 50_000
     await communicator.disconnect()
 
 

@@ -22,15 +22,9 @@ from vmemsite.traces.services import (
     trace_upload,
 )
 
-from .library_data import CSV, JSONL, PLAIN, gz, upload
+from .library_data import CSV, JSONL, PLAIN, assert_nothing_saved, gz, rejected, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def rejected(owner, content: str | bytes, **kwargs) -> TraceRejected:
-    with pytest.raises(TraceRejected) as info:
-        upload(owner, content, **kwargs)
-    return info.value
 
 
 # -- happy paths, every format ----------------------------------------------------------------
@@ -107,11 +101,6 @@ def test_bom_and_crlf_are_accepted(alice, data_dir):
 
 
 # -- errors: message with line and field; nothing left behind ------------------------------
-
-
-def assert_nothing_saved(library_files) -> None:
-    assert Trace.objects.count() == 0
-    assert library_files() == []  # neither the trace nor a temporary file
 
 
 def test_malformed_csv_line_names_line_and_field(alice, library_files):

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from simulator.engine.errors import ConfigError
-from simulator.memory.presets import PRESETS
+from simulator.memory.memory_presets import PRESETS
 
 from .models import Chat
 from .selectors import CHAT_POLICIES, script_list_shipped

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from simulator.engine.policies import policy_names
-from simulator.memory.presets import PRESETS
+from simulator.memory.memory_presets import PRESETS
 from simulator.memory.session_memory import SessionMemory
 
 from .models import Chat, ChatMessage

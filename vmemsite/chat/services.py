@@ -34,7 +34,7 @@ from simulator.llm.providers import Provider, ProviderError, ScriptedProvider
 from simulator.llm.scripts import ScriptError, SessionScript, load_script, scripted_provider_for
 from simulator.llm.scripts import settings_for as script_settings
 from simulator.llm.session import DEFAULT_SYSTEM_PROMPT, ChatSession, TurnResult
-from simulator.memory.presets import get_preset
+from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings
 
 from . import runners

@@ -5,9 +5,6 @@ Every chat page is its owner's only: anyone else gets 404, as for a chat that do
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from simulator.engine.errors import ConfigError
+from vmemsite.csv_safe import CsvLines
 
 from .forms import ChatForm, ScriptForm
 from .models import Chat
@@ -158,12 +156,11 @@ def chat_replay(request: HttpRequest, chat_id: int) -> HttpResponse:
 @require_GET
 def chat_trace_csv(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = _owned_or_404(request, chat_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["time", "page_id", "tokens", "op", "session", "turn"])
-    for a in chat_trace(chat):
-        writer.writerow([int(a.time), a.page_id, a.tokens, a.op.value, a.session, a.turn])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    lines = CsvLines(lineterminator="\n")  # cells a spreadsheet would evaluate: neutralised
+    text = lines.row(["time", "page_id", "tokens", "op", "session", "turn"]) + lines.rows(
+        [int(a.time), a.page_id, a.tokens, a.op.value, a.session, a.turn]
+        for a in chat_trace(chat))
+    response = HttpResponse(text, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="chat-{chat.pk}-trace.csv"'
     return response
 

@@ -22,6 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from simulator.engine.errors import ConfigError
 
+from .frames import state_messages
 from .models import Run
 from .runners import group_name
 from .selectors import run_can_control, run_get_visible, run_state
@@ -78,7 +79,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if state is None:  # gone or made private meanwhile
             await self.close()
             return
-        await self.send(text_data=json.dumps(state, separators=(",", ":")))
+        for text in self.state_texts(state):
+            await self.send(text_data=text)
+
+    def state_texts(self, state: Any) -> list[str]:
+        """The state as the messages to send (one unless a subclass splits it)."""
+        return [json.dumps(state, separators=(",", ":"))]
 
     async def disconnect(self, code: int) -> None:
         if self.group:
@@ -109,6 +115,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
 class RunConsumer(LiveConsumer):
     expected = 'expected an object like {"action": "pause"}'
+
+    def state_texts(self, state: dict[str, Any]) -> list[str]:
+        return state_messages(state)  # no message over 256 KiB, whatever the run's length
 
     async def connect(self) -> None:
         self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])

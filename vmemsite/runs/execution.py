@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from simulator.engine.compare import Comparison, Variant, build
+from simulator.engine.compare import Comparison, Variant, build, series_plan
 from simulator.engine.config import SimConfig
 from simulator.engine.events import RunResult, WindowSnapshot
 from simulator.engine.observers import Observer
@@ -118,7 +118,7 @@ class Driver:
             events.extend(evs)
             if collector.counters is not None:
                 counters[label] = collector.counters
-        events.sort(key=lambda e: e["i"])
+        events.sort(key=lambda e: e["access"])
         return points, events[-FRAME_EVENTS:], counters
 
     def results(self) -> dict[str, RunResult]:
@@ -132,30 +132,15 @@ def single_driver(config: SimConfig, source: Source, *, concurrent: bool = False
     return Driver({label: sim}, {label: collector}, label)
 
 
-def opt_label(config: SimConfig) -> str:
-    """The label :class:`Comparison` gives the OPT reference of ``config``'s L0 capacity."""
-    return f"OPT @ {config.tiers[0].capacity_tokens}"
-
-
 def compare_driver(variants: Sequence[Variant], source: Source, *, with_opt: bool = True,
                    ) -> Driver:
-    with_opt = with_opt and source.finite
-    labels = [v.label for v in variants]
-    if with_opt:
-        labels += [opt_label(v.config) for v in variants if opt_label(v.config) not in labels]
-    collectors = {label: Collector(label) for label in labels}
-    comparison = Comparison(
-        variants, source, with_opt=with_opt,
-        observers={label: [c] for label, c in collectors.items()},
-    )
-    for label, sim in comparison.sims.items():  # a reference we did not foresee
-        if label not in collectors:
-            collectors[label] = Collector(label)
-            sim.observers.append(collectors[label])
-    # variants first, references after: the order of lines and table rows
-    sims = {v.label: comparison.sims[v.label] for v in variants}
-    sims.update({k: s for k, s in comparison.sims.items() if k not in sims})
-    driver = Driver(sims, collectors, variants[0].label, dict(comparison.reference_for))
+    plan = series_plan(variants, with_opt=with_opt and source.finite)
+    collectors = {series.label: Collector(series.label) for series in plan}
+    comparison = Comparison(variants, source, with_opt=with_opt,
+                            observers={label: [c] for label, c in collectors.items()})
+    # the plan's order (variants first, references after): the order of lines and table rows
+    sims = {series.label: comparison.sims[series.label] for series in comparison.plan}
+    driver = Driver(sims, collectors, variants[0].label, comparison.reference_for)
     driver.comparison = comparison  # type: ignore[attr-defined]
     return driver
 

@@ -102,3 +102,15 @@ class RunChunk(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "seq"], name="runchunk_unique_seq"),
         ]
+
+
+class RunOverview(models.Model):
+    """A cache of a run's overview, kept up to date by whoever reads the state
+    (:mod:`vmemsite.runs.overview`): every series downsampled to a fixed budget, the last
+    notable events and a sparse chunk index, up to chunk ``seq``. Deleting it loses nothing:
+    it is rebuilt from the chunks."""
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, primary_key=True,
+                               related_name="overview")
+    seq = models.IntegerField(default=-1)  # the last chunk folded in
+    data = models.JSONField(default=dict)

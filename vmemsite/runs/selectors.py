@@ -11,17 +11,19 @@ no caller can tell the two apart.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
-from .frames import STATE_EVENTS, csv_header, csv_row
+from simulator.engine.compare import VARIANT, Series, Variant, series_plan
+from simulator.engine.config import SimConfig
+from vmemsite.csv_safe import CsvLines
+
+from .frames import csv_header, csv_row
 from .models import Run, RunChunk
+from .overview import overview_refresh, windows_page
 from .specs import workload_describe
 
 
@@ -66,33 +68,52 @@ def run_tiers(run: Run) -> list[dict[str, Any]]:
     ]
 
 
+def run_plan(run: Run) -> list[Series]:
+    """Every line of the run with its role (:func:`simulator.engine.compare.series_plan`): the
+    variants, then a comparison's OPT references. Stored with the run when it was created; for
+    runs stored before that, worked out from their configuration the same way."""
+    if run.kind != Run.Kind.COMPARE:
+        l0 = run.config["tiers"][0]
+        return [Series(l0["policy"], VARIANT, l0["capacity_tokens"])]
+    stored = run.config.get("series")
+    if stored:
+        return [Series.from_dict(item) for item in stored]
+    variants = [Variant(v["label"], SimConfig.from_dict(v["config"]))
+                for v in run.config["variants"]]
+    return series_plan(variants, with_opt=bool(run.config.get("with_opt", True) and run.total))
+
+
 def run_variants(run: Run) -> list[str]:
-    if run.kind == Run.Kind.COMPARE:
-        return [v["label"] for v in run.config["variants"]]
-    return [run.config["tiers"][0]["policy"]]
+    return [s.label for s in run_plan(run) if s.role == VARIANT]
 
 
 def run_series(run: Run) -> list[str]:
     """Every line of the run: its variants, then the OPT references of a comparison."""
-    labels = run_variants(run)
-    if run.kind == Run.Kind.COMPARE and run.config.get("with_opt", True) and run.total:
-        for variant in run.config["variants"]:
-            ref = f"OPT @ {variant['config']['tiers'][0]['capacity_tokens']}"
-            if ref not in labels:
-                labels.append(ref)
-    return labels
+    return [s.label for s in run_plan(run)]
 
 
 def run_capacities(run: Run) -> dict[str, int | None]:
-    """L0 capacity of every variant of a comparison (to match it with its OPT line)."""
+    """L0 capacity of every variant of a comparison."""
     if run.kind != Run.Kind.COMPARE:
         return {}
-    return {v["label"]: v["config"]["tiers"][0]["capacity_tokens"]
-            for v in run.config["variants"]}
+    return {s.label: s.capacity_tokens for s in run_plan(run) if s.role == VARIANT}
 
 
-def run_meta(run: Run, user=None) -> dict[str, Any]:
-    """What a page or a client needs to know about a run besides its windows."""
+#: a literal sequence shows at most this many ids in pages and states (it may hold 100,000)
+SHOWN_PAGES = 64
+
+
+def _workload_brief(spec: dict[str, Any]) -> dict[str, Any]:
+    pages = spec.get("pages")
+    if not isinstance(pages, list) or len(pages) <= SHOWN_PAGES:
+        return spec
+    return {**spec, "pages": pages[:SHOWN_PAGES], "pages_total": len(pages)}
+
+
+def run_meta(run: Run, user=None, *, brief: bool = False) -> dict[str, Any]:
+    """What a page or a client needs to know about a run besides its windows. ``brief``: a
+    long literal sequence is cut (pages and websocket states stay small)."""
+    plan = run_plan(run)
     return {
         "id": run.pk,
         "label": run.label,
@@ -106,11 +127,13 @@ def run_meta(run: Run, user=None) -> dict[str, Any]:
         "accesses": run.accesses,
         "total": run.total,
         "error": run.error,
-        "workload": run.workload,
+        "workload": _workload_brief(run.workload) if brief else run.workload,
         "workload_text": workload_describe(run.workload),
+        "window_accesses": _window_accesses(run),
         "tiers": run_tiers(run),
-        "variants": run_variants(run),
-        "series": run_series(run),
+        "variants": [s.label for s in plan if s.role == VARIANT],
+        "series": [s.label for s in plan],
+        "roles": [s.to_dict() for s in plan],
         "capacities": run_capacities(run),
         "can_control": run_can_control(run, user),
         "created_at": run.created_at.isoformat(),
@@ -118,6 +141,11 @@ def run_meta(run: Run, user=None) -> dict[str, Any]:
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "urls": run_urls(run),
     }
+
+
+def _window_accesses(run: Run) -> int:
+    config = run.config["base"] if run.kind == Run.Kind.COMPARE else run.config
+    return int(config.get("window_accesses") or 1)
 
 
 def run_urls(run: Run) -> dict[str, str]:
@@ -128,6 +156,7 @@ def run_urls(run: Run) -> dict[str, str]:
         "control": reverse("simulator:api_run_control", args=[run.pk]),
         "windows_csv": reverse("simulator:run_windows_csv", args=[run.pk]),
         "windows_json": reverse("simulator:api_run_windows", args=[run.pk]),
+        "windows_page": reverse("simulator:run_windows_page", args=[run.pk]),
         "export": reverse("simulator:run_export", args=[run.pk]),
         "websocket": f"/ws/runs/{run.pk}/",
     }
@@ -138,26 +167,31 @@ def run_chunks(run: Run) -> Iterator[RunChunk]:
 
 
 def run_state(run: Run, user=None) -> dict[str, Any]:
-    """The whole run as one message: meta, every stored window per variant, the last events,
+    """The run as one message: meta, an overview of every series (at most
+    ``budget`` points each, min and max kept: :mod:`vmemsite.runs.overview`), the last events,
     the counters and the result. ``seq`` is the last chunk it includes: a client applies only
-    frames after it."""
-    points: dict[str, list] = {label: [] for label in run_series(run)}
-    events: deque[dict[str, Any]] = deque(maxlen=STATE_EVENTS)
-    seq = -1
-    for chunk in run_chunks(run):
-        for label, rows in chunk.points.items():
-            points.setdefault(label, []).extend(rows)
-        events.extend(chunk.events)
-        seq = chunk.seq
+    frames after it. Its cost is the stored overview plus the chunks stored since."""
+    series = run_series(run)
+    overview = overview_refresh(run, len(series))
     return {
         "type": "state",
-        "seq": seq,
-        "run": run_meta(run, user),
-        "points": points,
-        "events": list(events),
+        "seq": overview.seq,
+        "run": run_meta(run, user, brief=True),
+        "points": overview.points(series),
+        "events": list(overview.events),
         "counters": run.counters,
         "result": run.result,
+        "budget": overview.budget,
     }
+
+
+def run_windows_page(run: Run, *, after: int = 0, limit: int = 1000,
+                     until: int | None = None, series: str | None = None) -> dict[str, Any]:
+    """Full-resolution windows in pages (what a chart fetches when someone zooms in): the
+    points with ``after < end <= until`` in access order, at most ``limit`` rows; ``next`` is
+    the ``after`` of the following page, None at the end of what is stored."""
+    overview = overview_refresh(run, len(run_series(run)))
+    return windows_page(run, overview, after=after, limit=limit, until=until, series=series)
 
 
 def run_windows(run: Run) -> dict[str, list]:
@@ -169,24 +203,14 @@ def run_windows(run: Run) -> dict[str, list]:
 
 
 def run_windows_csv(run: Run) -> Iterator[str]:
-    """The windowed metrics as CSV lines (one row per window and variant), streamed."""
+    """The windowed metrics as CSV lines (one row per window and variant), streamed; text
+    cells a spreadsheet would run as a formula are neutralised (:mod:`vmemsite.csv_safe`)."""
     names = [t["name"] for t in run_tiers(run)]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(csv_header(names))
-    yield flush()
+    lines = CsvLines()
+    yield lines.row(csv_header(names))
     for chunk in run_chunks(run):
-        for label, rows in chunk.points.items():
-            for point in rows:
-                writer.writerow(csv_row(label, point, len(names)))
-        yield flush()
+        yield lines.rows(csv_row(label, point, len(names))
+                         for label, rows in chunk.points.items() for point in rows)
 
 
 def run_export(run: Run) -> dict[str, Any]:

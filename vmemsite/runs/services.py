@@ -19,13 +19,14 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from simulator.engine.compare import build, needs_future, opt_config
+from simulator.engine.compare import build, needs_future, opt_config, series_plan
 from simulator.engine.config import SimConfig
 from simulator.engine.errors import ConfigError, VMemError
 from vmemsite.traces.selectors import trace_get_visible, trace_source
 
 from . import runners
 from .execution import Driver, compare_driver, compare_rows, single_driver
+from .frames import frame_points
 from .models import Run, RunChunk
 from .specs import (
     config_clean,
@@ -141,6 +142,8 @@ def run_create(
             "base": base.to_dict(),
             "variants": [{"label": v.label, "config": v.config.to_dict()} for v in checked],
             "with_opt": with_opt,
+            "series": [s.to_dict() for s in series_plan(checked, with_opt=with_opt
+                                                         and source.finite)],
         }
         default_label = f"{' vs '.join(v.label for v in checked)} on {workload_describe(spec)}"
 
@@ -422,7 +425,7 @@ class _Execution:
             "total": run.total,
             "eta_s": self.eta_s(),
             "speed": self.speed,
-            "points": points,
+            "points": frame_points(points),  # bounded: the chunk above keeps every window
             "events": events,
             "counters": counters,
             # wall-clock span in which these windows closed (epoch s), for latency figures

@@ -137,12 +137,52 @@ def workload_source(spec: dict[str, Any], trace_source: Source | None = None) ->
     return SessionSource(source, sessions) if sessions > 1 else source
 
 
+def _count(n: Any, what: str) -> str:
+    if not isinstance(n, int) or isinstance(n, bool):
+        return f"{what}s"
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def _sizes_text(tokens: Any) -> str:
+    if isinstance(tokens, list | tuple) and len(tokens) == 2:
+        return f", pages of {tokens[0]:,} to {tokens[1]:,} tokens"
+    if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 1:
+        return f", pages of {tokens:,} tokens"
+    return ""
+
+
+def _generator_text(name: str, params: dict[str, Any]) -> str:
+    """A generated workload in words: its pattern and size, not its seed or switches."""
+    n = params.get("n")
+    length = f"{n:,} accesses" if isinstance(n, int) and not isinstance(n, bool) else "endless"
+    if name == "zipf":
+        text = f"Zipf (alpha {params.get('alpha')}) over {_count(params.get('n_pages'), 'page')}"
+    elif name == "uniform":
+        text = f"uniform over {_count(params.get('n_pages'), 'page')}"
+    elif name == "loop":
+        text = f"a loop over {_count(params.get('n_pages'), 'page')}"
+    elif name == "scan_hotset":
+        hot = params.get("hot_fraction", 0.5)
+        share = f", {100 * hot:g} % hot" if isinstance(hot, int | float) else ""
+        text = (f"a hot set of {_count(params.get('hot_pages'), 'page')} and a scan over "
+                f"{_count(params.get('scan_pages'), 'page')}{share}")
+    elif name == "phased":
+        phases = params.get("phases") or []
+        total = sum(p[1] for p in phases if isinstance(p, list | tuple) and len(p) == 3
+                    and isinstance(p[1], int))
+        text = f"{_count(len(phases), 'phase')} of shifting Zipf working sets"
+        length = f"{total:,} accesses" if total else length
+    else:
+        text = str(name)
+    return f"{text}{_sizes_text(params.get('tokens'))}, {length}"
+
+
 def workload_describe(spec: dict[str, Any]) -> str:
-    """A short human description of a workload spec."""
+    """A short description of a workload spec, as a person would write it ("Zipf (alpha 0.9)
+    over 2,000 pages, 100,000 accesses"), for titles and pages."""
     kind = spec.get("kind")
     if kind == "generator":
-        params = ", ".join(f"{k}={v}" for k, v in spec.get("params", {}).items())
-        text = f"{spec.get('name')}({params})"
+        text = _generator_text(str(spec.get("name")), spec.get("params") or {})
     elif kind == "trace":
         text = f"trace “{spec.get('name') or spec.get('trace_id')}”"
     else:
@@ -150,7 +190,7 @@ def workload_describe(spec: dict[str, Any]) -> str:
         shown = ",".join(str(p) for p in pages[:16])
         text = f"sequence {shown}{'…' if len(pages) > 16 else ''}"
     if spec.get("sessions", 1) > 1:
-        text += f" x {spec['sessions']} sessions"
+        text += f", shared by {spec['sessions']} concurrent sessions"
     return text
 
 

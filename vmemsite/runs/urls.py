@@ -13,6 +13,8 @@ urlpatterns = [
     path("runs/<int:run_id>/", views.run_page, name="run"),
     path("runs/<int:run_id>/state.json", views.run_state_json, name="run_state"),
     path("runs/<int:run_id>/windows.csv", views.run_windows_csv, name="run_windows_csv"),
+    path("runs/<int:run_id>/windows.json", views.run_windows_page_json,
+         name="run_windows_page"),
     path("runs/<int:run_id>/export.json", views.run_export_json, name="run_export"),
     path("runs/<int:run_id>/share", views.run_share, name="run_share"),
     path("runs/<int:run_id>/again", views.run_again_view, name="run_again"),

@@ -29,6 +29,7 @@ from .forms import (
     initial_from,
 )
 from .models import Run
+from .overview import PAGE_ROWS
 from .presets import PRESETS, preset_get
 from .selectors import (
     run_export,
@@ -37,6 +38,7 @@ from .selectors import (
     run_list_public,
     run_meta,
     run_state,
+    run_windows_page,
 )
 from .selectors import run_windows_csv as windows_csv_lines
 from .services import RunPermissionError, run_again, run_create, run_set_public
@@ -133,7 +135,7 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_or_404(request, run_id)
     return render(request, "runs/run.html", {
         "run": run,
-        "meta": run_meta(run, request.user),
+        "meta": run_meta(run, request.user, brief=True),
     })
 
 
@@ -141,6 +143,36 @@ def run_page(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_state_json(request: HttpRequest, run_id: int) -> JsonResponse:
     run = _visible_or_404(request, run_id)
     return JsonResponse(run_state(run, request.user))
+
+
+def _int_param(request: HttpRequest, name: str, default: int | None, low: int, high: int,
+               ) -> int | None:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.lstrip("-").isdigit() or len(raw) > 20:
+        raise ValueError(f"{name}: expected an integer, got {raw[:40]!r}")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ValueError(f"{name}: must be between {low:,} and {high:,}, got {value:,}")
+    return value
+
+
+@require_GET
+def run_windows_page_json(request: HttpRequest, run_id: int) -> JsonResponse:
+    """``?after=<access>&limit=<rows>&until=<access>&series=<label>``: full-resolution
+    windows a page at a time (docs/architecture.md §6); ``next`` is the next page's ``after``."""
+    run = _visible_or_404(request, run_id)
+    try:
+        after = _int_param(request, "after", 0, 0, 2**62)
+        limit = _int_param(request, "limit", 1000, 1, PAGE_ROWS)
+        until = _int_param(request, "until", None, 0, 2**62)
+    except ValueError as exc:
+        field, _, message = str(exc).partition(": ")
+        return JsonResponse({"error": message, "field": field}, status=400)
+    series = request.GET.get("series") or None
+    return JsonResponse(run_windows_page(run, after=after, limit=limit, until=until,
+                                         series=series))
 
 
 @require_GET

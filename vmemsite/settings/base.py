@@ -7,6 +7,9 @@ Environment variables:
 - ``REDIS_URL``: switches the channel layer to Redis and the Celery broker to Redis.
 - ``VMEM_MAX_TRACE_BYTES``: the largest trace upload accepted, in bytes (default 200 MB);
   checked while the upload streams, on the file as sent and on its decompressed text.
+- ``VMEM_MAX_TRACE_ACCESSES`` (5 million), ``VMEM_MAX_TRACE_PAGES`` (1 million distinct),
+  ``VMEM_MAX_TRACE_GZIP_RATIO`` (100), ``VMEM_TRACE_VALIDATION_SECONDS`` (120),
+  ``VMEM_TRACE_VALIDATIONS_AT_ONCE`` (2 per process): the other bounds of an upload.
 """
 
 import os
@@ -155,6 +158,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (form fields, JSON bodies); trace bodies sent raw to the API are read as a stream and do not
 # count against it.
 VMEM_MAX_TRACE_BYTES = int(os.environ.get("VMEM_MAX_TRACE_BYTES") or 200 * 1000 * 1000)
+# The other bounds of an upload's validation (docs/traces.md "Limits"; traces.services).
+VMEM_MAX_TRACE_ACCESSES = int(os.environ.get("VMEM_MAX_TRACE_ACCESSES") or 5_000_000)
+VMEM_MAX_TRACE_PAGES = int(os.environ.get("VMEM_MAX_TRACE_PAGES") or 1_000_000)
+VMEM_MAX_TRACE_GZIP_RATIO = int(os.environ.get("VMEM_MAX_TRACE_GZIP_RATIO") or 100)
+VMEM_TRACE_VALIDATION_SECONDS = float(os.environ.get("VMEM_TRACE_VALIDATION_SECONDS") or 120)
+VMEM_TRACE_VALIDATIONS_AT_ONCE = int(os.environ.get("VMEM_TRACE_VALIDATIONS_AT_ONCE") or 2)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -7,13 +7,14 @@ from .services import traces_delete
 @admin.register(Trace)
 class TraceAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "fmt", "requests", "distinct_pages", "total_tokens",
-                    "public", "created_at")
+                    "size_unit", "public", "created_at")
     list_filter = ("public", "fmt")
     search_fields = ("name", "owner__username")
     # Uploads go through traces.services.trace_upload (streamed validation); the admin only
     # looks, and may change the name or the visibility.
+    # The size column's meaning is read-only too: the statistics were computed with it.
     readonly_fields = ("owner", "fmt", "file", "size_bytes", "requests", "distinct_pages",
-                       "total_tokens", "stats", "created_at")
+                       "total_tokens", "size_unit", "bytes_per_token", "stats", "created_at")
 
     def has_add_permission(self, request) -> bool:
         return False

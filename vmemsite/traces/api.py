@@ -20,10 +20,17 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
+from simulator.engine.traces import MAX_TOKENS
 from vmemsite.accounts.auth import ERROR_SCHEMA, api_endpoint
 
-from .models import Trace
-from .selectors import trace_get_visible, trace_list_visible, trace_reuse_histogram
+from .disconnect import client_gone
+from .models import SIZE_UNITS, Trace
+from .selectors import (
+    trace_get_visible,
+    trace_list_visible,
+    trace_reuse_histogram,
+    trace_size_summary,
+)
 from .services import (
     MAX_NAME_CHARS,
     TraceRejected,
@@ -60,6 +67,7 @@ def trace_to_dict(trace: Trace, user: Any, *, detail: bool = False) -> dict[str,
         "requests": trace.requests,
         "distinct_pages": trace.distinct_pages,
         "total_tokens": trace.total_tokens,
+        **{key: value for key, value in trace_size_summary(trace).items() if key != "note"},
         "created_at": trace.created_at.isoformat(),
         "url": reverse("traces_api:detail", args=[trace.pk]),
         "file_url": reverse("traces_api:file", args=[trace.pk]),
@@ -140,6 +148,9 @@ def _upload(request: HttpRequest) -> HttpResponse:
         fmt=fmt,
         public=_flag(fields.get("public"), "public"),
         size_hint=size,
+        size_unit=fields.get("size_unit"),
+        bytes_per_token=fields.get("bytes_per_token"),
+        stop=client_gone(),
     )
     response = JsonResponse(trace_to_dict(trace, request.api_user, detail=True), status=201)
     response["Location"] = reverse("traces_api:detail", args=[trace.pk])
@@ -149,7 +160,10 @@ def _upload(request: HttpRequest) -> HttpResponse:
 def _rejected(exc: TraceRejected) -> JsonResponse:
     extra = {key: value for key, value in (("line", exc.line), ("field", exc.field))
              if value is not None}
-    return _error(413 if exc.too_large else 400, exc.message, **extra)
+    response = _error(exc.status, exc.message, **extra)
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api_endpoint("GET", "PATCH", "DELETE")
@@ -217,6 +231,7 @@ _TRACE_ID = {"name": "trace_id", "in": "path", "required": True,
 _401 = {"description": "Not authenticated", "content": _ERROR}
 _404 = {"description": "No such trace (or another user's private trace)", "content": _ERROR}
 _TRACE_DETAIL = {"application/json": {"schema": {"$ref": _REF + "TraceDetail"}}}
+_BYTES_PER_TOKEN = {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS}
 
 
 def _curl(*parts: str, label: str = "curl") -> list[dict[str, str]]:
@@ -266,6 +281,10 @@ OPENAPI_PATHS: dict[str, Any] = {
                                                                      "TraceFormat"}},
                 {"name": "public", "in": "query", "schema": {"type": "boolean",
                                                              "default": False}},
+                {"name": "size_unit", "in": "query", "description": "raw-body uploads: "
+                 "what the size column holds", "schema": {"$ref": _REF + "SizeUnit"}},
+                {"name": "bytes_per_token", "in": "query", "description": "raw-body uploads: "
+                 "with sizes in bytes, how many make a token", "schema": _BYTES_PER_TOKEN},
             ],
             "requestBody": {
                 "required": True,
@@ -280,6 +299,8 @@ OPENAPI_PATHS: dict[str, Any] = {
                                      "description": "default: the file's name"},
                             "format": {"$ref": _REF + "TraceFormat"},
                             "public": {"type": "boolean", "default": False},
+                            "size_unit": {"$ref": _REF + "SizeUnit"},
+                            "bytes_per_token": _BYTES_PER_TOKEN,
                         },
                     }},
                     "text/plain": {"schema": {"type": "string"}},
@@ -299,7 +320,10 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "401": _401,
                 "403": {"description": "CSRF check failed (session calls only)",
                         "content": _ERROR},
-                "413": {"description": "Larger than the size limit", "content": _ERROR},
+                "413": {"description": "Past a limit: bytes, gzip ratio, accesses, distinct "
+                                       "pages or validation time", "content": _UPLOAD_ERROR},
+                "429": {"description": "Too many uploads being validated; retry after the "
+                                       "Retry-After header's seconds", "content": _ERROR},
             },
             "x-codeSamples": [
                 *_curl('curl -H "Authorization: Bearer $VMEM_TOKEN"',
@@ -396,7 +420,12 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "field": {"type": "string"},
         },
     },
-    "TraceFormat": {"type": "string", "enum": ["plain", "csv", "jsonl"]},
+    "TraceFormat": {"type": "string", "enum": ["plain", "csv", "jsonl", "ndjson"],
+                    "description": "ndjson is another name of jsonl"},
+    "SizeUnit": {"type": "string", "enum": list(SIZE_UNITS), "default": "tokens",
+                 "description": "what the size column (tokens, or size) holds: tokens; "
+                                "bytes (bytes_per_token of them make a token, rounded up per "
+                                "access); or ignore (every access is 1 token)"},
     "Trace": {
         "type": "object",
         "required": ["id", "name", "format", "owner", "owned", "public", "size_bytes",
@@ -413,7 +442,11 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "gzipped": {"type": "boolean"},
             "requests": _COUNT,
             "distinct_pages": _COUNT,
-            "total_tokens": _COUNT,
+            "total_tokens": {**_COUNT, "description": "in tokens, as replays count them"},
+            "size_unit": {"$ref": _REF + "SizeUnit"},
+            "bytes_per_token": {"type": ["integer", "null"], "minimum": 1},
+            "total_bytes": {"type": ["integer", "null"], "minimum": 0,
+                            "description": "the size column's total, for sizes in bytes"},
             "created_at": {"type": "string", "format": "date-time"},
             "url": {"type": "string"},
             "file_url": {"type": "string"},

@@ -10,8 +10,17 @@ class Trace(models.Model):
     """A trace file in one of the engine's formats, stored under ``DATA_DIR/traces/``.
 
     A row exists only for a file that was read to the end without error (see
-    ``traces.services.trace_upload``); the statistics are computed in that same pass.
+    ``traces.services.trace_upload``); the statistics are computed in that same pass, on the
+    sizes as a replay reads them: ``size_unit`` says what the file's size column holds
+    (tokens; bytes, ``bytes_per_token`` of them to a token, rounded up per access; or ignored,
+    every access one token). ``total_tokens`` is in tokens in every case; for bytes, the
+    column's own total is ``stats["total_bytes"]``.
     """
+
+    class SizeUnit(models.TextChoices):
+        TOKENS = "tokens", "tokens"
+        BYTES = "bytes", "bytes"
+        IGNORE = "ignore", "ignored (every access is 1 token)"
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="traces"
@@ -23,12 +32,40 @@ class Trace(models.Model):
     requests = models.BigIntegerField()
     distinct_pages = models.BigIntegerField()
     total_tokens = models.BigIntegerField()
-    stats = models.JSONField(default=dict)  # TraceStats.to_dict()
+    size_unit = models.CharField(max_length=6, choices=SizeUnit.choices,
+                                 default=SizeUnit.TOKENS)
+    bytes_per_token = models.BigIntegerField(null=True, blank=True)
+    stats = models.JSONField(default=dict)  # TraceStats.to_dict() (+ total_bytes)
     public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="trace_bytes_per_token_with_bytes",
+                condition=(models.Q(size_unit="bytes", bytes_per_token__gte=1)
+                           | (~models.Q(size_unit="bytes")
+                              & models.Q(bytes_per_token__isnull=True))),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sizes_in_bytes(self) -> bool:
+        return self.size_unit == self.SizeUnit.BYTES
+
+    @property
+    def sizes_ignored(self) -> bool:
+        return self.size_unit == self.SizeUnit.IGNORE
+
+    @property
+    def total_bytes(self) -> int | None:
+        """The size column's total as written, for a trace whose sizes are bytes."""
+        return (self.stats or {}).get("total_bytes") if self.sizes_in_bytes else None
+
+
+#: what a trace's size column (``tokens``, alias ``size``) may hold
+SIZE_UNITS: tuple[str, ...] = tuple(Trace.SizeUnit.values)

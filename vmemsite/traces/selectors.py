@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -33,10 +34,34 @@ def trace_path(trace: Trace) -> Path:
 
 
 def trace_source(trace: Trace, *, unit_pages: bool = False) -> TraceSource:
-    """The engine's view of a stored trace (already validated at upload)."""
-    source = TraceSource(trace_path(trace), trace.fmt, unit_pages=unit_pages)
+    """The engine's view of a stored trace (already validated at upload), reading its size
+    column as the upload said: tokens, bytes (converted), or ignored (every access 1 token)."""
+    source = TraceSource(
+        trace_path(trace), trace.fmt, unit_pages=unit_pages or trace.sizes_ignored,
+        bytes_per_token=trace.bytes_per_token if trace.sizes_in_bytes else None,
+    )
     source._length = trace.requests
     return source
+
+
+def trace_size_summary(trace: Trace) -> dict[str, Any]:
+    """What the trace's sizes mean, for every place its numbers appear: ``size_unit``,
+    ``bytes_per_token`` and ``total_bytes`` (None unless the sizes are bytes),
+    ``total_tokens`` (always tokens, as replays count them) and ``note``, a sentence."""
+    if trace.sizes_in_bytes:
+        note = (f"sizes are bytes, {trace.bytes_per_token:,} to a token (rounded up per "
+                f"access)")
+    elif trace.sizes_ignored:
+        note = "the size column is ignored: every access is 1 token"
+    else:
+        note = "sizes are tokens"
+    return {
+        "size_unit": trace.size_unit,
+        "bytes_per_token": trace.bytes_per_token if trace.sizes_in_bytes else None,
+        "total_tokens": trace.total_tokens,
+        "total_bytes": trace.total_bytes,
+        "note": note,
+    }
 
 
 def trace_reuse_histogram(trace: Trace) -> list[tuple[str, int]]:

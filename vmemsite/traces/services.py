@@ -8,6 +8,13 @@ trace has been read without error is the temporary file renamed into place and t
 row created (in a transaction). On any error nothing is left: no row, no file, and a
 :class:`TraceRejected` whose message names the line and the field, e.g.
 ``line 17, field 'tokens': expected a positive integer, got '-3'``.
+
+The validation is bounded (:class:`UploadLimits`, docs/traces.md "Limits"): bytes as sent
+and decompressed, the gzip expansion ratio, accesses, distinct pages (which bound the memory
+of the statistics), wall-clock seconds, and how many uploads are validated at once in a
+process. It stops as soon as the client has gone (``stop``, set by
+:class:`~vmemsite.traces.disconnect.ClientGoneApp`). Temporary files that a killed
+process left behind are removed by age when the next upload starts.
 """
 
 from __future__ import annotations
@@ -18,12 +25,15 @@ import io
 import logging
 import os
 import tempfile
+import threading
+import time
+import unicodedata
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -31,10 +41,20 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 
+from simulator.engine.access import Access
 from simulator.engine.errors import TraceError
-from simulator.engine.traces import FORMATS, read_accesses, sniff_format, trace_stats
+from simulator.engine.traces import (
+    FORMAT_ALIASES,
+    FORMATS,
+    MAX_TOKENS,
+    TraceTooLarge,
+    read_accesses,
+    sniff_format,
+    tokens_from_bytes,
+    trace_stats,
+)
 
-from .models import Trace
+from .models import SIZE_UNITS, Trace
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +64,37 @@ TRACES_DIR = "traces"
 MAX_LINE_BYTES = 64 * 1024
 #: the longest trace name
 MAX_NAME_CHARS = 200
+#: the largest number a total may reach (the database's BIGINT)
+MAX_TOTAL = 2**63 - 1
+#: temporary files of uploads in progress: ``.upload-<random>.part``
+PART_PREFIX, PART_SUFFIX = ".upload-", ".part"
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 64 * 1024
+#: how often (in lines) the pass looks at the clock, the client and the gzip ratio
+_CHECK_EVERY = 1024
 
 
 class TraceRejected(Exception):
     """An upload that was not stored. ``message`` is meant for a person; ``line`` (1-based)
-    and ``field`` locate the problem when there is one; ``too_large`` marks the size limit
-    (HTTP 413)."""
+    and ``field`` locate the problem when there is one; ``status`` is the HTTP status that
+    says why: 400 bad content or option, 413 past a size or work limit, 429 too many uploads
+    being validated (retry after ``retry_after`` seconds), 499 the client left."""
 
     def __init__(
         self, message: str, *, line: int | None = None, field: str | None = None,
-        too_large: bool = False,
+        too_large: bool = False, status: int | None = None, retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.field = field
-        self.too_large = too_large
+        self.status = status or (413 if too_large else 400)
+        self.retry_after = retry_after
+
+    @property
+    def too_large(self) -> bool:
+        return self.status == 413
 
 
 class _TooLarge(Exception):
@@ -81,8 +113,49 @@ def human_bytes(count: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def max_trace_bytes() -> int:
-    return int(settings.VMEM_MAX_TRACE_BYTES)
+@dataclass(frozen=True)
+class UploadLimits:
+    """What one upload's validation may cost, from the settings of the same names
+    (``VMEM_MAX_TRACE_BYTES`` ...; defaults here). See docs/traces.md "Limits"."""
+
+    #: the file as sent, and its decompressed text
+    bytes: int = 200 * 1000 * 1000
+    #: decompressed text / gzip bytes, checked once the text passes ``gzip_floor``
+    gzip_ratio: int = 100
+    #: below this much text the ratio is not checked (small, very repetitive traces
+    #: compress far better than 100:1 and cost nothing)
+    gzip_floor: int = 10 * 1000 * 1000
+    #: accesses in the trace (the work of the pass)
+    accesses: int = 5_000_000
+    #: distinct pages (the memory of the statistics: about 150 bytes each)
+    pages: int = 1_000_000
+    #: wall-clock seconds of the validation pass
+    seconds: float = 120.0
+    #: validations running at once in one process (they share its CPU)
+    at_once: int = 2
+    #: seconds an upload waits for its turn before a 429
+    queue_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls) -> UploadLimits:
+        default = cls()
+        return cls(
+            bytes=int(getattr(settings, "VMEM_MAX_TRACE_BYTES", default.bytes)),
+            gzip_ratio=int(getattr(settings, "VMEM_MAX_TRACE_GZIP_RATIO", default.gzip_ratio)),
+            gzip_floor=int(getattr(settings, "VMEM_TRACE_GZIP_RATIO_FLOOR", default.gzip_floor)),
+            accesses=int(getattr(settings, "VMEM_MAX_TRACE_ACCESSES", default.accesses)),
+            pages=int(getattr(settings, "VMEM_MAX_TRACE_PAGES", default.pages)),
+            seconds=float(getattr(settings, "VMEM_TRACE_VALIDATION_SECONDS", default.seconds)),
+            at_once=max(1, int(getattr(settings, "VMEM_TRACE_VALIDATIONS_AT_ONCE",
+                                       default.at_once))),
+            queue_seconds=float(getattr(settings, "VMEM_TRACE_QUEUE_SECONDS",
+                                        default.queue_seconds)),
+        )
+
+    @property
+    def stale_part_seconds(self) -> float:
+        """A temporary file older than this belongs to no running upload."""
+        return max(15 * 60.0, 2 * (self.seconds + self.queue_seconds))
 
 
 def traces_dir() -> Path:
@@ -127,36 +200,74 @@ class _Tee(io.RawIOBase):
 
 @dataclass
 class _Pass:
-    """What the line reader learns while the engine reads: the decompressed size and the
-    first line with content (the engine sniffs the format from that same line)."""
+    """What the line reader learns while the engine reads: the decompressed size, the lines
+    read and the first line with content (the engine sniffs the format from that same line)."""
 
     text_bytes: int = 0
+    lines: int = 0
     first_content: str | None = None
 
 
-def _lines(stream: IO[bytes], limit: int, state: _Pass) -> Iterator[bytes]:
-    lineno = 0
+class _Guard:
+    """The checks made every ``_CHECK_EVERY`` lines: the client is still there, the deadline
+    has not passed, the gzip data does not expand beyond the ratio limit."""
+
+    def __init__(self, limits: UploadLimits, tee: _Tee, gzipped: bool,
+                 stop: threading.Event | None) -> None:
+        self._limits = limits
+        self._tee = tee
+        self._gzipped = gzipped
+        self._stop = stop
+        self._deadline = time.monotonic() + limits.seconds
+
+    def check(self, state: _Pass) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise TraceRejected("the client went away: the upload was dropped", status=499,
+                                line=state.lines)
+        if time.monotonic() > self._deadline:
+            raise TraceRejected(
+                f"validating the trace took more than {self._limits.seconds:g} s (stopped at "
+                f"line {state.lines:,}): split or sample it, or try again when the server is "
+                f"less busy", too_large=True, line=state.lines)
+        ratio = self._limits.gzip_ratio
+        if (self._gzipped and state.text_bytes > self._limits.gzip_floor
+                and state.text_bytes > ratio * self._tee.count):
+            raise TraceRejected(
+                f"the gzip data expands more than {ratio} times ({human_bytes(self._tee.count)}"
+                f" became {human_bytes(state.text_bytes)} by line {state.lines:,}): upload it "
+                f"uncompressed, or compressed less tightly", too_large=True, line=state.lines)
+
+
+def _lines(stream: IO[bytes], limit: int, state: _Pass, guard: _Guard) -> Iterator[bytes]:
     while True:
         try:
             line = stream.readline(MAX_LINE_BYTES + 1)
         except (OSError, EOFError, zlib.error) as exc:  # corrupt or truncated gzip
-            raise TraceError(f"cannot read the trace after line {lineno} (corrupt or "
-                             f"truncated gzip data?): {exc}", line=lineno + 1) from None
+            raise TraceError(f"cannot read the trace after line {state.lines} (corrupt or "
+                             f"truncated gzip data?): {exc}", line=state.lines + 1) from None
         if not line:
             return
-        lineno += 1
+        state.lines += 1
         state.text_bytes += len(line)
         if state.text_bytes > limit:
             raise _TooLarge
         if len(line) > MAX_LINE_BYTES:
             raise TraceError(f"the line is longer than {human_bytes(MAX_LINE_BYTES)}: is this "
-                             f"a trace file?", line=lineno)
+                             f"a trace file?", line=state.lines)
+        if state.lines % _CHECK_EVERY == 0:
+            guard.check(state)
         if state.first_content is None:
             with contextlib.suppress(UnicodeDecodeError):  # the engine reports it, with line
                 text = line.decode("utf-8").lstrip("\ufeff").strip()
                 if text and not text.startswith("#"):
                     state.first_content = text
         yield line
+
+
+def _has_control_characters(text: str) -> bool:
+    """NUL and other control characters (which PostgreSQL's text refuses, or which hide in a
+    page), or lone surrogates (which are not text at all)."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
 def _clean_name(name: str, filename: str) -> str:
@@ -171,6 +282,9 @@ def _clean_name(name: str, filename: str) -> str:
         raise TraceRejected("give the trace a name", field="name")
     if len(name) > MAX_NAME_CHARS:
         raise TraceRejected(f"the name is longer than {MAX_NAME_CHARS} characters", field="name")
+    if _has_control_characters(name):
+        raise TraceRejected("the name has control characters (such as NUL): use printable "
+                            "text", field="name")
     return name
 
 
@@ -178,10 +292,104 @@ def _clean_fmt(fmt: str | None) -> str | None:
     if fmt is None or not fmt.strip() or fmt.strip().lower() == "auto":
         return None
     value = fmt.strip().lower()
-    if value not in FORMATS:
+    if value not in FORMAT_ALIASES:
         raise TraceRejected(f"unknown format {value!r} (expected one of {', '.join(FORMATS)}, "
-                            f"or leave it empty to detect it)", field="format")
-    return value
+                            f"ndjson for jsonl, or leave it empty to detect it)",
+                            field="format")
+    return FORMAT_ALIASES[value]
+
+
+@dataclass(frozen=True)
+class SizeMeaning:
+    """What a trace's size column (``tokens``, alias ``size``) holds: ``tokens``; ``bytes``,
+    ``bytes_per_token`` of them making a token (rounded up per access); or ``ignore`` (every
+    access is one token)."""
+
+    unit: str = "tokens"
+    bytes_per_token: int | None = None
+
+
+def clean_size_meaning(unit: str | None, bytes_per_token: int | str | None) -> SizeMeaning:
+    """Check the size options of an upload. ``unit`` defaults to ``bytes`` when
+    ``bytes_per_token`` is given, else ``tokens``; ``bytes`` needs ``bytes_per_token``."""
+    text = ("" if unit is None else str(unit)).strip().lower()
+    per_token: int | None = None
+    if bytes_per_token is not None and str(bytes_per_token).strip() != "":
+        raw = str(bytes_per_token).strip()
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw[:20]) <= MAX_TOKENS:
+            raise TraceRejected(f"expected a whole number of bytes from 1 to {MAX_TOKENS:,}, "
+                                f"got {raw[:40]!r}", field="bytes_per_token")
+        per_token = int(raw)
+    if not text:
+        text = "bytes" if per_token is not None else "tokens"
+    if text not in SIZE_UNITS:
+        raise TraceRejected(f"unknown size unit {text[:40]!r} (expected one of "
+                            f"{', '.join(SIZE_UNITS)})", field="size_unit")
+    if text == "bytes" and per_token is None:
+        raise TraceRejected("sizes in bytes need a number of bytes per token (e.g. 4 for "
+                            "text, or a block's size to make each block one token)",
+                            field="bytes_per_token")
+    if text != "bytes" and per_token is not None:
+        raise TraceRejected(f"bytes per token only apply to sizes in bytes, not {text}",
+                            field="bytes_per_token")
+    return SizeMeaning(text, per_token)
+
+
+class _RawTotal:
+    """Adds up the sizes as written in the file (bytes) on their way to the conversion."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def tap(self, accesses: Iterable[Access]) -> Iterator[Access]:
+        for access in accesses:
+            self.total += access[2]
+            yield access
+
+
+_turns_lock = threading.Lock()
+_turns: dict[int, threading.BoundedSemaphore] = {}
+
+
+@contextlib.contextmanager
+def _validation_turn(limits: UploadLimits, stop: threading.Event | None) -> Iterator[None]:
+    """At most ``limits.at_once`` validations at once in this process (they share one CPU
+    through the GIL, and the server's other work with them); the others wait their turn up
+    to ``limits.queue_seconds``, then get a 429 that asks them to retry."""
+    with _turns_lock:
+        turns = _turns.setdefault(limits.at_once, threading.BoundedSemaphore(limits.at_once))
+    give_up = time.monotonic() + limits.queue_seconds
+    while not turns.acquire(timeout=0.2):
+        if stop is not None and stop.is_set():
+            raise TraceRejected("the client went away: the upload was dropped", status=499)
+        if time.monotonic() >= give_up:
+            retry = max(5, round(limits.seconds / 2))
+            raise TraceRejected(
+                f"the server is validating {limits.at_once} other upload"
+                f"{'s' if limits.at_once > 1 else ''}; try again in {retry} s",
+                status=429, retry_after=retry)
+    try:
+        yield
+    finally:
+        turns.release()
+
+
+def sweep_stale_parts(limits: UploadLimits | None = None) -> int:
+    """Remove the temporary files of uploads that can no longer be running (a killed server
+    leaves them behind): ``.upload-*.part`` files older than ``limits.stale_part_seconds``.
+    Returns how many went."""
+    limits = limits or UploadLimits.from_settings()
+    cutoff = time.time() - limits.stale_part_seconds
+    removed = 0
+    for path in traces_dir().glob(f"{PART_PREFIX}*{PART_SUFFIX}"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    if removed:
+        logger.info("removed %s temporary upload file(s) left by an interrupted upload",
+                    removed)
+    return removed
 
 
 def trace_upload(
@@ -193,43 +401,66 @@ def trace_upload(
     fmt: str | None = None,
     public: bool = False,
     size_hint: int | None = None,
+    size_unit: str | None = None,
+    bytes_per_token: int | str | None = None,
+    stop: threading.Event | None = None,
 ) -> Trace:
     """Validate and store a trace read from ``stream`` (any object with ``read(n)``: an
     uploaded file, the request itself, an open file), for ``owner``.
 
-    ``fmt`` is ``plain``, ``csv`` or ``jsonl``; empty or None detects it from the first line
-    with content (:func:`~simulator.engine.traces.sniff_format`). ``name`` defaults to the
-    file's name without its extensions. ``size_hint`` (the announced size, if any) rejects an
-    oversized upload before reading it; the limit (``settings.VMEM_MAX_TRACE_BYTES``) is
-    enforced while streaming anyway, on the bytes as sent and on the decompressed text.
-    Raises :class:`TraceRejected`; on any error, nothing is stored.
+    ``fmt`` is ``plain``, ``csv`` or ``jsonl`` (or ``ndjson``); empty or None detects it from
+    the first line with content (:func:`~simulator.engine.traces.sniff_format`). ``name``
+    defaults to the file's name without its extensions. ``size_unit`` and
+    ``bytes_per_token`` say what the size column holds (:func:`clean_size_meaning`).
+    ``size_hint`` (the announced size, if any) rejects an oversized upload before reading it;
+    every limit of :class:`UploadLimits` is enforced while streaming anyway. ``stop``, once
+    set (the client left), ends the work at the next check. Raises :class:`TraceRejected`;
+    on any error, nothing is stored.
     """
     name = _clean_name(name, filename)
     fmt = _clean_fmt(fmt)
-    limit = max_trace_bytes()
-    if size_hint is not None and size_hint > limit:
-        raise _too_large(limit)
+    sizes = clean_size_meaning(size_unit, bytes_per_token)
+    limits = UploadLimits.from_settings()
+    if size_hint is not None and size_hint > limits.bytes:
+        raise _too_large(limits.bytes)
+    sweep_stale_parts(limits)
+    with _validation_turn(limits, stop):
+        return _store(owner=owner, stream=stream, name=name, fmt=fmt, public=public,
+                      sizes=sizes, limits=limits, stop=stop)
 
+
+def _store(
+    *, owner: AbstractBaseUser, stream: IO[bytes], name: str, fmt: str | None, public: bool,
+    sizes: SizeMeaning, limits: UploadLimits, stop: threading.Event | None,
+) -> Trace:
     directory = traces_dir()
     temp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in every path below
-        dir=directory, prefix=".upload-", suffix=".part", delete=False
+        dir=directory, prefix=PART_PREFIX, suffix=PART_SUFFIX, delete=False
     )
     temp_path = Path(temp.name)
     final_path: Path | None = None
+    state = _Pass()
     try:
         try:
-            tee = _Tee(stream, temp, limit)
+            tee = _Tee(stream, temp, limits.bytes)
             raw = io.BufferedReader(tee, buffer_size=_CHUNK)
             gzipped = raw.peek(2)[:2] == _GZIP_MAGIC
             text = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
-            state = _Pass()
-            stats = trace_stats(read_accesses(_lines(text, limit, state), fmt))
+            guard = _Guard(limits, tee, gzipped, stop)
+            stats, raw_total = _statistics(_lines(text, limits.bytes, state, guard), fmt,
+                                           sizes, limits)
             while raw.read(_CHUNK):  # copy whatever follows the data (gzip padding)
                 pass
         except _TooLarge:
-            raise _too_large(limit) from None
+            raise _too_large(limits.bytes) from None
+        except TraceTooLarge as exc:
+            raise TraceRejected(f"line {state.lines}: {exc.message}; the limit is there to "
+                                f"bound the server's work and memory: split or sample the "
+                                f"trace", line=state.lines, field=exc.field,
+                                too_large=True) from None
         except TraceError as exc:
             raise TraceRejected(str(exc), line=exc.line, field=exc.field) from None
+        _check_totals(stats.total_tokens, raw_total)
         used_fmt = fmt or sniff_format(state.first_content or "")
         temp.flush()
         os.fsync(temp.fileno())
@@ -237,6 +468,9 @@ def trace_upload(
         relative = Path(TRACES_DIR) / f"{uuid.uuid4().hex}.{used_fmt}{'.gz' if gzipped else ''}"
         final_path = Path(settings.DATA_DIR) / relative
         os.replace(temp_path, final_path)
+        data = stats.to_dict()
+        if sizes.unit == "bytes":
+            data["total_bytes"] = raw_total
         with transaction.atomic():
             trace = Trace.objects.create(
                 owner=owner,
@@ -247,29 +481,56 @@ def trace_upload(
                 requests=stats.requests,
                 distinct_pages=stats.distinct_pages,
                 total_tokens=stats.total_tokens,
-                stats=stats.to_dict(),
+                size_unit=sizes.unit,
+                bytes_per_token=sizes.bytes_per_token,
+                stats=data,
                 public=bool(public),
             )
-    except BaseException:
+    except BaseException as exc:
         temp.close()
         for path in (temp_path, final_path):
             if path is not None:
                 with contextlib.suppress(OSError):
                     path.unlink()
+        if isinstance(exc, TraceRejected) and exc.status == 499:
+            logger.info("upload by %s dropped at line %s: the client went away", owner,
+                        f"{state.lines:,}")
         raise
     logger.info("trace %s uploaded by %s: %s, %s accesses, %s", trace.pk, owner,
                 used_fmt, f"{stats.requests:,}", human_bytes(tee.count))
     return trace
 
 
+def _statistics(
+    lines: Iterator[bytes], fmt: str | None, sizes: SizeMeaning, limits: UploadLimits,
+) -> tuple[Any, int]:
+    """The engine's statistics of the trace as a replay will read it (sizes converted or
+    ignored as the upload says), and the total of the size column as written."""
+    accesses: Iterable[Access] = read_accesses(lines, fmt, unit_pages=sizes.unit == "ignore")
+    raw = _RawTotal()
+    if sizes.bytes_per_token is not None:
+        accesses = tokens_from_bytes(raw.tap(accesses), sizes.bytes_per_token)
+    stats = trace_stats(accesses, max_pages=limits.pages, max_requests=limits.accesses)
+    return stats, raw.total if sizes.bytes_per_token is not None else stats.total_tokens
+
+
+def _check_totals(total_tokens: int, raw_total: int) -> None:
+    if max(total_tokens, raw_total) > MAX_TOTAL:
+        raise TraceRejected(
+            f"the sizes add up to {max(total_tokens, raw_total):,}, more than the library can "
+            f"store ({MAX_TOTAL:,}): are they in the unit you chose?", field="tokens")
+
+
 def trace_import_file(
     *, owner: AbstractBaseUser, path: Path, name: str = "", fmt: str | None = None,
-    public: bool = False,
+    public: bool = False, size_unit: str | None = None,
+    bytes_per_token: int | str | None = None,
 ) -> Trace:
     """Import a trace file from disk (the same checks as an upload)."""
     with open(path, "rb") as handle:
         return trace_upload(owner=owner, stream=handle, name=name, filename=path.name, fmt=fmt,
-                            public=public, size_hint=path.stat().st_size)
+                            public=public, size_hint=path.stat().st_size,
+                            size_unit=size_unit, bytes_per_token=bytes_per_token)
 
 
 def _require_owner(trace: Trace, user: AbstractBaseUser) -> None:

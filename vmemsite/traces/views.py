@@ -12,11 +12,22 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .disconnect import client_gone
 from .forms import TraceUploadForm, TraceVisibilityForm
 from .models import Trace
-from .selectors import trace_get_visible, trace_list_visible, trace_path, trace_reuse_histogram
-from .services import TraceRejected, human_bytes, max_trace_bytes, trace_delete, trace_update
+from .selectors import (
+    trace_get_visible,
+    trace_list_visible,
+    trace_path,
+    trace_reuse_histogram,
+    trace_size_summary,
+)
+from .services import TraceRejected, UploadLimits, human_bytes, trace_delete, trace_update
 from .services import trace_upload as trace_upload_service
+
+#: the service's field names -> the upload form's (anything else is about the file)
+_FORM_FIELDS = {"name": "name", "format": "fmt", "size_unit": "size_unit",
+                "bytes_per_token": "bytes_per_token"}
 
 
 def _visible_or_404(request: HttpRequest, trace_id: int) -> Trace:
@@ -39,7 +50,7 @@ def trace_upload(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
     )
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -53,19 +64,26 @@ def trace_upload(request: HttpRequest) -> HttpResponse:
                     fmt=form.cleaned_data["fmt"] or None,
                     public=form.cleaned_data["public"],
                     size_hint=upload.size,
+                    size_unit=form.cleaned_data["size_unit"] or None,
+                    bytes_per_token=form.cleaned_data["bytes_per_token"],
+                    stop=client_gone(),
                 )
             except TraceRejected as exc:
-                form.add_error("name" if exc.field == "name" else "file", exc.message)
-                status = 413 if exc.too_large else 400
+                form.add_error(_FORM_FIELDS.get(exc.field or "", "file"), exc.message)
+                status, retry_after = exc.status, exc.retry_after
             else:
                 messages.success(request, f"Trace “{trace.name}” uploaded and validated.")
                 return redirect("traces:detail", trace_id=trace.pk)
-    return render(
+    limits = UploadLimits.from_settings()
+    response = render(
         request,
         "traces/upload.html",
-        {"form": form, "max_bytes": human_bytes(max_trace_bytes())},
+        {"form": form, "max_bytes": human_bytes(limits.bytes), "limits": limits},
         status=status,
     )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_GET
@@ -76,6 +94,7 @@ def trace_detail(request: HttpRequest, trace_id: int) -> HttpResponse:
     context = {
         "trace": trace,
         "stats": stats,
+        "sizes": trace_size_summary(trace),
         "is_owner": request.user.is_authenticated and trace.owner_id == request.user.pk,
         "histogram": {"labels": [label for label, _ in histogram],
                       "counts": [count for _, count in histogram]},

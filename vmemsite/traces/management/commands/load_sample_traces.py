@@ -15,6 +15,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from simulator.engine.traces import FORMAT_ALIASES
+from vmemsite.traces.models import SIZE_UNITS
 from vmemsite.traces.selectors import trace_list_owned
 from vmemsite.traces.services import TraceRejected, trace_import_file
 
@@ -33,8 +35,13 @@ class Command(BaseCommand):
                                  "missing, without a usable password)")
         parser.add_argument("--private", action="store_true",
                             help="import as private traces (default: public)")
-        parser.add_argument("--format", dest="fmt", choices=("plain", "csv", "jsonl"),
+        parser.add_argument("--format", dest="fmt", choices=sorted(FORMAT_ALIASES),
                             help="format of every file (default: detected per file)")
+        parser.add_argument("--size-unit", choices=SIZE_UNITS,
+                            help="what the size column holds (default: tokens, or bytes "
+                                 "with --bytes-per-token)")
+        parser.add_argument("--bytes-per-token", type=int,
+                            help="sizes are bytes, this many to a token")
 
     def handle(self, *args: Any, **options: Any) -> None:
         files = self._files(options["paths"] or [SAMPLES_DIR])
@@ -54,7 +61,9 @@ class Command(BaseCommand):
                 continue
             try:
                 trace = trace_import_file(owner=user, path=path, name=name, fmt=options["fmt"],
-                                          public=not options["private"])
+                                          public=not options["private"],
+                                          size_unit=options["size_unit"],
+                                          bytes_per_token=options["bytes_per_token"])
             except TraceRejected as exc:
                 failures += 1
                 self.stderr.write(f"rejected {path}: {exc.message}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from simulator.engine.errors import ConfigError
+from simulator.engine import ConfigError
 
 __all__ = ["PRESETS", "MemoryPreset", "get_preset", "preset_names"]
 
