@@ -4,6 +4,7 @@
                   --config FILE] [--json]
     vmem compare  TRACE|--workload NAME --policies lru,arc,... --l0-tokens N[,M...] [--json]
     vmem generate NAME -o FILE [--n N --pages P --alpha A --seed S --param K=V ...]
+    vmem mrc      TRACE|--workload NAME --policies lru,arc,... --sizes N,M,... [--sample R]
 
 The model's flags (``--prefetch``, ``--thrash-window``…) and the generators' parameters, with
 their help and ranges, come from the engine's descriptions (``SIM_PARAMS``, ``GENERATORS``).
@@ -222,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_workload_args(gen)
     gen.add_argument("--seed", type=int, default=0)
 
+    from simulator.cli.mrc import add_mrc_arguments
+
+    mrc = commands.add_parser("mrc", help="miss-ratio curves: policies x cache sizes")
+    _add_source_args(mrc)
+    add_mrc_arguments(mrc, _int_list)
+
     # LLM sessions live outside the engine (they do I/O): their arguments and handler are
     # imported only when the parser is built, never when the engine is imported.
     from simulator.cli.session import add_session_arguments
@@ -429,6 +436,12 @@ def cmd_generate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_mrc(args: argparse.Namespace, out: TextIO) -> int:
+    from simulator.cli.mrc import run_mrc
+
+    return run_mrc(args, out, _source(args))
+
+
 def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
     from simulator.cli.session import cmd_session as run_session
 
@@ -481,7 +494,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": cmd_simulate, "compare": cmd_compare, "generate": cmd_generate,
-                "session": cmd_session}
+                "session": cmd_session, "mrc": cmd_mrc}
     try:
         return handlers[args.command](args, out)
     except VMemError as exc:

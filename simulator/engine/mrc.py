@@ -1,0 +1,782 @@
+"""Miss-ratio curves: the miss ratio of a policy at many cache sizes (docs/mrc.md).
+
+Three ways to a curve, each result saying which one it took:
+
+* **exact LRU in one pass** (:func:`lru_curve`): LRU stack distances (Mattson et al. 1970,
+  :mod:`simulator.engine.stackdist`) give the misses at every size from one pass;
+* **exact, any policy** (:class:`Cell`, :func:`run_cell`): the engine's own simulation, one
+  independent cell ``(source, policy, size) -> misses`` per point, so that one source of truth
+  (the engine's policies) decides every miss and cells can run anywhere;
+* **sampled, any policy** (``rate=...``): spatial sampling by a fixed hash of the page id
+  (a page is always in or always out), then SHARDS for LRU (Waldspurger et al., FAST'15:
+  distances on the sample scaled by 1/R) and miniature simulation for the others (ATC'17: the
+  engine on the sample at capacity · R). A sampled point says ``exact: false``, its rate and
+  an error estimate; it is never presented as exact.
+
+A curve is computed on the trace's **reference string**: every read and every write is a
+reference to its page (as in the cache literature and libCacheSim), ``pin``/``unpin`` are
+control operations and are left out. The miss ratio of a point is misses / references.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .access import Access, Op
+from .config import SIM_PARAMS, SimConfig, TierConfig
+from .errors import ConfigError
+from .events import FAULT, Event
+from .observers import Observer
+from .policies import make_policy
+from .simulation import Simulation
+from .sources import SequenceSource, SessionSource, Source, TraceSource, WorkloadSource
+from .stackdist import FIRST, TokenStack, UnitStack
+from .traces import next_use_indices
+from .workloads import Workload
+
+__all__ = [
+    "DEFAULT_MAX_ERROR",
+    "DEFAULT_MIN_PAGES",
+    "HASH_SPACE",
+    "Cell",
+    "CellResult",
+    "Curve",
+    "MrcResult",
+    "ReferenceSource",
+    "footprint",
+    "log_sizes",
+    "lru_curve",
+    "miss_ratio_curves",
+    "open_source",
+    "page_hash_of",
+    "point_rate",
+    "run_cell",
+    "source_spec",
+]
+
+_READ, _WRITE = Op.READ, Op.WRITE
+#: the page hash takes values 0 .. HASH_SPACE-1; a rate R keeps the hashes below R·HASH_SPACE
+HASH_SPACE = 1 << 24
+#: a miniature cache holds at least this many pages: the rate of a small size is raised
+#: so that size · rate reaches it (docs/mrc.md §4)
+DEFAULT_MIN_PAGES = 200
+#: the standard error a sampled point aims at by default: raising its rate until it does
+DEFAULT_MAX_ERROR = 0.0025
+#: a point whose rate would reach this is simulated exactly instead (it costs at most twice)
+_EXACT_FROM = 0.5
+#: rounds of a sampled curve: the first at the starting rates, then refinements
+_ROUNDS = 3
+#: references handled per numpy batch when turning distances into misses
+_BATCH = 1 << 16
+#: a simulation cell closes as few windows as the engine allows: observers are not what a cell
+#: is for
+_ONE_WINDOW = int(next(p.maximum for p in SIM_PARAMS if p.name == "window_accesses"))
+
+
+# --------------------------------------------------------------------------------------------
+# the reference string and the sources a cell can name
+
+
+@dataclass
+class ReferenceSource:
+    """Another source's reference string: its reads and writes as reads (each of one token
+    with ``unit_pages``), ``pin``/``unpin`` left out. What every curve is computed on."""
+
+    inner: Source
+    unit_pages: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
+    def open(self) -> Iterator[Access]:
+        unit = self.unit_pages
+        for access in self.inner.open():
+            op = access[3]
+            if op is _READ or op is _WRITE:
+                yield Access(access[0], access[1], 1 if unit else access[2])
+
+    @property
+    def finite(self) -> bool:
+        return self.inner.finite
+
+    @property
+    def length(self) -> int | None:
+        return None
+
+
+def _references(source: Source, unit_pages: bool) -> Iterator[tuple[Hashable, int]]:
+    """``(page, tokens)`` per reference (tokens 1 with unit pages)."""
+    for access in source.open():
+        op = access[3]
+        if op is _READ or op is _WRITE:
+            yield access[1], 1 if unit_pages else access[2]
+
+
+def _pages(source: Source) -> Iterator[Hashable]:
+    for access in source.open():
+        op = access[3]
+        if op is _READ or op is _WRITE:
+            yield access[1]
+
+
+def source_spec(source: Source) -> dict[str, Any]:
+    """A source as plain JSON data, from which :func:`open_source` builds it again."""
+    if isinstance(source, ReferenceSource | SessionSource):
+        return source_spec(source.inner)  # neither sessions nor ops change a reference string
+    if isinstance(source, TraceSource):
+        return {"kind": "trace", "path": str(source.path), "format": source.fmt}
+    if isinstance(source, WorkloadSource):
+        return {"kind": "workload", "workload": source.workload.to_dict()}
+    if isinstance(source, SequenceSource):
+        return {"kind": "sequence", "pages": list(source.pages), "tokens": source.tokens}
+    raise ConfigError(f"a {type(source).__name__} cannot be described as data; use a trace "
+                      f"file, a workload or a sequence", field="source")
+
+
+def open_source(spec: Mapping[str, Any]) -> Source:
+    """The inverse of :func:`source_spec` (validated: a bad spec raises ConfigError)."""
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"expected an object, got {type(spec).__name__}", field="source")
+    kind = spec.get("kind")
+    if kind == "trace":
+        path, fmt = spec.get("path"), spec.get("format")
+        if not isinstance(path, str) or not path:
+            raise ConfigError("expected a file path", field="source.path")
+        if fmt is not None and not isinstance(fmt, str):
+            raise ConfigError("expected a format name or null", field="source.format")
+        return TraceSource(Path(path), fmt)
+    if kind == "workload":
+        return WorkloadSource(Workload.from_dict(spec.get("workload")))
+    if kind == "sequence":
+        pages, tokens = spec.get("pages"), spec.get("tokens", 1)
+        if not isinstance(pages, list) or not all(isinstance(p, int | str) for p in pages):
+            raise ConfigError("expected a list of page ids", field="source.pages")
+        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
+            raise ConfigError("expected a positive integer", field="source.tokens")
+        return SequenceSource(list(pages), tokens)
+    raise ConfigError(f"unknown source kind {kind!r}; use trace, workload or sequence",
+                      field="source.kind")
+
+
+def _spec_key(spec: Mapping[str, Any]) -> str:
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------------------------
+# sizes
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What a reference string touches: ``references``, distinct ``pages`` and their
+    ``tokens`` (each page counted once, at its latest size)."""
+
+    references: int
+    pages: int
+    tokens: int
+
+    def of(self, unit_pages: bool) -> int:
+        return self.pages if unit_pages else self.tokens
+
+
+def footprint(source: Source, unit_pages: bool = True) -> Footprint:
+    """One pass over ``source``: its :class:`Footprint`."""
+    sizes: dict[Hashable, int] = {}
+    references = 0
+    for page, tokens in _references(source, unit_pages):
+        sizes[page] = tokens
+        references += 1
+    return Footprint(references, len(sizes), sum(sizes.values()))
+
+
+def log_sizes(footprint: int, count: int = 20, low: float = 0.001) -> list[int]:
+    """``count`` cache sizes log-spaced from ``low`` · ``footprint`` to ``footprint``, rounded
+    to integers of at least 1. Sizes that round to the same integer appear once, so a tiny
+    footprint can give fewer than ``count`` sizes."""
+    if isinstance(footprint, bool) or not isinstance(footprint, int) or footprint < 1:
+        raise ConfigError(f"expected a positive integer, got {footprint!r}", field="footprint")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
+        raise ConfigError(f"expected an integer from 1 to 1000, got {count!r}", field="count")
+    if not isinstance(low, int | float) or isinstance(low, bool) or not 0 < low <= 1:
+        raise ConfigError(f"expected a fraction in (0, 1], got {low!r}", field="low")
+    if count == 1:
+        return [footprint]
+    points = np.geomspace(low * footprint, footprint, count)
+    return sorted({max(1, round(float(p))) for p in points})
+
+
+def _check_sizes(sizes: Iterable[int]) -> list[int]:
+    checked = []
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigError(f"a cache size must be a positive integer, got {size!r}",
+                              field="sizes")
+        checked.append(size)
+    if not checked:
+        raise ConfigError("give at least one cache size", field="sizes")
+    return sorted(set(checked))
+
+
+# --------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class CellResult:
+    """One point of a curve. ``misses`` is exact when ``exact`` is true; a sampled point
+    gives the estimate (rounded) and its ``miss_ratio`` unrounded, its ``rate`` and ``error``,
+    the estimated standard error of its miss ratio (docs/mrc.md §4)."""
+
+    policy: str
+    size: int
+    requests: int
+    misses: int
+    miss_ratio: float
+    exact: bool
+    method: str
+    rate: float = 1.0
+    error: float | None = 0.0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "size": self.size, "misses": self.misses, "miss_ratio": self.miss_ratio,
+            "exact": self.exact, "method": self.method, "rate": self.rate, "error": self.error,
+        }
+
+
+@dataclass
+class Curve:
+    policy: str
+    points: list[CellResult]
+
+    @property
+    def exact(self) -> bool:
+        return all(point.exact for point in self.points)
+
+    @property
+    def max_error(self) -> float | None:
+        """The largest error estimate of its points (0 when every point is exact)."""
+        errors = [p.error for p in self.points]
+        return None if None in errors else max(errors, default=0.0)
+
+
+@dataclass
+class MrcResult:
+    """Curves of several policies on one reference string."""
+
+    requests: int
+    unit_pages: bool
+    sizes: list[int]
+    curves: dict[str, Curve]
+    rate: float | None = None
+    min_pages: int = DEFAULT_MIN_PAGES
+    seconds: float = 0.0
+    max_error: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "curves": {name: [p.to_dict() for p in c.points] for name, c in self.curves.items()},
+            "unit": "pages" if self.unit_pages else "tokens",
+            "sizes": self.sizes,
+            "exact": all(c.exact for c in self.curves.values()),
+            "rate": self.rate,
+            "min_pages": self.min_pages if self.rate is not None else None,
+            "max_error": self.max_error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# exact LRU in one pass
+
+
+@dataclass
+class _StackCounts:
+    """Misses of an LRU stack at given sizes, from (possibly scaled) stack depths."""
+
+    requests: int = 0
+    misses: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    largest_page: int = 0
+    resized: int = 0
+
+
+def _stack_misses(
+    references: Iterator[tuple[Hashable, int]] | Iterator[Hashable], sizes: Sequence[int],
+    unit_pages: bool,
+) -> _StackCounts:
+    """Misses at each of ``sizes`` (ascending) of an LRU cache on ``references`` (page ids
+    with unit pages, else (page, tokens) pairs).
+
+    A reference misses at capacity C when it is a first reference or when its **depth**,
+    distance + own size, exceeds C (docs/mrc.md §2). Distances go to numpy ``_BATCH`` at a
+    time: each reference falls in the bucket of the number of sizes below its depth.
+    """
+    bounds = np.asarray(sizes, dtype=np.int64)
+    buckets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    counts = _StackCounts()
+    stack = UnitStack() if unit_pages else TokenStack()
+    first = 0
+    while batch := list(islice(references, _BATCH)):
+        found = np.frombuffer(array("q", stack.distances(batch)), dtype=np.int64)
+        if unit_pages:
+            own: Any = 1
+        else:
+            own = np.fromiter((tokens for _, tokens in batch), dtype=np.int64, count=len(batch))
+            counts.largest_page = max(counts.largest_page, int(own.max()))
+        again = found != FIRST
+        first += len(batch) - int(np.count_nonzero(again))
+        counts.requests += len(batch)
+        depth = (found + own)[again]
+        buckets += np.bincount(np.searchsorted(bounds, depth), minlength=len(buckets))
+    if unit_pages:
+        counts.largest_page = 1 if counts.requests else 0
+    else:
+        counts.resized = stack.resized
+    # a reference in bucket b misses at the b smallest sizes; first references at all
+    counts.misses = first + np.cumsum(buckets[::-1])[::-1][1:]
+    return counts
+
+
+def lru_curve(
+    source: Source, sizes: Iterable[int], *, unit_pages: bool = True,
+    on_point: Callable[[CellResult], None] | None = None,
+) -> Curve:
+    """The exact LRU curve at ``sizes`` from one pass of stack distances.
+
+    With sized pages the stack rule is exact for pages that keep one size and fit the cache;
+    a size smaller than the largest page, or every size when some page changes size, is
+    simulated instead (method ``simulation``), so every point stays exact.
+    """
+    sizes = _check_sizes(sizes)
+    started = time.perf_counter()
+    refs = _pages(source) if unit_pages else _references(source, unit_pages)
+    counts = _stack_misses(refs, sizes, unit_pages)
+    seconds = time.perf_counter() - started
+    points = []
+    for size, misses in zip(sizes, counts.misses.tolist(), strict=True):
+        if counts.resized or size < counts.largest_page:
+            point = run_cell(Cell(source_spec(source), "lru", size, unit_pages), source)
+        else:
+            point = CellResult("lru", size, counts.requests, misses,
+                               _ratio(misses, counts.requests), True, "stack",
+                               seconds=seconds / len(sizes))
+        if on_point is not None:
+            on_point(point)
+        points.append(point)
+    return Curve("lru", points)
+
+
+def _ratio(misses: float, requests: int) -> float:
+    return misses / requests if requests else 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# cells
+
+
+def _canonical_policy(policy: str, params: Mapping[str, Any]) -> str:
+    """The registry name of ``policy`` (aliases resolved); bad names or params raise."""
+    if not isinstance(policy, str):
+        raise ConfigError(f"expected a policy name, got {policy!r}", field="policy")
+    return make_policy(policy, 1, **params).name
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One point to compute: the misses of ``policy`` (with ``params``) at ``size`` on the
+    reference string of ``source`` (a :func:`source_spec`), in pages (``unit_pages``) or
+    tokens. ``rate`` None is the exact simulation of the whole trace; a rate in (0, 1) is a
+    miniature simulation (SHARDS for LRU) on the pages whose hash (salted by ``salt``) falls
+    below ``rate · HASH_SPACE``.
+
+    A cell is plain data (:meth:`to_dict`/:meth:`from_dict`, picklable) and a pure function of
+    its fields, as long as the trace file it names does not change: running it twice, in any
+    process, gives the same result, and :attr:`key` names it for idempotent storage.
+    """
+
+    source: Mapping[str, Any]
+    policy: str
+    size: int
+    unit_pages: bool = True
+    params: Mapping[str, Any] = field(default_factory=dict)
+    rate: float | None = None
+    salt: int = 0
+
+    def validate(self) -> Cell:
+        open_source(self.source)
+        policy = _canonical_policy(self.policy, self.params)
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ConfigError(f"a cache size must be a positive integer, got {self.size!r}",
+                              field="size")
+        if not isinstance(self.unit_pages, bool):
+            raise ConfigError("expected true or false", field="unit_pages")
+        if self.rate is not None:
+            _threshold(self.rate)
+        if isinstance(self.salt, bool) or not isinstance(self.salt, int):
+            raise ConfigError("expected an integer", field="salt")
+        if policy != self.policy:
+            return Cell(self.source, policy, self.size, self.unit_pages, dict(self.params),
+                        self.rate, self.salt)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": dict(self.source), "policy": self.policy, "size": self.size,
+                "unit_pages": self.unit_pages, "params": dict(self.params), "rate": self.rate,
+                "salt": self.salt}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Cell:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"expected an object, got {type(data).__name__}", field="cell")
+        known = {"source", "policy", "size", "unit_pages", "params", "rate", "salt"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown field(s) {', '.join(unknown)}", field="cell")
+        for name in ("source", "policy", "size"):
+            if name not in data:
+                raise ConfigError("is required", field=name)
+        params = data.get("params", {})
+        if not isinstance(params, Mapping):
+            raise ConfigError("expected an object", field="params")
+        return cls(data["source"], data["policy"], data["size"], data.get("unit_pages", True),
+                   dict(params), data.get("rate"), data.get("salt", 0)).validate()
+
+    @property
+    def key(self) -> str:
+        """A stable name of the cell: the SHA-256 of its canonical JSON."""
+        return hashlib.sha256(_spec_key(self.to_dict()).encode()).hexdigest()
+
+
+def run_cell(cell: Cell, source: Source | None = None) -> CellResult:
+    """Compute one cell. ``source``, when given, is the live source the cell's spec describes
+    (saves building it again); a sampled cell reuses this process's memo of samples."""
+    cell = cell.validate()
+    started = time.perf_counter()
+    source = source if source is not None else open_source(cell.source)
+    if cell.rate is None:
+        reference = ReferenceSource(source, cell.unit_pages)
+        requests, misses = _simulate(cell, reference.open(), None if not _needs_future(
+            cell) else next_use_indices(reference.open()))
+        return CellResult(cell.policy, cell.size, requests, misses, _ratio(misses, requests),
+                          True, "simulation", seconds=time.perf_counter() - started)
+    threshold = _threshold(cell.rate)
+    sample = _sample_of(cell, source, threshold)
+    result = _sampled_point(cell, sample, threshold)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _needs_future(cell: Cell) -> bool:
+    return make_policy(cell.policy, 1, **cell.params).needs_future
+
+
+def _simulate(cell: Cell, accesses: Iterable[Access], future: Sequence[int] | None,
+              capacity: int | None = None, observers: Sequence[Observer] = ()
+              ) -> tuple[int, int]:
+    """(requests, misses) of the engine with one tier of the cell's policy."""
+    tier = TierConfig("L0", capacity or cell.size, cell.policy, policy_params=dict(cell.params))
+    config = SimConfig(tiers=[tier], unit_pages=cell.unit_pages,
+                       window_accesses=_ONE_WINDOW).validate()
+    result = Simulation(config, accesses, future=future, max_events=0,
+                        observers=observers).run()
+    return result.requests, result.misses
+
+
+# --------------------------------------------------------------------------------------------
+# spatial sampling
+
+
+def page_hash_of(page: Hashable, salt: int = 0) -> int:
+    """The fixed hash of a page id that sampling uses: 0 .. HASH_SPACE-1, the same in every
+    process and on every machine (BLAKE2b of the id's text, keyed by ``salt``; ints and
+    strings hash apart, so page 7 and page "7" are different pages as everywhere else)."""
+    text = f"{'i' if isinstance(page, int) else 's'}:{page}".encode()
+    key = salt.to_bytes(8, "little", signed=True)
+    return int.from_bytes(hashlib.blake2b(text, digest_size=3, key=key).digest(), "little")
+
+
+def _threshold(rate: float) -> int:
+    """Hashes below the threshold are in the sample; the rate is rounded to 1/HASH_SPACE."""
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1:
+        raise ConfigError(f"a sampling rate is a fraction in (0, 1], got {rate!r}",
+                          field="rate")
+    return max(1, min(HASH_SPACE, round(rate * HASH_SPACE)))
+
+
+@dataclass
+class _Sample:
+    """The references of the pages whose hash is below ``threshold``: each as the dense id of
+    its page (0, 1, … in order of first sampled reference) and, with sized pages, its tokens.
+    8 bytes per sampled reference (16 with tokens) and 8 per sampled page."""
+
+    threshold: int
+    requests: int  # references in the whole trace
+    ids: np.ndarray
+    tokens: np.ndarray | None
+    page_hash: np.ndarray  # dense id -> hash
+    #: threshold -> (pages, stack distances, own sizes) of its SHARDS pass, shared by sizes
+    shards: dict[int, tuple[np.ndarray, np.ndarray, Any]] = field(default_factory=dict)
+
+    def select(self, low: int, high: int) -> tuple[list[int], list[int] | None]:
+        """The references (dense ids, and tokens) of the pages whose hash is in [low, high).
+        Renaming pages one-to-one changes no policy's decisions."""
+        hashes = self.page_hash[self.ids]
+        keep = (hashes >= low) & (hashes < high)
+        tokens = None if self.tokens is None else self.tokens[keep].tolist()
+        return self.ids[keep].tolist(), tokens
+
+
+def _take_sample(source: Source, unit_pages: bool, salt: int, threshold: int) -> _Sample:
+    """One pass over the reference string keeping the references of sampled pages. The hash
+    of each distinct page is computed once (a dictionary of the pages seen)."""
+    hashes: dict[Hashable, int] = {}
+    dense: dict[Hashable, int] = {}
+    ids, tokens_kept, page_hash = array("q"), array("q"), array("q")
+    keep_id, keep_tokens = ids.append, tokens_kept.append
+    requests = 0
+    for page, tokens in _references(source, unit_pages):
+        requests += 1
+        h = hashes.get(page)
+        if h is None:
+            h = hashes[page] = page_hash_of(page, salt)
+        if h < threshold:
+            k = dense.get(page)
+            if k is None:
+                k = dense[page] = len(dense)
+                page_hash.append(h)
+            keep_id(k)
+            keep_tokens(tokens)
+    return _Sample(threshold, requests, _numpy(ids),
+                   None if unit_pages else _numpy(tokens_kept), _numpy(page_hash))
+
+
+def _numpy(values: array) -> np.ndarray:
+    return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
+
+
+#: samples kept by this process, newest last: a sweep's cells on one trace share one pass
+_SAMPLES: OrderedDict[str, _Sample] = OrderedDict()
+_SAMPLES_KEPT = 4
+_SAMPLES_LOCK = threading.Lock()  # cells may run in threads of one process
+
+
+def _sample_of(cell: Cell, source: Source, threshold: int) -> _Sample:
+    key = _spec_key({"source": cell.source, "unit": cell.unit_pages, "salt": cell.salt})
+    with _SAMPLES_LOCK:
+        sample = _SAMPLES.get(key)
+    if sample is None or sample.threshold < threshold:
+        sample = _take_sample(source, cell.unit_pages, cell.salt, threshold)
+    with _SAMPLES_LOCK:
+        kept = _SAMPLES.get(key)
+        if kept is None or kept.threshold < sample.threshold:
+            _SAMPLES[key] = sample
+        _SAMPLES.move_to_end(key)
+        while len(_SAMPLES) > _SAMPLES_KEPT:
+            _SAMPLES.popitem(last=False)
+    return sample
+
+
+def _estimate(cell: Cell, sample: _Sample, threshold: int) -> tuple[float, float]:
+    """Estimated misses on the whole trace, and the estimated variance of that estimate, from
+    the sampled pages (hash below ``threshold``, rate R = threshold / HASH_SPACE).
+
+    The estimate is the sample's misses at size · R divided by R (Horvitz-Thompson; dividing
+    by the rate rather than by the sample's own length is SHARDS's adjustment). Each page is
+    in the sample with probability R independently of the others, so with ``y`` the misses of
+    each sampled page the variance is estimated by (1 - R) · Σ y² / R² (docs/mrc.md §4).
+    """
+    rate = threshold / HASH_SPACE
+    if cell.policy == "lru":
+        pages, found, own = _shards_distances(sample, threshold)
+        miss = (found == FIRST) | (found / rate + own > cell.size)
+        per_page = np.bincount(pages[miss], minlength=len(sample.page_hash)).astype(np.float64)
+    else:
+        pages, tokens = sample.select(0, threshold)
+        capacity = max(1, round(cell.size * rate))
+        accesses = (Access(0.0, page) for page in pages) if tokens is None else (
+            Access(0.0, page, size) for page, size in zip(pages, tokens, strict=True))
+        future = next_use_indices(pages) if _needs_future(cell) else None
+        counter = _FaultsByPage(len(sample.page_hash))
+        _simulate(cell, accesses, future, capacity, observers=[counter])
+        per_page = counter.counts
+    misses = float(per_page.sum())
+    variance = (1.0 - rate) * float(np.dot(per_page, per_page))
+    return misses / rate, variance / (rate * rate)
+
+
+class _FaultsByPage(Observer):
+    """Counts the faults of each page (dense ids) of a miniature simulation."""
+
+    wants_events = True
+
+    def __init__(self, pages: int) -> None:
+        self.counts = np.zeros(pages, dtype=np.float64)
+
+    def on_event(self, event: Event) -> None:
+        if event.kind == FAULT:
+            self.counts[event.page_id] += 1
+
+
+def _shards_distances(sample: _Sample, threshold: int) -> tuple[np.ndarray, np.ndarray, Any]:
+    """SHARDS's one pass on the sample below ``threshold``: the pages, their stack distances
+    and own sizes (1 with unit pages). A reference at rate R misses at size C when it is a
+    first reference or distance / R + own size > C (docs/mrc.md §4)."""
+    if threshold not in sample.shards:
+        pages, tokens = sample.select(0, threshold)
+        if tokens is None:
+            found = np.fromiter(UnitStack().distances(pages), dtype=np.int64, count=len(pages))
+            own: Any = 1.0
+        else:
+            found = np.fromiter(TokenStack().distances(zip(pages, tokens, strict=True)),
+                                dtype=np.int64, count=len(pages))
+            own = np.asarray(tokens, dtype=np.float64)
+        sample.shards[threshold] = (np.asarray(pages, dtype=np.int64), found, own)
+    return sample.shards[threshold]
+
+
+def _sampled_point(cell: Cell, sample: _Sample, threshold: int) -> CellResult:
+    method = "shards" if cell.policy == "lru" else "miniature"
+    requests = sample.requests
+    estimate, variance = _estimate(cell, sample, threshold)
+    return CellResult(cell.policy, cell.size, requests, round(estimate),
+                      _ratio(estimate, requests), threshold == HASH_SPACE, method,
+                      threshold / HASH_SPACE, _ratio(math.sqrt(variance), requests))
+
+
+# --------------------------------------------------------------------------------------------
+# the front door
+
+
+def miss_ratio_curves(
+    source: Source, policies: Sequence[str], sizes: Iterable[int], *, unit_pages: bool = True,
+    rate: float | None = None, min_pages: int = DEFAULT_MIN_PAGES,
+    max_error: float | None = DEFAULT_MAX_ERROR, salt: int = 0,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    on_point: Callable[[CellResult], None] | None = None,
+) -> MrcResult:
+    """The curves of ``policies`` at ``sizes`` on ``source``'s reference string.
+
+    ``rate`` None: exact (LRU by stack distances, the others by one simulation per size).
+    A rate: sampled (docs/mrc.md §4). Each size starts at ``point_rate(size, rate,
+    min_pages)``; a point whose estimated standard error is above ``max_error`` (None: no
+    limit) is computed again at the rate that error calls for, up to twice; a point whose
+    rate reaches 1/2 is simulated exactly instead. ``params`` maps a policy name to its
+    parameters; ``on_point`` is called each time a point is computed (a point computed again
+    replaces the earlier one of the same policy and size).
+    """
+    started = time.perf_counter()
+    params = dict(params or {})
+    names = [_canonical_policy(p, params.get(p, {})) for p in policies]
+    if not names:
+        raise ConfigError("give at least one policy", field="policies")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"a policy is named twice in {list(policies)}", field="policies")
+    params = {name: dict(params.get(given, {})) for name, given in zip(names, policies,
+                                                                      strict=True)}
+    sizes = _check_sizes(sizes)
+    if isinstance(min_pages, bool) or not isinstance(min_pages, int) or min_pages < 0:
+        raise ConfigError(f"expected an integer >= 0, got {min_pages!r}", field="min_pages")
+    if max_error is not None and (isinstance(max_error, bool) or not isinstance(
+            max_error, int | float) or not max_error > 0):
+        raise ConfigError(f"expected a positive number or None, got {max_error!r}",
+                          field="max_error")
+    spec = source_spec(source)
+    if rate is None:
+        curves = _exact_curves(source, spec, names, params, sizes, unit_pages, on_point)
+    else:
+        _threshold(rate)
+        curves = _sampled_curves(source, spec, names, params, sizes, unit_pages, rate,
+                                 min_pages, max_error, salt, on_point)
+    requests = next(iter(curves.values())).points[0].requests
+    return MrcResult(requests, unit_pages, sizes, curves, rate, min_pages,
+                     time.perf_counter() - started, max_error if rate is not None else None)
+
+
+def _exact_curves(source: Source, spec: dict[str, Any], names: list[str],
+                  params: dict[str, dict[str, Any]], sizes: list[int], unit_pages: bool,
+                  on_point: Callable[[CellResult], None] | None) -> dict[str, Curve]:
+    curves: dict[str, Curve] = {}
+    for name in names:
+        if name == "lru":
+            curves[name] = lru_curve(source, sizes, unit_pages=unit_pages, on_point=on_point)
+            continue
+        points = []
+        for size in sizes:
+            points.append(run_cell(Cell(spec, name, size, unit_pages, params[name]), source))
+            if on_point is not None:
+                on_point(points[-1])
+        curves[name] = Curve(name, points)
+    return curves
+
+
+def _sampled_curves(source: Source, spec: dict[str, Any], names: list[str],
+                    params: dict[str, dict[str, Any]], sizes: list[int], unit_pages: bool,
+                    rate: float, min_pages: int, max_error: float | None, salt: int,
+                    on_point: Callable[[CellResult], None] | None) -> dict[str, Curve]:
+    page_tokens = 1.0 if unit_pages else _mean_page_tokens(source, spec, rate, salt)
+    todo = {(name, size): point_rate(size, rate, min_pages, page_tokens)
+            for name in names for size in sizes}
+    points: dict[tuple[str, int], CellResult] = {}
+    for _ in range(_ROUNDS):
+        sampled = [r for r in todo.values() if r < _EXACT_FROM]
+        if sampled:  # one pass takes the sample every cell of this round needs
+            _sample_of(Cell(spec, "lru", 1, unit_pages, {}, max(sampled), salt), source,
+                       _threshold(max(sampled)))
+        for (name, size), point_rate_ in todo.items():
+            cell_rate = point_rate_ if point_rate_ < _EXACT_FROM else None
+            point = run_cell(Cell(spec, name, size, unit_pages, params[name], cell_rate, salt),
+                             source)
+            points[name, size] = point
+            if on_point is not None:
+                on_point(point)
+        if max_error is None:
+            break
+        todo = {key: _rate_for(point, max_error) for key, point in points.items()
+                if not point.exact and (point.error is None or point.error > max_error)}
+        if not todo:
+            break
+    return {name: Curve(name, [points[name, size] for size in sizes]) for name in names}
+
+
+def _rate_for(point: CellResult, max_error: float) -> float:
+    """The rate at which ``point``'s standard error should fall to ``max_error``: the error
+    goes as sqrt((1 - R) / R) (docs/mrc.md §4), with a margin of 25 %; at least double."""
+    if not point.error:
+        return min(1.0, 4 * point.rate)
+    odds = (max_error / point.error) ** 2 * (1 - point.rate) / point.rate
+    return min(1.0, max(2 * point.rate, 1.25 / (1 + odds)))
+
+
+def point_rate(size: int, rate: float, min_pages: int, page_tokens: float = 1.0) -> float:
+    """The rate a sampled point at ``size`` starts at: ``rate``, raised so that the miniature
+    cache holds at least ``min_pages`` pages of ``page_tokens`` tokens (at most 1)."""
+    pages = size / page_tokens
+    return min(1.0, max(rate, min_pages / pages)) if pages > 0 else 1.0
+
+
+def _mean_page_tokens(source: Source, spec: dict[str, Any], rate: float, salt: int) -> float:
+    """The mean size of the sampled pages (each at its latest size): with sized pages the
+    floor ``min_pages`` is counted in pages of that size."""
+    sample = _sample_of(Cell(spec, "lru", 1, False, {}, rate, salt), source, _threshold(rate))
+    if not len(sample.ids):
+        return 1.0
+    latest = np.zeros(len(sample.page_hash), dtype=np.int64)
+    _, last = np.unique(sample.ids[::-1], return_index=True)
+    latest[sample.ids[::-1][last]] = sample.tokens[::-1][last]
+    return float(latest.mean())
