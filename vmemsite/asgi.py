@@ -12,6 +12,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vmemsite.settings.dev")
 # Build the Django app first: it sets Django up before anything imports models.
 django_asgi_app = get_asgi_application()
 
+from vmemsite.runs.staticfinders import fail_unless_static_collected  # noqa: E402
+
+fail_unless_static_collected()  # no server whose every page would be a 500 (collectstatic)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -178,6 +178,8 @@ class Simulation:
         self._anti_thrash = config.anti_thrash
         self._prefetch_depth = config.prefetch
         self._tier_names = [t.name for t in self.tiers]
+        #: working-set tiers: after every access, pages that left the window leave the tier
+        self._expiring = [t for t in self.tiers if t.releases_expired]
         l0 = self.tiers[0]
         self._single_tier_fast = (
             len(self.tiers) == 1 and not concurrent and not config.anti_thrash
@@ -349,6 +351,8 @@ class Simulation:
         others = 0  # every other access; start + hits + others is the current index
         timed_out = False
         plain = not (policy.needs_clock or policy.needs_future or self._prefetch_depth)
+        if self._expiring:
+            accesses = self._releasing_after_each(accesses, start)
         for acc in accesses:
             if acc[3] is READ:
                 page_id = acc[1]
@@ -374,6 +378,8 @@ class Simulation:
                 break
         self.hits += hits
         self.reads += hits
+        if timed_out and self._expiring:  # the loop left before asking for the next access
+            self._release_all_expired(start + hits + others - 1)
         return hits + others, timed_out
 
     def _hit(self, page_id: Hashable, i: int, loc: int) -> None:
@@ -498,7 +504,7 @@ class Simulation:
             self.tiers[loc].policy.remove(page_id)
             self.tokens_moved[loc][0] += size
         if l0.releases_expired:
-            cost += self._release_expired(l0, i)
+            self._release_expired(l0, i)
         if capacity is not None and policy.used + l0.pinned_tokens + size > capacity:
             evicted = self.thrash.evicted
             demote = self._demote
@@ -509,16 +515,45 @@ class Simulation:
         self.location[page_id] = 0
         return cost
 
-    def _release_expired(self, tier: Tier, i: int) -> float:
-        """Working set: pages not referenced in the last tau accesses leave the tier."""
-        cost = 0.0
-        for key in list(tier.policy.expired()):
-            tier.policy.remove(key)
+    def _releasing_after_each(self, accesses: Iterable[Access], start: int
+                              ) -> Iterator[Access]:
+        """``accesses`` again; when the hot loop asks for the next one, the previous one is
+        done and the working-set tiers release what left their window with it. Between two
+        releases nothing is looked at: the oldest page's expiry only moves later."""
+        i = start
+        due = start
+        for acc in accesses:
+            yield acc
+            if i >= due:
+                due = self._release_all_expired(i)
+            i += 1
+
+    def _release_all_expired(self, i: int) -> int:
+        """After access ``i``: every working-set tier releases its pages whose last reference
+        is ``tau`` or more accesses old (Denning's W(i, tau); docs/policies.md). Returns the
+        first access after which one may have a page to release again."""
+        dues = []
+        for tier in self._expiring:
+            policy = tier.policy
+            expires = policy.next_expiry()
+            if expires is not None and expires <= i:
+                self._release_expired(tier, i)
+                expires = policy.next_expiry()
+            dues.append(i + 1 if expires is None else expires)  # empty: look again next time
+        return min(dues)
+
+    def _release_expired(self, tier: Tier, i: int) -> None:
+        """Working set: pages not referenced in the last tau accesses (up to access ``i``)
+        leave the tier and demote like victims. The demotion (a dirty page's write-back
+        included) happens in the background: it is counted, but no access waits for it."""
+        policy = tier.policy
+        policy.now = i
+        for key in list(policy.expired()):
+            policy.remove(key)
             tier.evictions += 1
             if tier.index == 0:
                 self.thrash.evicted(key)
-            cost += self._demote(key, tier.index, i)
-        return cost
+            self._demote(key, tier.index, i)
 
     def _admit_below(self, page_id: Hashable, size: int, start: int, i: int) -> float:
         """Place a page in the first tier from ``start`` down that can hold it."""
@@ -536,7 +571,7 @@ class Simulation:
                 continue
             cost = 0.0
             if tier.releases_expired:
-                cost += self._release_expired(tier, i)
+                self._release_expired(tier, i)
             if capacity is not None and policy.used + tier.pinned_tokens + size > capacity:
                 for victim in tier.make_room(size, i, self.sizes):
                     cost += self._demote(victim, k, i)
@@ -770,6 +805,8 @@ class Simulation:
             i = self.index
             self.index += 1
             self.clock_ms = env.now
+            if self._expiring:  # sessions interleave: whatever came before i is done
+                self._release_all_expired(i - 1)
             page_id = acc[1]
             loc = self.location.get(page_id)
             if acc[3] is READ and (loc == 0 or loc == PINNED):
@@ -798,6 +835,8 @@ class Simulation:
                     self.costs.append(waited)
                     self._window_costs.append(waited)
                     self.clock_ms = env.now
+            if self._expiring:
+                self._release_all_expired(i)
             if self.index >= self._window_start + window or self.clock_ms >= self._next_window_ms:
                 self._close_window()
 

@@ -3,9 +3,10 @@ and a Chromium page per test. Every e2e test uses these (servers.LabServer is th
 start a server; the Celery test and the benchmark start their own with other settings).
 
 ``lab`` (session): a :class:`~tests.e2e.servers.LabServer` — ``daphne
-vmemsite.asgi:application`` on a free 127.0.0.1 port with ``vmemsite.settings.dev``, a fresh
-SQLite database migrated in a temporary folder and ``VMEM_DATA_DIR`` there (the embedded
-default: no Redis, LocalRunner). ``lab.manage(...)`` runs management commands against it;
+vmemsite.asgi:application`` on a free 127.0.0.1 port with ``vmemsite.settings.dev`` (as
+``make run``: no debug pages, static files collected, hashed and compressed), a fresh SQLite
+database migrated in a temporary folder and ``VMEM_DATA_DIR`` there (the embedded default: no
+Redis, LocalRunner). ``lab.manage(...)`` runs management commands against it;
 its output is in ``<folder>/daphne.log``, shown if it fails to start.
 ``live_server_url`` (session): ``lab.url``.
 

@@ -68,6 +68,8 @@ class LabServer:
                if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")},
             "DJANGO_SETTINGS_MODULE": settings,
             "VMEM_DATA_DIR": str(self.data_dir),
+            # collected here by start(): served as users get them (hashed, compressed)
+            "VMEM_STATIC_ROOT": str(self.data_dir / "static"),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
@@ -106,9 +108,10 @@ class LabServer:
         return None
 
     def start(self, timeout: float = 60.0) -> LabServer:
-        """Migrate, start Daphne, and wait until it serves pages (the log is in the error
-        when it does not)."""
+        """Collect the static files, migrate, start Daphne, and wait until it serves pages
+        (the log is in the error when it does not)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.manage("collectstatic", "--noinput", "--verbosity", "0")
         self.manage("migrate", "--noinput")
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(

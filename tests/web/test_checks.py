@@ -8,6 +8,7 @@ import sys
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,8 +43,19 @@ def _manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
     )
 
 
-def test_check_deploy_is_clean_with_prod_settings(tmp_path):
-    result = _manage(["check", "--deploy"], _prod_env(tmp_path))
+@pytest.fixture(scope="module")
+def collected_static(tmp_path_factory) -> str:
+    """A STATIC_ROOT that prod's collectstatic filled (production runs it before starting)."""
+    root = tmp_path_factory.mktemp("static")
+    env = {**_prod_env(tmp_path_factory.mktemp("data")), "VMEM_STATIC_ROOT": str(root)}
+    result = _manage(["collectstatic", "--noinput", "--verbosity", "0"], env)
+    assert result.returncode == 0, result.stderr
+    return str(root)
+
+
+def test_check_deploy_is_clean_with_prod_settings(tmp_path, collected_static):
+    env = {**_prod_env(tmp_path), "VMEM_STATIC_ROOT": collected_static}
+    result = _manage(["check", "--deploy"], env)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output

@@ -5,8 +5,7 @@ from django.urls import reverse
 SCRIPTS = (
     "/static/django_htmx/htmx-2.min.js",
     "/static/django_htmx/ext/hx-ws-2.min.js",
-    "/static/vendor/plotly.min.js",
-)
+)  # plotly.min.js only on pages that draw a chart (tests/web/test_static.py)
 
 
 def test_home_page_renders(client, db):

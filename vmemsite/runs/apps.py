@@ -15,5 +15,7 @@ class RunsConfig(AppConfig):
         import simulator.memory  # noqa: F401 - registers the importance policy for the forms
         from simulator.llm.tokens import ensure_tiktoken_cache
 
+        from . import staticfinders  # noqa: F401 - registers the check that static files exist
+
         # tiktoken offline: cheap when the files are already there (docs/architecture.md §2).
         ensure_tiktoken_cache(settings.DATA_DIR)

@@ -48,6 +48,19 @@ def run_list_owned(user, limit: int | None = None) -> QuerySet[Run]:
     return runs[:limit] if limit else runs
 
 
+def run_list_owned_filtered(user, *, status: str | None = None, kind: str | None = None
+                            ) -> QuerySet[Run]:
+    """The user's own runs, newest first, only those of ``status`` and ``kind`` when given
+    (``Run.Status`` / ``Run.Kind`` values). For the runs page, which shows them a page at a
+    time."""
+    runs = run_list_owned(user)
+    if status:
+        runs = runs.filter(status=status)
+    if kind:
+        runs = runs.filter(kind=kind)
+    return runs
+
+
 def run_list_public(limit: int = 10, exclude_user=None) -> QuerySet[Run]:
     runs = Run.objects.filter(public=True).select_related("owner").defer("result", "counters")
     if exclude_user is not None and exclude_user.is_authenticated:

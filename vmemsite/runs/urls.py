@@ -9,6 +9,7 @@ app_name = "simulator"
 urlpatterns = [
     path("", views.home, name="home"),
     path("presets/<slug:key>/start", views.preset_start, name="preset_start"),
+    path("runs/", views.run_list, name="run_list"),
     path("runs/new/", views.run_new, name="run_new"),
     path("runs/mine/", views.my_runs, name="my_runs"),
     path("compare/new/", views.compare_new, name="compare_new"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from vmemsite.errors import Conflict, Invalid
 from vmemsite.traces.selectors import trace_get_visible
 
+from .filters import RunListFilter
 from .forms import (
     DEFAULT_CONFIG,
     DEFAULT_VARIANTS,
@@ -35,6 +37,7 @@ from .selectors import (
     run_export,
     run_get_visible,
     run_list_owned,
+    run_list_owned_filtered,
     run_list_public,
     run_meta,
     run_state,
@@ -66,6 +69,20 @@ def my_runs(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
     return render(request, "runs/_my_runs.html", _my_runs_context(request))
+
+
+RUNS_PER_PAGE = 25
+
+
+@login_required
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    """All of one's runs, newest first, a page at a time, filtered by status and kind."""
+    filters = RunListFilter(request.GET)
+    filters.is_valid()
+    runs = run_list_owned_filtered(request.user, **filters.chosen())
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "runs/list.html", {"filters": filters, "page": page})
 
 
 def _my_runs_context(request: HttpRequest) -> dict[str, Any]:

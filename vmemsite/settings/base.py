@@ -10,6 +10,8 @@ Environment variables:
 - ``VMEM_MAX_TRACE_ACCESSES`` (5 million), ``VMEM_MAX_TRACE_PAGES`` (1 million distinct),
   ``VMEM_MAX_TRACE_GZIP_RATIO`` (100), ``VMEM_TRACE_VALIDATION_SECONDS`` (120),
   ``VMEM_TRACE_VALIDATIONS_AT_ONCE`` (2 per process): the other bounds of an upload.
+- ``VMEM_STATIC_ROOT``: where ``collectstatic`` puts the static files (default
+  ``<repo>/staticfiles``).
 """
 
 import os
@@ -138,7 +140,7 @@ USE_TZ = True
 # straight from the installed plotly wheel through a finder (no CDN, no copies in the repo).
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("VMEM_STATIC_ROOT") or BASE_DIR / "staticfiles").resolve()
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

@@ -6,8 +6,9 @@ Optional: ``DJANGO_CSRF_TRUSTED_ORIGINS`` (comma-separated, with scheme),
 ``DJANGO_SECURE_HSTS_SECONDS`` (default one year), ``DJANGO_BEHIND_PROXY`` (1 to trust the
 proxy's ``X-Forwarded-Proto`` header), plus ``DATABASE_URL`` / ``REDIS_URL`` / ``VMEM_DATA_DIR``.
 
-Static files: run ``manage.py collectstatic`` at deploy; WhiteNoise serves the compressed,
-hashed files from ``STATIC_ROOT``.
+Static files: run ``manage.py collectstatic`` at deploy, before anything else; WhiteNoise serves
+the compressed, hashed files from ``STATIC_ROOT`` (``VMEM_STATIC_ROOT``). Until it has run, the
+system checks and the server's start fail with a message that says so (no page of 500s).
 """
 
 import os
@@ -54,5 +55,5 @@ if _flag("DJANGO_BEHIND_PROXY", False):
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "vmemsite.runs.staticfinders.CompressedManifestStorage"},
 }

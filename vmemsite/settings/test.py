@@ -28,7 +28,12 @@ if not os.environ.get("DATABASE_URL"):
         }
     }
 
-# pytest-django runs with DEBUG=False; keep serving static files from the finders anyway.
+# pytest-django runs with DEBUG=False; serve static files from the finders under their plain
+# names anyway (no collectstatic before tests; the browser tests' servers use the dev settings).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 

@@ -44,6 +44,7 @@ class ARC(Policy):
         "_t2",
     )
     name = "arc"
+    resident_maps = ("_t1", "_t2")
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)
@@ -61,16 +62,6 @@ class ARC(Policy):
     def p(self) -> float:
         """ARC's current target size of T1, in tokens."""
         return self._p
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._t1 or key in self._t2
-
-    def __len__(self) -> int:
-        return len(self._t1) + len(self._t2)
-
-    def keys(self) -> Iterator[Key]:
-        yield from self._t1
-        yield from self._t2
 
     def ghost_keys(self) -> Iterator[Key]:
         """Keys in B1 then B2 (history only, not resident)."""
@@ -129,7 +120,7 @@ class ARC(Policy):
 
     def victim(self) -> Key:
         if not self._t1 and not self._t2:
-            raise LookupError("arc: nothing resident")
+            raise self._nothing_resident()
         if self._ghost:
             return self._replace()
         c = self._c
@@ -155,7 +146,3 @@ class ARC(Policy):
             size = self._t2.pop(key)
             self._st2 -= size
         self.used -= size
-
-    def size_of(self, key: Key) -> int:
-        size = self._t1.get(key)
-        return self._t2[key] if size is None else size

@@ -1,4 +1,4 @@
-"""The one small interface every eviction policy implements.
+"""The one small interface every eviction policy implements, and the bookkeeping they share.
 
 A policy decides *which* resident key leaves a tier; the tier owns capacity accounting, pinning,
 anti-thrash protection and what happens to a victim (demotion). Sizes are in tokens: with every
@@ -14,12 +14,21 @@ Call protocol, driven by :class:`simulator.engine.tiers.Tier`:
 
 ``victim()`` both chooses and forgets the victim (keeping any ghost history the algorithm
 needs); ``remove()`` forgets a key without treating it as an eviction (no ghost entry).
+
+What every policy shares lives here, as libCacheSim keeps its cache's lookup and occupancy in
+shared code and each algorithm only its queues: membership, ``len``, ``keys`` and ``size_of``
+are read from the policy's own queues, named in :attr:`Policy.resident_maps`. A policy module
+holds its rule: what its queues are, how a hit, a miss and an eviction move pages between them,
+and ``used`` (one line where a page comes or goes). The bookkeeping reads the queues rather than
+keeping a table of its own, because a second table would cost every miss a dictionary operation
+and a call (bench/README.md, "Policies").
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Mapping
+from itertools import chain
 
 Key = Hashable
 
@@ -27,9 +36,10 @@ Key = Hashable
 class Policy(ABC):
     """Base class of eviction policies.
 
-    Subclasses keep their own resident set and token total (``used``); ``capacity`` is the tier's
-    capacity in tokens (``None`` means unlimited) and is given to policies whose structure depends
-    on it (ARC's target, 2Q's queue sizes, S3-FIFO's small queue).
+    ``capacity`` is the tier's capacity in tokens (``None`` means unlimited), given to policies
+    whose structure depends on it (ARC's target, 2Q's queue sizes, S3-FIFO's small queue).
+    ``used`` is the token total of the resident pages, which the policy keeps as pages come
+    and go.
     """
 
     #: registry name, e.g. ``"lru"``
@@ -39,21 +49,45 @@ class Policy(ABC):
     needs_clock: bool = False
     #: True for policies that need the future (OPT): the engine gives them ``next_use``.
     needs_future: bool = False
+    #: Names of the attributes holding the resident pages as mappings key -> size in tokens;
+    #: together they hold every resident page exactly once (ghost lists are not among them).
+    resident_maps: tuple[str, ...] = ()
 
     def __init__(self, capacity: int | None) -> None:
         self.capacity = capacity
         self.used = 0
         self.now = 0
 
-    @abstractmethod
-    def __contains__(self, key: Key) -> bool: ...
+    # --- bookkeeping shared by every policy ----------------------------------------------
 
-    @abstractmethod
-    def __len__(self) -> int: ...
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "resident_maps" in cls.__dict__:
+            _define_lookups(cls)
 
-    @abstractmethod
+    def __contains__(self, key: Key) -> bool:  # replaced per class by _define_lookups
+        return any(key in getattr(self, name) for name in self.resident_maps)
+
+    def __len__(self) -> int:  # replaced per class by _define_lookups
+        return sum(len(getattr(self, name)) for name in self.resident_maps)
+
     def keys(self) -> Iterator[Key]:
         """Resident keys, in no promised order."""
+        return chain.from_iterable(getattr(self, name) for name in self.resident_maps)
+
+    def size_of(self, key: Key) -> int:
+        """Tokens held by the resident ``key`` (the size it was admitted with)."""
+        for name in self.resident_maps:
+            resident: Mapping[Key, int] = getattr(self, name)
+            if key in resident:
+                return resident[key]
+        raise KeyError(key)
+
+    def _nothing_resident(self) -> LookupError:
+        """What ``victim()`` raises when no page is resident."""
+        return LookupError(f"{self.name}: nothing resident")
+
+    # --- the rule, one per policy --------------------------------------------------------
 
     @abstractmethod
     def touch(self, key: Key) -> None:
@@ -82,6 +116,24 @@ class Policy(ABC):
     def remove(self, key: Key) -> None:
         """Forget the resident ``key`` without treating it as an eviction."""
 
-    def size_of(self, key: Key) -> int:
-        """Tokens held by a resident key (policies keep sizes; default 1)."""
-        return 1
+
+def _define_lookups(cls: type[Policy]) -> None:
+    """Give ``cls`` a ``__contains__`` and a ``__len__`` written out for its own
+    ``resident_maps``, e.g. ``len(self._t1) + len(self._t2)``, generated as dataclasses
+    generate ``__init__``: the engine asks ``len()`` on every refault, and this is exactly as
+    fast as the methods each policy used to write by hand. A policy that defines either
+    itself keeps its own."""
+    names = cls.resident_maps
+    if not all(isinstance(name, str) and name.isidentifier() for name in names):
+        raise TypeError(f"{cls.__name__}.resident_maps must name attributes, got {names!r}")
+    contains = " or ".join(f"key in self.{name}" for name in names) or "False"
+    length = " + ".join(f"len(self.{name})" for name in names) or "0"
+    source = (f"def __contains__(self, key):\n    return {contains}\n"
+              f"def __len__(self):\n    return {length}\n")
+    generated: dict[str, object] = {}
+    exec(compile(source, f"<{cls.__name__} lookups>", "exec"), generated)
+    for method in ("__contains__", "__len__"):
+        if method not in cls.__dict__:
+            function = generated[method]
+            function.__qualname__ = f"{cls.__qualname__}.{method}"  # type: ignore[attr-defined]
+            setattr(cls, method, function)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 
 from .base import Key, Policy
 
@@ -21,6 +20,7 @@ class Clock(Policy):
 
     __slots__ = ("_init", "_max", "_q", "_sizes")
     name = "clock"
+    resident_maps = ("_sizes",)
 
     def __init__(self, capacity: int | None, *, bits: int = 1, init_freq: int = 0) -> None:
         super().__init__(capacity)
@@ -40,15 +40,6 @@ class Clock(Policy):
         if max_freq == 1 and type(self).touch is Clock.touch:
             self.touch = self._touch_bit  # type: ignore[method-assign]
 
-    def __contains__(self, key: Key) -> bool:
-        return key in self._sizes
-
-    def __len__(self) -> int:
-        return len(self._sizes)
-
-    def keys(self) -> Iterator[Key]:
-        return iter(self._sizes)
-
     def _touch_bit(self, key: Key) -> None:
         self._q[key] = 1  # an existing key keeps its place in the FIFO
 
@@ -66,7 +57,7 @@ class Clock(Policy):
     def victim(self) -> Key:
         q = self._q
         if not q:
-            raise LookupError("clock: nothing resident")
+            raise self._nothing_resident()
         pop = q.popitem
         while True:
             key, f = pop(last=False)
@@ -79,6 +70,3 @@ class Clock(Policy):
     def remove(self, key: Key) -> None:
         del self._q[key]
         self.used -= self._sizes.pop(key)
-
-    def size_of(self, key: Key) -> int:
-        return self._sizes[key]

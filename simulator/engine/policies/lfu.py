@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Iterator
 
 from .base import Key, Policy
 
@@ -17,32 +16,25 @@ class LFU(Policy):
     page that reached that count first, which is the least recently used of them (a page joins the
     bucket of count *f* at the access that gave it *f*).
 
-    Buckets: count -> ``OrderedDict`` (key -> size) in order of arrival. The smallest count is
-    tracked exactly on insert and hit; when an eviction empties the smallest bucket the next one
-    is found through a heap of bucket counts with lazy deletion, so every operation is O(1) or
-    O(log n) amortised.
+    Sizes are in ``_sizes``; buckets: count -> ``OrderedDict`` of keys in order of arrival. The
+    smallest count is tracked exactly on insert and hit; when an eviction empties the smallest
+    bucket the next one is found through a heap of bucket counts with lazy deletion, so every
+    operation is O(1) or O(log n) amortised.
     """
 
-    __slots__ = ("_buckets", "_freq", "_heap", "_min")
+    __slots__ = ("_buckets", "_freq", "_heap", "_min", "_sizes")
     name = "lfu"
+    resident_maps = ("_sizes",)
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)
+        self._sizes: dict[Key, int] = {}
         self._freq: dict[Key, int] = {}
-        self._buckets: dict[int, OrderedDict[Key, int]] = {}
+        self._buckets: dict[int, OrderedDict[Key, None]] = {}
         self._heap: list[int] = []  # counts of buckets, possibly stale
         self._min = 0  # smallest count resident, 0 = unknown
 
-    def __contains__(self, key: Key) -> bool:
-        return key in self._freq
-
-    def __len__(self) -> int:
-        return len(self._freq)
-
-    def keys(self) -> Iterator[Key]:
-        return iter(self._freq)
-
-    def _bucket(self, f: int) -> OrderedDict[Key, int]:
+    def _bucket(self, f: int) -> OrderedDict[Key, None]:
         b = self._buckets.get(f)
         if b is None:
             b = self._buckets[f] = OrderedDict()
@@ -58,17 +50,18 @@ class LFU(Policy):
         freq[key] = f + 1
         buckets = self._buckets
         old = buckets[f]
-        size = old.pop(key)
+        del old[key]
         if not old:
             del buckets[f]
             if self._min == f:
                 self._min = f + 1
-        self._bucket(f + 1)[key] = size
+        self._bucket(f + 1)[key] = None
 
     def insert(self, key: Key, size: int) -> None:
         self._freq[key] = 1
-        self._bucket(1)[key] = size
+        self._bucket(1)[key] = None
         self._min = 1
+        self._sizes[key] = size
         self.used += size
 
     def _find_min(self) -> int:
@@ -79,25 +72,23 @@ class LFU(Policy):
 
     def victim(self) -> Key:
         if not self._freq:
-            raise LookupError("lfu: nothing resident")
+            raise self._nothing_resident()
         f = self._min or self._find_min()
         b = self._buckets[f]
-        key, size = b.popitem(last=False)
+        key = b.popitem(last=False)[0]
         if not b:
             del self._buckets[f]
             self._min = 0
         del self._freq[key]
-        self.used -= size
+        self.used -= self._sizes.pop(key)
         return key
 
     def remove(self, key: Key) -> None:
         f = self._freq.pop(key)
         b = self._buckets[f]
-        self.used -= b.pop(key)
+        del b[key]
         if not b:
             del self._buckets[f]
             if self._min == f:
                 self._min = 0
-
-    def size_of(self, key: Key) -> int:
-        return self._buckets[self._freq[key]][key]
+        self.used -= self._sizes.pop(key)

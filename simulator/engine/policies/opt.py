@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator
 
 from .base import Key, Policy
 
@@ -33,6 +32,7 @@ class OPT(Policy):
     __slots__ = ("_entry", "_heap", "_next", "_sizes", "_stamp")
     name = "opt"
     needs_future = True
+    resident_maps = ("_sizes",)
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)
@@ -45,15 +45,6 @@ class OPT(Policy):
     def set_next_use(self, next_index: float) -> None:
         """Index of the next access of the key about to be touched or inserted."""
         self._next = next_index
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._sizes
-
-    def __len__(self) -> int:
-        return len(self._sizes)
-
-    def keys(self) -> Iterator[Key]:
-        return iter(self._sizes)
 
     def _push(self, key: Key) -> None:
         stamp = self._stamp = self._stamp + 1
@@ -79,7 +70,7 @@ class OPT(Policy):
     def victim(self) -> Key:
         heap, entry = self._heap, self._entry
         if not entry:
-            raise LookupError("opt: nothing resident")
+            raise self._nothing_resident()
         while True:
             _, stamp, key = heapq.heappop(heap)
             if entry.get(key) == stamp:
@@ -90,6 +81,3 @@ class OPT(Policy):
     def remove(self, key: Key) -> None:
         del self._entry[key]  # its heap entries are now stale
         self.used -= self._sizes.pop(key)
-
-    def size_of(self, key: Key) -> int:
-        return self._sizes[key]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 
 from .base import Key, Policy
 
@@ -15,19 +14,11 @@ class OrderedPolicy(Policy):
     """
 
     __slots__ = ("_od",)
+    resident_maps = ("_od",)
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)
         self._od: OrderedDict[Key, int] = OrderedDict()
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._od
-
-    def __len__(self) -> int:
-        return len(self._od)
-
-    def keys(self) -> Iterator[Key]:
-        return iter(self._od)
 
     def insert(self, key: Key, size: int) -> None:
         self._od[key] = size
@@ -35,13 +26,10 @@ class OrderedPolicy(Policy):
 
     def victim(self) -> Key:
         if not self._od:
-            raise LookupError(f"{self.name}: nothing resident")
+            raise self._nothing_resident()
         key, size = self._od.popitem(last=False)
         self.used -= size
         return key
 
     def remove(self, key: Key) -> None:
         self.used -= self._od.pop(key)
-
-    def size_of(self, key: Key) -> int:
-        return self._od[key]

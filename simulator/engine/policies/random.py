@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random as _random
-from collections.abc import Iterator
 
 from .base import Key, Policy
 
@@ -18,6 +17,7 @@ class RandomPolicy(Policy):
 
     __slots__ = ("_index", "_keys", "_rng", "_sizes", "seed")
     name = "random"
+    resident_maps = ("_sizes",)
 
     def __init__(self, capacity: int | None, *, seed: int = 0) -> None:
         super().__init__(capacity)
@@ -28,15 +28,6 @@ class RandomPolicy(Policy):
         self._keys: list[Key] = []
         self._index: dict[Key, int] = {}
         self._sizes: dict[Key, int] = {}
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._sizes
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def keys(self) -> Iterator[Key]:
-        return iter(self._keys)
 
     def touch(self, key: Key) -> None:
         """A hit: random replacement records nothing."""
@@ -59,13 +50,10 @@ class RandomPolicy(Policy):
     def victim(self) -> Key:
         keys = self._keys
         if not keys:
-            raise LookupError("random: nothing resident")
+            raise self._nothing_resident()
         key = keys[self._rng.randrange(len(keys))]
         self._drop(key)
         return key
 
     def remove(self, key: Key) -> None:
         self._drop(key)
-
-    def size_of(self, key: Key) -> int:
-        return self._sizes[key]

@@ -51,6 +51,7 @@ class S3FIFO(Policy):
         "_strict",
     )
     name = "s3fifo"
+    resident_maps = ("_small", "_main")
 
     def __init__(
         self,
@@ -97,15 +98,6 @@ class S3FIFO(Policy):
         self._s_small = self._s_main = self._s_ghost = 0
         self._ghost_hit = False
         self._has_evicted = False
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._freq
-
-    def __len__(self) -> int:
-        return len(self._freq)
-
-    def keys(self) -> Iterator[Key]:
-        return iter(self._freq)
 
     def ghost_keys(self) -> Iterator[Key]:
         """Keys in the ghost FIFO (history only, not resident)."""
@@ -187,7 +179,7 @@ class S3FIFO(Policy):
 
     def victim(self) -> Key:
         if not self._freq:
-            raise LookupError("s3fifo: nothing resident")
+            raise self._nothing_resident()
         self._has_evicted = True
         while True:
             if self._s_main > self._m or self._s_small == 0:
@@ -206,7 +198,3 @@ class S3FIFO(Policy):
             size = self._main.pop(key)
             self._s_main -= size
         self.used -= size
-
-    def size_of(self, key: Key) -> int:
-        size = self._small.get(key)
-        return self._main[key] if size is None else size

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 
 from .base import Key, Policy
 
@@ -25,6 +24,7 @@ class Sieve(Policy):
 
     __slots__ = ("_ahead", "_behind", "_visited")
     name = "sieve"
+    resident_maps = ("_behind", "_ahead")  # oldest first
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)
@@ -33,16 +33,6 @@ class Sieve(Policy):
         self._visited: set[Key] = set()
         if type(self).touch is Sieve.touch:
             self.touch = self._visited.add  # type: ignore[method-assign]
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._ahead or key in self._behind
-
-    def __len__(self) -> int:
-        return len(self._ahead) + len(self._behind)
-
-    def keys(self) -> Iterator[Key]:
-        yield from self._behind
-        yield from self._ahead
 
     def touch(self, key: Key) -> None:
         self._visited.add(key)
@@ -59,7 +49,7 @@ class Sieve(Policy):
     def victim(self) -> Key:
         if not self._ahead:
             if not self._behind:
-                raise LookupError("sieve: nothing resident")
+                raise self._nothing_resident()
             self._wrap()
         visited = self._visited
         while True:
@@ -85,7 +75,3 @@ class Sieve(Policy):
             size = self._behind.pop(key)
         self._visited.discard(key)
         self.used -= size
-
-    def size_of(self, key: Key) -> int:
-        size = self._ahead.get(key)
-        return self._behind[key] if size is None else size

@@ -39,6 +39,7 @@ class TwoQ(Policy):
         "_strict",
     )
     name = "2q"
+    resident_maps = ("_a1in", "_am")
 
     def __init__(
         self,
@@ -77,16 +78,6 @@ class TwoQ(Policy):
     @property
     def kout(self) -> float:
         return self._kout
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._a1in or key in self._am
-
-    def __len__(self) -> int:
-        return len(self._a1in) + len(self._am)
-
-    def keys(self) -> Iterator[Key]:
-        yield from self._a1in
-        yield from self._am
 
     def ghost_keys(self) -> Iterator[Key]:
         """Keys in A1out (history only, not resident)."""
@@ -133,7 +124,7 @@ class TwoQ(Policy):
                 self._s_out += size
             return key
         if not self._am:
-            raise LookupError("2q: nothing resident")
+            raise self._nothing_resident()
         key, size = self._am.popitem(last=False)
         self.used -= size
         return key
@@ -145,7 +136,3 @@ class TwoQ(Policy):
         else:
             size = self._am.pop(key)
         self.used -= size
-
-    def size_of(self, key: Key) -> int:
-        size = self._a1in.get(key)
-        return self._am[key] if size is None else size

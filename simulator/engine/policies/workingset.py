@@ -1,4 +1,5 @@
-"""Denning's working set with a window of tau accesses, as a victim-selection rule."""
+"""Denning's working set W(t, tau): a page stays resident while it was referenced in the last
+tau accesses (docs/policies.md, "Working set")."""
 
 from __future__ import annotations
 
@@ -11,18 +12,15 @@ from .ordered import OrderedPolicy
 class WorkingSet(OrderedPolicy):
     """Working set (Denning 1968) over a window of ``tau`` accesses.
 
-    ``now`` is the 0-based index of the current access (the engine sets it, ``needs_clock``). A
-    resident page is in the working set W(now, tau) if it was referenced within the last ``tau``
-    accesses, that is ``now - last_reference < tau``.
+    ``now`` is the 0-based index of the current access (the engine sets it, ``needs_clock``).
+    After access ``now`` the working set W(now, tau) holds the pages referenced at accesses
+    ``now - tau + 1 … now``: a resident page belongs to it while ``now - last_reference < tau``,
+    so the reference at ``now + 1`` hits exactly when its page is in W(now, tau).
 
-    ``victim`` evicts a page outside the working set, preferring the least recently used one; if
-    every resident page is in the working set it falls back to LRU. Both rules pick the same
-    page, the least recently used one, so inside a fixed-capacity tier the *victims* are LRU's;
-    what the policy adds is the notion of pages that have left the working set:
-    :meth:`expired` lists them (oldest first) and :meth:`in_working_set` tests one. The engine's
-    tiers release expired pages at each miss (``Tier.releases_expired``), which makes the tier
-    variable-size like Denning's working set: it holds at most what was referenced in the last
-    ``tau`` accesses, and less than its capacity when the program's locality is small.
+    The engine releases every page that has left the window after each access
+    (:meth:`expired`, oldest first; ``Tier.releases_expired``), so the tier is variable-size as
+    Denning's working set is, bounded by the tier's capacity. When the window holds more than
+    the capacity, ``victim`` evicts the least recently used page, which is LRU's choice.
     """
 
     __slots__ = ("_last", "tau")
@@ -48,6 +46,13 @@ class WorkingSet(OrderedPolicy):
         """Whether the resident ``key`` was referenced within the last ``tau`` accesses."""
         return self.now - self._last[key] < self.tau
 
+    def next_expiry(self) -> int | None:
+        """The access after which the least recently used page leaves the working set (the
+        first to leave), or None when nothing is resident. O(1)."""
+        for key in self._od:  # the oldest
+            return self._last[key] + self.tau
+        return None
+
     def expired(self) -> Iterator[Key]:
         """Resident keys outside the working set, least recently used first (lazy)."""
         last, now, tau = self._last, self.now, self.tau
@@ -57,8 +62,6 @@ class WorkingSet(OrderedPolicy):
             yield key
 
     def victim(self) -> Key:
-        # The LRU page is the oldest outside the window if any page is outside it, and LRU's
-        # own choice otherwise.
         key = super().victim()
         del self._last[key]
         return key
