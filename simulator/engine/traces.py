@@ -602,7 +602,9 @@ def _open_and_read(
 ) -> Iterator[Access]:
     with _open_binary(path, source) as stream:
         if fmt == "plain" or (fmt is None and _sniff_stream(stream) == "plain"):
-            yield from _read_plain(stream, source)
+            # one generator between the file and its reader: a block's accesses come
+            # straight from C iterators
+            yield from chain.from_iterable(_plain_blocks(stream, source))
         else:
             yield from _read(_guarded_lines(stream, source), fmt, source, unit_pages)
 
@@ -626,11 +628,12 @@ def _sniff_stream(stream: IO[bytes], limit: int = 10_000) -> str | None:
         stream.seek(0)
 
 
-def _read_plain(stream: IO[bytes], source: str) -> Iterator[Access]:
-    """A plain trace, a block of lines at a time: a block made only of digits and line ends
-    (the common case: integer ids) is parsed in one call of ``int`` per id and turned into
-    accesses by C code; any other block goes through the line reader, which handles and
-    names everything else (comments, text ids, bad lines) exactly as for any trace."""
+def _plain_blocks(stream: IO[bytes], source: str) -> Iterator[Iterator[Access]]:
+    """A plain trace as the accesses of one block of lines after another. A block made only
+    of digits and line ends (the common case: integer ids) is parsed with one call of ``int``
+    per id and turned into accesses by C code; any other block goes through the line reader,
+    which handles and names everything else (comments, text ids, bad lines) exactly as for
+    any trace."""
     index = 0  # accesses so far
     lineno = 0  # lines before the block
     carry = b""  # an incomplete last line, completed by the next block
@@ -646,21 +649,27 @@ def _read_plain(stream: IO[bytes], source: str) -> Iterator[Access]:
             block, carry = carry + b"\n", b""
         else:
             break
-        lines = block.count(b"\n")
         ids = _plain_ids(block)
         if ids is None:
             content = _content(_numbered(block.split(b"\n")[:-1], source, lineno + 1))
-            for access in _parse_plain(content, source, float(index)):
-                index += 1
-                yield access
+            tally = [0]
+            yield _tallied(_parse_plain(content, source, float(index)), tally)
+            index += tally[0]
         else:
             times = map(float, range(index, index + len(ids)))
-            yield from map(_make_access, zip(times, ids, repeat(1), repeat(_READ), repeat(""),
-                                             repeat(0)))
+            yield map(_make_access, zip(times, ids, repeat(1), repeat(_READ), repeat(""),
+                                        repeat(0)))
             index += len(ids)
-        lineno += lines
+        lineno += block.count(b"\n")
     if index == 0:
         raise TraceError("empty trace: no accesses found", source=source)
+
+
+def _tallied(accesses: Iterator[Access], tally: list[int]) -> Iterator[Access]:
+    """``accesses`` again, counted in ``tally[0]``."""
+    for access in accesses:
+        tally[0] += 1
+        yield access
 
 
 def _read_block(stream: IO[bytes], lineno: int, source: str) -> bytes:
