@@ -449,7 +449,9 @@ class Simulation:
         The fault path is written into the loop: no call but the policy's own ``victim`` and
         ``insert`` (and the refault test when the page was evicted before). Counters stay
         local until the slice ends or a write or a pin needs them current; a hit counts
-        nothing (hits are what is left of the slice). Same counts and events as the general
+        nothing (hits are what is left of the slice). An evicted page leaves ``sizes`` too:
+        alone, L0's page table holds its resident pages only, which keeps it small (and in the
+        processor's cache) however many pages the trace has. Same counts and events as the general
         path (a Hypothesis test runs both); it exists because this is the path
         libCacheSim-style comparisons hammer (bench/README.md, "Where the time goes")."""
         l0 = self.tiers[0]
@@ -458,6 +460,7 @@ class Simulation:
         location = self.location
         location_get = location.get
         sizes, dirty, thrash = self.sizes, self.dirty, self.thrash
+        sizes_pop = sizes.pop
         evicted_at = thrash.evicted_at
         stamp_of = evicted_at.pop
         judge = thrash.judge
@@ -499,6 +502,7 @@ class Simulation:
                         victims += 1
                         evicted_at[victim] = evictions
                         del location[victim]
+                        sizes_pop(victim, None)  # alone, a page leaving L0 is gone
                         if dirty:
                             dirty.discard(victim)
                         if record is not None:
