@@ -326,6 +326,7 @@ class _Execution:
         self.rate_wall = time.monotonic()
         self.speed = run.speed
         self.steps_done = run.step_requests
+        self.step_target: int | None = None  # a step in progress ends at this access
         self.uses_trace = run.workload.get("kind") == "trace"
         self._anchor()
 
@@ -415,7 +416,7 @@ class _Execution:
         driver = self.driver
         until = time.monotonic() + TICK
         while not driver.finished and time.monotonic() < until:
-            driver.advance(driver.next_boundary())
+            driver.advance(driver.next_stop())
 
     def work_paced(self) -> None:
         """``speed`` simulated ms per wall second (an access counts as at least 1 ms, so runs
@@ -431,7 +432,18 @@ class _Execution:
             return
         while (not driver.finished and time.monotonic() < until
                and driver.index < target_index and driver.clock_ms < target_time):
-            driver.advance(min(target_index, driver.next_boundary()), target_time)
+            driver.advance(driver.next_stop(target_index), target_time)
+
+    def work_step(self) -> None:
+        """One tick of a step (one window, taken a slice at a time like any other work)."""
+        driver = self.driver
+        until = time.monotonic() + TICK
+        while (not driver.finished and time.monotonic() < until
+               and driver.index < self.step_target):
+            driver.advance(driver.next_stop(self.step_target))
+        if driver.finished or driver.index >= self.step_target:
+            self.step_target = None
+            self.frame(force=True)
 
     def loop(self) -> None:
         run = self.run
@@ -457,10 +469,11 @@ class _Execution:
                     self.frame()
                     self.set_status(Run.Status.PAUSED)
                     paused_at = time.monotonic()
-                if control["step_requests"] > self.steps_done:
+                if self.step_target is None and control["step_requests"] > self.steps_done:
                     self.steps_done = control["step_requests"]
-                    driver.step_window()
-                    self.frame(force=True)
+                    self.step_target = driver.next_boundary()
+                if self.step_target is not None:
+                    self.work_step()
                     paused_at = time.monotonic()
                 elif time.monotonic() - paused_at > PAUSE_LIMIT_S:
                     self.finish(Run.Status.STOPPED, "stopped after 30 minutes paused")
@@ -471,6 +484,7 @@ class _Execution:
             else:
                 if run.status != Run.Status.RUNNING:
                     self.steps_done = control["step_requests"]
+                    self.step_target = None
                     self._anchor()
                     self.set_status(Run.Status.RUNNING)
                 if self.speed is None:
