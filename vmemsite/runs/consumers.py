@@ -99,6 +99,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except ValueError:
             await self.send_error("not valid JSON")
             return
+        except RecursionError:  # nested deeper than the parser's stack (e.g. "[" * 1500)
+            await self.send_error("JSON nested too deeply")
+            return
         if not isinstance(message, dict):
             await self.send_error(self.expected)
             return
