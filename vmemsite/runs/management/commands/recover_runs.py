@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from vmemsite.runs.runners import STALE_S
+from vmemsite.live.workers import STALE_S
 from vmemsite.runs.services import run_recover_interrupted
 
 
