@@ -1,6 +1,6 @@
 """Chats whose server process died or stopped mid-turn (docs/architecture.md, "The live
 executor"): the chat pool stamps ``heartbeat_at`` of the chats it holds; a busy chat whose
-heartbeat (or, without one, its last change) is older than ``vmemsite.live.workers.STALE_S``
+heartbeat (or, without one, its last change) is older than ``vmemsite.live.workers.stale_s()``
 has no live process behind it and becomes usable again, with a message saying so. Nothing is
 lost: the user's message and every finished turn are in the database."""
 
@@ -20,7 +20,7 @@ NOTE = "interrupted: the server stopped while this was running"
 
 
 def _stale() -> Q:
-    cutoff = timezone.now() - timedelta(seconds=workers.STALE_S)
+    cutoff = timezone.now() - timedelta(seconds=workers.stale_s())
     return Q(status__in=Chat.BUSY) & (
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff))
 

@@ -27,13 +27,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 logger = logging.getLogger(__name__)
 
-#: seconds between two heartbeats of the items a process holds
+#: seconds between two heartbeats of the items a process holds (default of VMEM_HEARTBEAT_S)
 HEARTBEAT_S = 5.0
-#: an item whose heartbeat is older than this has no live process behind it
+#: an item whose heartbeat is older than this has no live process behind it (VMEM_STALE_S)
 STALE_S = 30.0
 #: how long a stopping process lets its work wind down before abandoning it
 STOP_GRACE_S = 3.0
@@ -57,6 +58,14 @@ _pools: list[WorkerPool] = []
 _lock = threading.Lock()
 _housekeeping: threading.Thread | None = None
 _sweeping = False
+
+
+def heartbeat_s() -> float:
+    return float(getattr(settings, "VMEM_HEARTBEAT_S", HEARTBEAT_S))
+
+
+def stale_s() -> float:
+    return float(getattr(settings, "VMEM_STALE_S", STALE_S))
 
 
 def stopping() -> bool:
@@ -177,7 +186,7 @@ def _housekeep() -> None:
                 logger.exception("%s housekeeping failed; trying again", pool.name)
             finally:
                 connection.close()
-        _stopping.wait(HEARTBEAT_S)
+        _stopping.wait(heartbeat_s())
 
 
 def stop(grace_s: float = STOP_GRACE_S) -> None:

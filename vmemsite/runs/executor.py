@@ -121,7 +121,7 @@ def run_recover_interrupted(*, stale_s: float, exclude: set[int] | None = None,
 def interrupt_if_lost(run: Run) -> Run:
     """``run`` as it stands, marked interrupted first if its process is gone (what a control
     on it then answers; the sweep would find it within a few seconds anyway)."""
-    if run.status in Run.ACTIVE and Run.objects.filter(_stale(workers.STALE_S), pk=run.pk):
+    if run.status in Run.ACTIVE and Run.objects.filter(_stale(workers.stale_s()), pk=run.pk):
         _mark_interrupted([run.pk])
         run.refresh_from_db()
     return run
@@ -135,7 +135,7 @@ class RunKeeper:
         run_heartbeat(run_ids=ids)
 
     def sweep(self, exclude: set[int]) -> list[int]:
-        return run_recover_interrupted(stale_s=workers.STALE_S, exclude=exclude)
+        return run_recover_interrupted(stale_s=workers.stale_s(), exclude=exclude)
 
     def abandon(self, ids: set[int]) -> None:
         _mark_interrupted(ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from vmemsite.live.workers import STALE_S
+from vmemsite.live.workers import stale_s
 from vmemsite.runs.services import run_recover_interrupted
 
 
@@ -15,12 +15,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--stale-seconds", type=float, default=STALE_S,
+            "--stale-seconds", type=float, default=None,
             help=f"a run is orphaned when its heartbeat is older than this (default "
-                 f"{STALE_S:g}); use 0 when you know no lab server is running",
+                 f"VMEM_STALE_S, {stale_s():g}); use 0 when you know no lab server is running",
         )
 
-    def handle(self, *args, stale_seconds: float, **options) -> None:
+    def handle(self, *args, stale_seconds: float | None, **options) -> None:
+        if stale_seconds is None:
+            stale_seconds = stale_s()
         if stale_seconds < 0:
             self.stderr.write("--stale-seconds must be 0 or more")
             raise SystemExit(2)
