@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from contextlib import ExitStack
 
 import pytest
@@ -16,11 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.sync.client import connect
 
-from tests.e2e.servers import LabServer
+from tests.e2e.servers import LabServer, reachable
 
 pytestmark = pytest.mark.slow
 
 PASSWORD = "wsfuzz-pw-12345"
+PG = ("127.0.0.1", 5432)
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHAT = """
 from django.contrib.auth import get_user_model
 from vmemsite.chat.services import chat_create
@@ -30,12 +33,26 @@ print("CHAT", chat.pk)
 """
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    server = LabServer(tmp_path_factory.mktemp("wsfuzz"))
-    with server:
-        server.token = server.create_user("wsf", PASSWORD, token=True)
-        yield server
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def lab(request, tmp_path_factory):
+    env, database = {}, None
+    if request.param == "postgresql":
+        psycopg = pytest.importorskip("psycopg")
+        if not reachable(*PG):
+            pytest.skip("PostgreSQL is not listening on 127.0.0.1:5432")
+        database = f"vmem_wsfuzz_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(ADMIN, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    server = LabServer(tmp_path_factory.mktemp(f"wsfuzz-{request.param}"), env=env)
+    try:
+        with server:
+            server.token = server.create_user("wsf", PASSWORD, token=True)
+            yield server
+    finally:
+        if database:
+            with psycopg.connect(ADMIN, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _cookie(lab) -> str:
@@ -76,8 +93,12 @@ def _open(lab, path: str, stack: ExitStack):
 @pytest.fixture(scope="module")
 def sockets(lab):
     chat_id = int(lab.manage("shell", "-c", CHAT).split("CHAT", 1)[1])
+    run_id = _finished_run(lab)
+    lab.ids = {"run": run_id, "chat": chat_id}
+    lab.acks = {"run": 0, "chat": 0}
+    lab.before = _left(lab)
     with ExitStack() as stack:
-        yield {"run": _open(lab, f"/ws/runs/{_finished_run(lab)}/", stack),
+        yield {"run": _open(lab, f"/ws/runs/{run_id}/", stack),
                "chat": _open(lab, f"/ws/chat/{chat_id}/", stack)}
 
 
@@ -104,11 +125,14 @@ def test_deeply_nested_json_gets_an_error_and_the_socket_stays(sockets, kind):
     assert _answer(ws, json.dumps({"action": "nonsense"}))["type"] == "error"
 
 
+def _nested(inner: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(st.lists(inner, max_size=4),
+                     st.dictionaries(st.text(max_size=8), inner, max_size=4))
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
-    max_leaves=20)
+    _nested, max_leaves=20)
 ACTIONS = st.sampled_from(["pause", "resume", "step", "stop", "speed", "send", "", "PAUSE"])
 MESSAGES = st.one_of(
     JSON.map(json.dumps),
@@ -126,8 +150,34 @@ MESSAGES = st.one_of(
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(message=MESSAGES)
-def test_fuzzed_messages_are_answered_and_never_drop_the_socket(sockets, kind, message):
+def test_fuzzed_messages_are_answered_and_never_drop_the_socket(lab, sockets, kind, message):
     reply = _answer(sockets[kind], message)
     assert reply["type"] in ("ack", "error")
     if reply["type"] == "error":
         assert isinstance(reply["error"], str) and reply["error"]
+    else:
+        lab.acks[kind] += 1
+
+
+LEFT = """
+import json
+from vmemsite.chat.models import Chat, ChatMessage
+from vmemsite.runs.models import Run, RunChunk
+run, chat = Run.objects.get(pk={run}), Chat.objects.get(pk={chat})
+print("LEFT", json.dumps({{"run": [run.status, run.seq, RunChunk.objects.filter(run=run).count()],
+      "users": ChatMessage.objects.filter(chat=chat, role="user").count(),
+      "runs": Run.objects.count()}}))
+"""
+
+
+def _left(lab) -> dict:
+    return json.loads(lab.manage("shell", "-c", LEFT.format(**lab.ids)).split("LEFT", 1)[1])
+
+
+def test_nothing_is_left_behind(lab, sockets):
+    """After the fuzz: the finished run is as it was (only its speed may change), no run
+    was created, and the chat holds one user message per acknowledged send."""
+    left = _left(lab)
+    assert left["run"] == lab.before["run"] and left["run"][0] == "finished"
+    assert left["runs"] == lab.before["runs"] == 1
+    assert left["users"] == lab.acks["chat"]
