@@ -1,6 +1,6 @@
 """The engine side of a live run: observers that collect window points, and drivers that
-advance one simulation or a comparison in lockstep. No database, no channels: the service
-``run_execute`` owns the loop, the persistence and the publishing.
+advance one simulation or a comparison in lockstep. No database, no channels: the executor
+(``executor.run_execute``) owns the loop, the persistence and the publishing.
 """
 
 from __future__ import annotations

@@ -118,6 +118,7 @@ else:
 
 # Where runs execute (docs/architecture.md §4): "local" = a thread pool inside the server process
 # (LocalRunner), "celery" = Celery workers (CeleryRunner). Default: celery when REDIS_URL is set.
+# Either way vmemsite/runs/executor.py executes them (docs/architecture.md §10).
 VMEM_RUNNER = os.environ.get("VMEM_RUNNER", "celery" if REDIS_URL else "local")
 # Threads of the LocalRunner: runs executing (or paused) at once in the server process.
 VMEM_LOCAL_WORKERS = int(os.environ.get("VMEM_LOCAL_WORKERS", "4"))

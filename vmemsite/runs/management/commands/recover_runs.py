@@ -1,5 +1,5 @@
-"""``manage.py recover_runs``: mark the embedded runner's runs left over by a server that
-stopped as interrupted (the server does this by itself at start; see LocalRunner)."""
+"""``manage.py recover_runs``: mark as interrupted the runs left over by a server or Celery
+worker that died (the server does this by itself, continuously; docs/architecture.md §10)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from vmemsite.runs.services import run_recover_interrupted
 
 
 class Command(BaseCommand):
-    help = ("Mark local runs still queued/running/paused whose server stopped as interrupted "
-            "(Celery runs are never touched).")
+    help = ("Mark as interrupted the runs still queued/running/paused (local) or running/paused "
+            "(Celery) whose heartbeat is stale: their process died.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
