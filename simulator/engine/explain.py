@@ -130,6 +130,7 @@ class Explanation:
     refs: tuple[Ref, ...]
     steps: tuple[Step, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
 
     @property
     def hits(self) -> int:
@@ -141,6 +142,7 @@ class Explanation:
 
     def to_dict(self) -> dict[str, Any]:
         return {"policy": self.policy, "frames": self.frames, "params": dict(self.params),
+                "seed": self.seed,
                 "refs": format_refs(self.refs), "hits": self.hits, "misses": self.misses,
                 "steps": [step.to_dict() for step in self.steps]}
 
@@ -214,7 +216,7 @@ def explain(refs: Sequence[Ref], policy: str, frames: int, *, seed: int = 0,
                           context.why(i, ref, hit, evicted, before)))
         context.record(i, ref, hit)
         before = state
-    return Explanation(name, frames, tuple(refs), tuple(steps), params)
+    return Explanation(name, frames, tuple(refs), tuple(steps), params, seed)
 
 
 def faults_by_frames(refs: Sequence[Ref], policy: str, max_frames: int, *, seed: int = 0,
