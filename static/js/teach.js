@@ -135,7 +135,10 @@
     if (timer) return stop();
     if (step >= count) go(0);
     playButton.textContent = "⏸ Pause";
-    timer = setInterval(() => (step >= count ? stop() : next()), Number(pace.value));
+    timer = setInterval(() => {
+      next();
+      if (step >= count) stop();
+    }, Number(pace.value));
   }
 
   const actions = { home: () => go(0), back: () => go(step - 1), next, end: () => go(count),
