@@ -294,3 +294,41 @@ _REASONS: dict[str, Callable[[_Context, str, PolicyState], str]] = {
     "ws": lambda c, v, s: (f"it was not referenced in the last "
                           f"τ = {c.params.get('tau', 1000)} references"),
 }
+
+
+# --- Denning's thrashing ---------------------------------------------------------------------
+
+MAX_SESSIONS = 16
+
+
+def thrashing_curve(max_sessions: int = 10, *, frames: int = 24, pages_each: int = 5,
+                    accesses_each: int = 200, fetch_ms: float = 10.0, channels: int = 4,
+                    policy: str = "lru") -> list[dict[str, float]]:
+    """Throughput against the number of concurrent sessions sharing one memory, as Denning
+    drew it (docs/teaching.md, "Thrashing"). Each point is one run of the engine with
+    ``concurrent=True``: ``n`` sessions, each looping over ``pages_each`` pages of its own,
+    share an L0 of ``frames`` pages; a fault waits ``fetch_ms`` for L1, which serves at most
+    ``channels`` faults at once (the paging device: faults queue for it). Hits cost nothing.
+
+    While every session's loop fits, more sessions overlap more faults and throughput (reads
+    per simulated second) rises; once their loops together exceed the frames, nearly every
+    read faults, the paging device saturates and throughput collapses.
+    """
+    from .config import LatencyModel, TierConfig
+
+    _bounded_int(max_sessions, 1, MAX_SESSIONS, "sessions")
+    _bounded_int(frames, 1, 10_000, "frames")
+    tiers = [TierConfig("L0", frames, policy, LatencyModel("constant", 0.0)),
+             TierConfig("L1", None, "lru", LatencyModel("constant", fetch_ms),
+                        concurrency=channels)]
+    config = SimConfig(tiers=tiers, unit_pages=True).validate()
+    points = []
+    for n in range(1, max_sessions + 1):
+        accesses = [Access(float(t * n + s), f"s{s}p{t % pages_each}", 1, Op.READ, f"s{s}")
+                    for t in range(accesses_each) for s in range(n)]
+        result = Simulation(config, accesses, concurrent=True, max_events=0).run()
+        seconds = result.sim_time_ms / 1000
+        points.append({"sessions": n, "reads": result.requests, "faults": result.faults,
+                       "miss_ratio": result.faults / result.requests,
+                       "throughput": result.requests / seconds if seconds else 0.0})
+    return points

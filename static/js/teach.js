@@ -184,7 +184,23 @@
     }, { displayModeBar: false, responsive: true });
   }
 
+  function drawThrashing() {
+    const node = $("thrash-curve");
+    if (!node || !window.Plotly || !data.thrashing) return;
+    window.Plotly.newPlot(node, [{
+      x: data.thrashing.map((p) => p.sessions), y: data.thrashing.map((p) => p.throughput),
+      name: "reads per simulated second", mode: "lines+markers",
+      line: { color: "#0072B2", width: 3 }, marker: { symbol: "circle", size: 10 },
+    }], {
+      margin: { l: 70, r: 10, t: 10, b: 45 }, height: 320,
+      xaxis: { title: { text: "concurrent sessions sharing L0" }, dtick: 1 },
+      yaxis: { title: { text: "reads per simulated second" }, rangemode: "tozero" },
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { size: 15 },
+    }, { displayModeBar: false, responsive: true });
+  }
+
   document.body.classList.add("js");
   render();
   drawCurve();
+  drawThrashing();
 })();

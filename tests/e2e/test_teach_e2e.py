@@ -125,3 +125,14 @@ def test_fits_a_projector_and_a_phone(browser, lab, size):
         page.screenshot(path=f"/tmp/teach-60x4-{size['width']}.png")
     finally:
         context.close()
+
+
+def test_thrashing_and_working_set_presets(browser_page):
+    page = browser_page
+    page.set_viewport_size(PROJECTOR)
+    page.goto("/teach/?preset=thrashing")
+    page.wait_for_selector("#thrash-curve .main-svg")
+    page.screenshot(path="/tmp/teach-thrashing-1280.png", full_page=True)
+    page.goto("/teach/?preset=working-set&step=12")
+    assert "τ = 4" in page.locator("#preset-note").inner_text()
+    page.screenshot(path="/tmp/teach-ws-1280.png", full_page=True)

@@ -128,3 +128,15 @@ def test_random_strings_are_seeded():
     assert random_refs(10, 5, 3) == random_refs(10, 5, 3)
     assert random_refs(10, 5, 3) != random_refs(10, 5, 4)
     assert {r.page for r in random_refs(200, 5, 0)} <= {"0", "1", "2", "3", "4"}
+
+
+def test_thrashing_rises_then_collapses():
+    """Worked by hand: a session alone waits for its 5 cold faults one after the other (50 ms
+    for 200 reads: 4,000 reads/s); up to 4 sessions (20 pages in 24 frames) fault in parallel
+    on the 4 channels; the 5th makes 25 pages: LRU on interleaved loops then faults on every
+    read and the channels serve 4 faults per 10 ms: 400 reads/s, whatever the sessions."""
+    from simulator.engine.explain import thrashing_curve
+
+    points = thrashing_curve(7)
+    assert [p["throughput"] for p in points] == [4000, 8000, 12000, 16000, 400, 400, 400]
+    assert [p["faults"] for p in points[:5]] == [5, 10, 15, 20, 1000]

@@ -62,7 +62,7 @@ def test_belady_preset_shows_the_anomaly(client, db):
 
 
 @pytest.mark.parametrize("preset", ["belady", "stack", "loop", "scan", "lru-opt",
-                                    "working-set", "dirty"])
+                                    "working-set", "thrashing", "dirty"])
 def test_every_preset_opens(client, db, preset):
     response = client.get(URL, {"preset": preset})
     assert response.status_code == 200
@@ -129,3 +129,16 @@ def test_the_share_link_reopens_the_exercise_in_predict_mode(client, db):
     data = script_data(again)
     assert data["predict"] is True and data["step"] == 0
     assert [s["ref"] for s in data["tables"][0]["steps"]] == ["1", "2", "3", "1"]
+
+
+def test_thrashing_preset_draws_denning_s_curve(client, db):
+    response = client.get(URL, {"preset": "thrashing", "step": "24"})
+    data = script_data(response)
+    throughput = [p["throughput"] for p in data["thrashing"]]
+    peak = throughput.index(max(throughput))
+    assert 0 < peak < len(throughput) - 1  # rises, then collapses
+    assert throughput[-1] < throughput[peak] / 10
+    lru = next(t for t in data["tables"] if t["policy"] == "lru")
+    assert not any(s["hit"] for s in lru["steps"])  # 6 pages of loops in 5 frames
+    assert 'id="thrashing"' in response.content.decode()
+    assert script_data(client.get(URL, {"preset": "belady"}))["thrashing"] is None

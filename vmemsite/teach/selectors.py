@@ -26,6 +26,7 @@ from simulator.engine.explain import (
     format_refs,
     parse_refs,
     random_refs,
+    thrashing_curve,
 )
 from simulator.engine.policies import POLICIES
 from vmemsite.errors import Invalid
@@ -90,6 +91,14 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
            "With τ = 4 the working set holds the pages referenced in the last 4 references: "
            "it grows and shrinks with the program's locality (count the pages in each column) "
            "and faults as a phase changes.", tau=4),
+    Preset("thrashing", "Thrashing (Denning)",
+           "a1,b1,c1,a2,b2,c2,a1,b1,c1,a2,b2,c2,a1,b1,c1,a2,b2,c2,a1,b1,c1,a2,b2,c2",
+           ("lru", "fifo", "opt"), 5,
+           "Three programs a, b and c, each looping over 2 pages, share 5 frames: together they "
+           "need 6, and LRU faults on every reference. The chart below runs the engine with "
+           "1 to 10 concurrent sessions, each looping over 5 pages, sharing 24 frames, a fault "
+           "waiting 10 ms for one of 4 paging channels: throughput rises while the sessions' "
+           "pages fit, then collapses to what the paging device can serve."),
     Preset("dirty", "Second chance with a dirty bit", "1*,2,3,1,4,2*,5,1,3,4*,2,5",
            ("clock", "eclock", "nru"), 3,
            "A * is a write. Enhanced CLOCK and NRU prefer to evict clean pages, which cost "
@@ -305,3 +314,10 @@ def frame_table(shown: Explanation) -> dict[str, Any]:
                    "steps": [{"ref": s.ref.page, "hit": s.hit, "victim": s.victim,
                               "why": s.why, "before": before[s.index]} for s in steps]},
     }
+
+
+def thrashing(ex: Exercise) -> list[dict[str, float]] | None:
+    """Denning's curve for the thrashing experiment (None for any other exercise)."""
+    if ex.preset is None or ex.preset.key != "thrashing":
+        return None
+    return thrashing_curve(10)

@@ -35,12 +35,14 @@ def teach_page(request: HttpRequest) -> HttpResponse:
         return render(request, "teach/page.html", context, status=400)
     tables = [selectors.frame_table(e) for e in selectors.explanations(exercise)]
     curves = selectors.fault_curves(exercise)
+    thrashing = selectors.thrashing(exercise)
     context.update(
         exercise=exercise, tables=tables, curves=curves,
-        anomalies=selectors.anomalies(curves),
+        anomalies=selectors.anomalies(curves), thrashing=thrashing,
         script={"step": exercise.step, "count": len(exercise.refs),
                 "predict": exercise.predict, "query": exercise.query(step=None),
-                "tables": [t["script"] for t in tables], "curves": curves},
+                "tables": [t["script"] for t in tables], "curves": curves,
+                "thrashing": thrashing},
         share_query=exercise.query(step=None, predict=1),
     )
     if not context["form"]["refs"]:
