@@ -174,8 +174,8 @@ def _trace_refs(user: Any, trace_id: int, n: int) -> list[Ref]:
     trace = trace_get_visible(user, trace_id)
     if trace is None:
         raise ConfigError("no such trace, or it is not public", field="trace")
-    picked = [a for a in islice((a for a in trace_source(trace, unit_pages=True).open()
-                                 if a.op in (Op.READ, Op.WRITE)), n)]
+    accesses = trace_source(trace, unit_pages=True).open()
+    picked = list(islice((a for a in accesses if a.op in (Op.READ, Op.WRITE)), n))
     if not picked:
         raise ConfigError("the trace has no reads or writes", field="trace")
     names = [str(a.page_id) for a in picked]
