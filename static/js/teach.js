@@ -158,8 +158,7 @@
                    Home: () => go(0), End: () => go(count) };
     const action = keys[event.key];
     if (!action) return;
-    if (event.key === " " && event.target.closest("button")) return;  // the button's own click
-    event.preventDefault();
+    event.preventDefault();  // space plays even when a button has the focus (Enter clicks it)
     action();
   });
 

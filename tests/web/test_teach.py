@@ -61,6 +61,17 @@ def test_belady_preset_shows_the_anomaly(client, db):
     assert "LRU: " not in html.split('id="anomaly"')[1].split("</p>")[0]
 
 
+def test_working_set_size_over_time(client, db):
+    html = client.get(URL, {"preset": "working-set"}).content.decode()
+    row = html.split('<tr class="resident">')[1].split("</tr>")[0]
+    sizes = [int(n) for n in re.findall(r">(\d+)</td>", row)]
+    # docs/policies.md: after reference t the tier holds W(t, 4) exactly
+    from vmemsite.teach.selectors import PRESETS
+
+    refs = PRESETS["working-set"].refs.split(",")
+    assert sizes == [len(set(refs[max(0, t - 3):t + 1])) for t in range(len(refs))]
+
+
 @pytest.mark.parametrize("preset", ["belady", "stack", "loop", "scan", "lru-opt",
                                     "working-set", "thrashing", "dirty"])
 def test_every_preset_opens(client, db, preset):

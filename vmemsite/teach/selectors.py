@@ -306,6 +306,7 @@ def frame_table(shown: Explanation) -> dict[str, Any]:
     return {
         "policy": shown.policy, "label": POLICY_LABELS.get(shown.policy, shown.policy),
         "hits": shown.hits, "misses": shown.misses, "frame_rows": rows, "steps": steps,
+        "resident": [sum(p is not None for p in s.frames) for s in steps],
         "states": [_state_text(s.index, s.state) for s in steps],
         "state_label": _state_label(last_state),
         "script": {"policy": shown.policy,
