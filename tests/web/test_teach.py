@@ -153,3 +153,17 @@ def test_thrashing_preset_draws_denning_s_curve(client, db):
     assert not any(s["hit"] for s in lru["steps"])  # 6 pages of loops in 5 frames
     assert 'id="thrashing"' in response.content.decode()
     assert script_data(client.get(URL, {"preset": "belady"}))["thrashing"] is None
+
+
+def test_a_trace_file_gone_since_its_upload_is_a_400(client, user, tmp_path):
+    from vmemsite.traces.selectors import trace_path
+    from vmemsite.traces.services import trace_import_file
+
+    path = tmp_path / "t.txt"
+    path.write_text("a\nb\na\n")
+    trace = trace_import_file(owner=user, path=path, public=True)
+    trace_path(trace).unlink()
+    response = client.get(URL, {"trace": str(trace.pk)})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "the trace cannot be read" in html and "/traces/" not in html.split("teach-errors")[1]

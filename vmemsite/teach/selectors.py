@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from simulator.engine.access import Op
-from simulator.engine.errors import ConfigError
+from simulator.engine.errors import ConfigError, TraceError
 from simulator.engine.explain import (
     MAX_FRAMES,
     MAX_PAGES,
@@ -174,8 +174,12 @@ def _trace_refs(user: Any, trace_id: int, n: int) -> list[Ref]:
     trace = trace_get_visible(user, trace_id)
     if trace is None:
         raise ConfigError("no such trace, or it is not public", field="trace")
-    accesses = trace_source(trace, unit_pages=True).open()
-    picked = list(islice((a for a in accesses if a.op in (Op.READ, Op.WRITE)), n))
+    try:
+        accesses = trace_source(trace, unit_pages=True).open()
+        picked = list(islice((a for a in accesses if a.op in (Op.READ, Op.WRITE)), n))
+    except (ConfigError, TraceError, OSError):  # a file gone or damaged since its upload
+        # (the engine's message names the server's path: not for a visitor's eyes)
+        raise ConfigError("the trace cannot be read any more", field="trace") from None
     if not picked:
         raise ConfigError("the trace has no reads or writes", field="trace")
     names = [str(a.page_id) for a in picked]
