@@ -3,6 +3,8 @@ classic mode, reference for reference, and the textbook numbers come out."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,8 +51,12 @@ def test_hits_and_victims_are_the_engines(ids, frames, policy):
     victims: list = []
     simulate_misses(make_policy(policy, frames), [str(i) for i in ids], victims=victims)
     assert [v for s in shown.steps for v in s.evicted] == victims
-    for step in shown.steps:  # the frames hold what the policy holds; a page keeps its frame
+    for step in shown.steps:  # the frames hold what the policy holds
         assert sorted(p for p in step.frames if p) == sorted(map(str, step.state.order))
+    for before, after in itertools.pairwise(shown.steps):  # a page keeps its frame
+        moved = [k for k, page in enumerate(before.frames)
+                 if page is not None and page in after.frames and after.frames[k] != page]
+        assert moved == []
 
 
 def test_pages_keep_their_frame():
