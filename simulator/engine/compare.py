@@ -11,6 +11,7 @@ from typing import Any
 from .config import SimConfig
 from .events import RunResult
 from .observers import Observer
+from .policies import POLICIES
 from .simulation import Simulation
 from .sources import Source, future_of
 
@@ -24,7 +25,9 @@ def opt_config(config: SimConfig) -> SimConfig:
 
 
 def needs_future(config: SimConfig) -> bool:
-    return config.tiers[0].policy == "opt"
+    """Whether L0's policy reads the future (OPT, the worst policy): a finite source only."""
+    policy = POLICIES.get(config.tiers[0].policy)
+    return policy is not None and policy.needs_future
 
 
 def build(
@@ -84,10 +87,19 @@ class Series:
                    data.get("reference"))
 
 
+#: how the name of every OPT reference line starts (see :func:`reference_label`)
+REFERENCE_PREFIX = "OPT @"
+
+
+def is_reference_label(label: str) -> bool:
+    """Whether ``label`` is spelled like a reference line's (users may not name a line so)."""
+    return label.startswith(REFERENCE_PREFIX)
+
+
 def reference_label(capacity: int | None, taken: set[str]) -> str:
     """The name of the OPT line at ``capacity``, unlike any label in ``taken``. Only a name:
     what makes a line a reference is its role (:class:`Series`), never its spelling."""
-    label = f"OPT @ {capacity}"
+    label = f"{REFERENCE_PREFIX} {capacity}"
     while label in taken:
         label += " (reference)"
     return label
