@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from simulator.engine.errors import VMemError
+from simulator.engine.errors import ConfigError, VMemError
 from simulator.engine.traces import write_trace
 from simulator.llm.providers import ProviderError
 from simulator.memory.memory_presets import preset_names
@@ -45,23 +45,106 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
                      help="write the recorded accesses (csv/jsonl, .gz) for vmem simulate")
     run.add_argument("--turns", action="store_true", help="with --json: include every turn")
     run.add_argument("--json", action="store_true", help="print one JSON document")
+    _pricing_arguments(run)
+    pricing = actions.add_parser("pricing", help="list the pricing profiles")
+    pricing.add_argument("--pricing-dir", type=Path, action="append", default=[],
+                         metavar="DIR", help="a folder of your own profiles (.toml/.json)")
+    pricing.add_argument("--json", action="store_true", help="print one JSON list")
+
+
+def _pricing_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pricing", metavar="NAME",
+                        help="bill every model call with this pricing profile's prompt cache "
+                             "(vmem session pricing lists them)")
+    parser.add_argument("--pricing-dir", type=Path, action="append", default=[],
+                        metavar="DIR", help="a folder of your own profiles (.toml/.json)")
+    parser.add_argument("--ttl", help="the cache's time-to-live option (default: the "
+                                      "profile's first, e.g. 5m)")
+    parser.add_argument("--think-time", type=float, default=None, metavar="SECONDS",
+                        help="seconds between turns when the file has no times (default 30)")
+
+
+def make_pricing(args: argparse.Namespace):
+    """The session's :class:`SessionCost` from ``--pricing``/``--ttl``/``--think-time`` (None
+    without ``--pricing``)."""
+    from simulator.llm.costing import SessionCost
+    from simulator.memory.pricing import shipped_profile
+
+    if not args.pricing:
+        return None
+    profile = shipped_profile(args.pricing, args.pricing_dir)
+    think = 30.0 if args.think_time is None else args.think_time
+    if think < 0:
+        raise ConfigError("must be at least 0 seconds", field="think-time")
+    return SessionCost(profile, ttl=args.ttl, think_time=think)
+
+
+def cmd_pricing(args: argparse.Namespace, out: TextIO) -> int:
+    from simulator.memory.pricing import SHIPPED_DIR, load_profiles
+
+    profiles = load_profiles(SHIPPED_DIR, *args.pricing_dir)
+    rows = [p.summary() for p in sorted(profiles.values(), key=lambda p: (p.provider, p.name))]
+    if args.json:
+        out.write(json.dumps(rows) + "\n")
+        return 0
+    out.write(f"{'name':24} {'provider':10} {'input':>7} {'cached':>7} {'output':>7}  cache\n")
+    for r in rows:
+        cached = "-" if r["cache_read"] is None else f"{r['cache_read']:.3f}"
+        ttl = ", ".join(t["name"] for t in r["ttl"])
+        shape = r["cache_mode"] if r["cache_mode"] == "none" else (
+            f"{r['cache_mode']}, from {r['min_cacheable_tokens']:,} tokens, ttl {ttl}")
+        out.write(f"{r['name']:24} {r['provider']:10} {r['input']:7.3f} {cached:>7} "
+                  f"{r['output']:7.3f}  {shape}\n")
+    out.write("USD per million tokens; sources: --json\n")
+    return 0
+
+
+def load_session_file(path: Path):
+    """(script, times): a lab script, or any transcript format (docs/cost.md §4) as a script
+    with its user turns' times when the file has them."""
+    from simulator.llm.scripts import load_script
+    from simulator.llm.transcripts import load_transcript
+
+    if path.suffix.lower() == ".jsonl":
+        try:
+            return load_script(path), None
+        except VMemError as first:
+            try:
+                transcript = load_transcript(path)
+            except VMemError:
+                raise first from None
+    else:
+        transcript = load_transcript(path)
+    return transcript.to_script(), (transcript.user_times() if transcript.timed else None)
 
 
 def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
-    from simulator.llm.providers import make_provider
-    from simulator.llm.scripts import load_script, run_script, scripted_provider_for
+    if args.session_command == "pricing":
+        return cmd_pricing(args, out)
+    return cmd_run(args, out)
 
-    script = load_script(args.script)
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from simulator.llm.providers import make_provider
+    from simulator.llm.scripts import run_script, scripted_provider_for
+
+    script, times = load_session_file(args.script)
+    pricing = make_pricing(args)
     try:
         if args.provider == "scripted":
-            provider = scripted_provider_for(script)
+            # no model: any window the session asks for (a long session's 128k included)
+            window = max(8192, args.context_window or 0,
+                         script.settings.get("context_window", 0))
+            provider = scripted_provider_for(script, context_window=window)
         else:
             provider = make_provider(args.provider)
+        session = run_script(script, provider, preset=args.preset, compressor=args.compressor,
+                             timeout=args.timeout, pricing=pricing,
+                             times=times if pricing else None,
+                             context_window=args.context_window, page_size=args.page_size,
+                             max_tokens=args.max_tokens)
     except ProviderError as exc:
         raise VMemError(f"{args.provider} provider: {exc.message}") from None
-    session = run_script(script, provider, preset=args.preset, compressor=args.compressor,
-                         timeout=args.timeout, context_window=args.context_window,
-                         page_size=args.page_size, max_tokens=args.max_tokens)
     totals = session.totals()
     if args.save_trace:
         count = write_trace(args.save_trace, session.memory.trace)
@@ -103,6 +186,16 @@ def format_totals(title: str, t: dict[str, Any], errors: list[dict[str, str]]) -
         f"summaries     {t['summaries']}  compactions {t['compactions']}  "
         f"compressions {t['compressions']}",
     ]
+    cost = t.get("cost")
+    if cost:
+        lines.append(
+            f"cost          ${cost['usd']:.4f} with {cost['pricing']} ({cost['cache_mode']} "
+            f"cache, ttl {cost['ttl']}), ${cost['usd_no_cache']:.4f} without caching")
+        lines.append(
+            f"cache         read {cost['cache_read_tokens']:,}  written "
+            f"{cost['cache_write_tokens']:,}  uncached {cost['uncached_tokens']:,}  output "
+            f"{cost['output_tokens']:,}  hit rate {cost['hit_rate']:.0%}  breaks "
+            f"{cost['cache_breaks']}")
     if "trace" in t:
         lines.append(f"trace         {t['trace']['accesses']} accesses -> {t['trace']['path']}"
                      f" (replay: vmem compare {t['trace']['path']} --l0-tokens {t['budget']}; "

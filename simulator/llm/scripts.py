@@ -27,6 +27,7 @@ skipped). The first object may be a header; then documents and turns, in order::
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from simulator.engine.errors import VMemError
 from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings
 
+from .costing import SessionCost
 from .providers import Provider, ScriptedProvider
 from .session import DEFAULT_SYSTEM_PROMPT, ChatSession
 
@@ -166,21 +168,27 @@ def settings_for(script: SessionScript, preset: str = "vmem", **overrides: Any
 
 def run_script(script: SessionScript, provider: Provider | None = None, *,
                preset: str = "vmem", compressor: str = "extractive", timeout: float = 120.0,
+               pricing: SessionCost | None = None, times: Sequence[float] | None = None,
                **overrides: Any) -> ChatSession:
     """Play the script through a :class:`ChatSession` (the scripted provider by default);
     returns the session (``session.totals()``, ``session.results``, ``session.memory.trace``).
+    With ``pricing`` every model call is billed; ``times`` gives each user turn's time in
+    seconds (a transcript's timestamps), else the pricing's think time separates them.
     """
     provider = provider or scripted_provider_for(script)
     settings, max_tokens = settings_for(script, preset, **overrides)
+    if times is not None and len(times) != len(script.turns):
+        raise ScriptError(f"{len(times)} times for {len(script.turns)} user turns")
     session = ChatSession(provider, settings, system_prompt=script.system,
-                          max_tokens=max_tokens, timeout=timeout, compressor=compressor)
+                          max_tokens=max_tokens, timeout=timeout, compressor=compressor,
+                          pricing=pricing)
     for doc in script.documents:
         for k, section in enumerate(doc["sections"]):
             name = doc["id"] if len(doc["sections"]) == 1 else f"{doc['id']}-s{k}"
             session.memory.add_document(name, f"{doc['title']}: {section['text']}",
                                         labels=_labels(section, doc["id"]))
-    for turn in script.turns:
+    for k, turn in enumerate(script.turns):
         session.send(turn.text, labels=turn.labels, needs=turn.needs or None, fact=turn.fact,
-                     expect=turn.expect)
+                     expect=turn.expect, at=None if times is None else times[k])
     session.memory.finish()
     return session

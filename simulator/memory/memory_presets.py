@@ -25,7 +25,9 @@ from typing import Any
 
 from simulator.engine import ConfigError
 
-__all__ = ["PRESETS", "MemoryPreset", "get_preset", "preset_names"]
+__all__ = ["PACKINGS", "PRESETS", "MemoryPreset", "get_preset", "preset_names"]
+
+PACKINGS = ("kinds", "stable")
 
 
 @dataclass
@@ -59,6 +61,10 @@ class MemoryPreset:
     full_copy: bool = False
     #: turns whose messages are read every turn (conversation continuity)
     recent_turns: int = 2
+    #: prompt order: ``kinds`` (system, summary, documents, tools, messages, each by creation)
+    #: or ``stable`` (system, then pages in the order they came into L0; the manifest and
+    #: notes after the conversation), which keeps the previous prompt as a cacheable prefix
+    packing: str = "kinds"
 
     def validate(self) -> MemoryPreset:
         for name in ("compact_at", "warn_at"):
@@ -73,6 +79,9 @@ class MemoryPreset:
         for name in ("pin_last_turns", "max_faults_per_turn", "anti_thrash", "recent_turns"):
             if int(getattr(self, name)) < 0:
                 raise ConfigError("must be >= 0", field=name)
+        if self.packing not in PACKINGS:
+            raise ConfigError(f"unknown packing {self.packing!r}; use {' or '.join(PACKINGS)}",
+                              field="packing")
         if len(self.compression_levels) != 4 or any(
                 lv not in (0, 1, 2, 3) for lv in self.compression_levels):
             raise ConfigError("four levels 0-3 (for L1-L4)", field="compression_levels")

@@ -261,6 +261,13 @@ class SessionMemory:
         self._compacting = False
         #: the pages of the message being answered, pinned until its answer is written
         self.held: list[str] = []
+        #: pages evicted by a compaction since the last model call (why a prompt cache broke;
+        #: the session clears it after each call)
+        self.compacted: set[str] = set()
+        #: the pages in L0 in the order they (last) came into it: the ``stable`` packing's
+        #: order (docs/sessions.md, "Packing")
+        self.arrival: dict[str, int] = {}
+        self._arrivals = 0
 
     # --- plain state ------------------------------------------------------------------
 
@@ -277,6 +284,9 @@ class SessionMemory:
             "held": self.held,
             "turns": [asdict(t) for t in self.turns],
             "current": asdict(self.current),
+            "arrival": list(self.arrival),
+            "compacted": sorted(self.compacted),
+            "arrivals": self._arrivals,
         }
 
     @classmethod
@@ -307,6 +317,9 @@ class SessionMemory:
         memory.turns = [TurnStats(**t) for t in data.get("turns", [])]
         memory.current = TurnStats(**data.get("current", {"turn": memory.turn}))
         memory._event_mark = len(memory._events.events)
+        memory.compacted = set(data.get("compacted", []))
+        memory.arrival = {pid: k for k, pid in enumerate(data.get("arrival", []))}
+        memory._arrivals = int(data.get("arrivals", len(memory.arrival)))
         return memory
 
     def _replay(self, entry: list[Any]) -> None:
@@ -448,6 +461,7 @@ class SessionMemory:
         try:
             victims = [str(v) for v in self._evict_to(target)]
             self.current.compactions += 1
+            self.compacted.update(victims)
             folded = [v for v in victims
                       if self.pages.get(v) and self.pages[v].kind == PageKind.MESSAGE]
             if self.preset.summarize and folded:
@@ -703,12 +717,32 @@ class SessionMemory:
         level = self.compression.level(pid)
         return list(self.pages[pid].dropped.get(level, [])) if level else []
 
+    def _arrived(self, resident: list[str]) -> None:
+        """Keep :attr:`arrival` to the pages now in L0: the ones that left are dropped, the
+        ones that came (written, faulted back) go last, in creation order."""
+        here = set(resident)
+        for pid in [p for p in self.arrival if p not in here]:
+            del self.arrival[pid]
+        for pid in resident:
+            if pid not in self.arrival:
+                self.arrival[pid] = self._arrivals
+                self._arrivals += 1
+
     def context(self) -> list[ContextPage]:
-        """The pages in L0, in prompt order: system, summary, documents, tool results, then
-        messages, each group in creation order."""
+        """The pages in L0, in prompt order (docs/sessions.md, "Packing"). ``kinds`` packing:
+        system, summary, documents, tool results, then messages, each group in creation order.
+        ``stable`` packing: system pages, then every other page in the order it came into L0,
+        so that what was in the previous prompt stays its prefix and new pages are appended."""
         order = {pid: k for k, pid in enumerate(self.pages)}
         resident = [pid for pid in self.pages if self.in_l0(pid)]
-        resident.sort(key=lambda pid: (_KIND_ORDER.get(self.pages[pid].kind, 9), order[pid]))
+        self._arrived(resident)
+        if self.preset.packing == "stable":
+            arrival = self.arrival
+            resident.sort(key=lambda pid: (self.pages[pid].kind != PageKind.SYSTEM,
+                                           arrival[pid]))
+        else:
+            resident.sort(key=lambda pid: (_KIND_ORDER.get(self.pages[pid].kind, 9),
+                                           order[pid]))
         out = []
         for pid in resident:
             record = self.pages[pid]

@@ -1,0 +1,85 @@
+"""``vmem session pricing`` and ``vmem session run --pricing``: the cost object, the times of a
+transcript, errors naming the flag."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from simulator.cli.main import main
+
+SCRIPT = "fixtures/sessions/coding.jsonl"
+COST_KEYS = {"usd", "cache_read_tokens", "cache_write_tokens", "uncached_tokens",
+             "output_tokens", "cache_breaks"}
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stderr(err):
+        code = main(list(argv), out=out)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_pricing_lists_every_shipped_profile_as_json():
+    code, out, _ = run("session", "pricing", "--json")
+    rows = json.loads(out)
+    assert code == 0
+    names = {r["name"] for r in rows}
+    assert {"claude-sonnet-4.5", "gpt-4.1", "gemini-2.5-pro"} <= names
+    for row in rows:
+        assert {"name", "provider", "model", "input", "output", "cache_mode", "ttl"} <= set(row)
+
+
+def test_run_with_pricing_gives_a_cost_object():
+    code, out, _ = run("session", "run", "--script", SCRIPT, "--pricing", "gpt-4.1", "--json",
+                       "--turns")
+    doc = json.loads(out)
+    assert code == 0 and set(doc["cost"]) >= COST_KEYS
+    cost = doc["cost"]
+    assert cost["pricing"] == "gpt-4.1"
+    assert cost["prompt_tokens"] == (cost["cache_read_tokens"] + cost["cache_write_tokens"]
+                                     + cost["uncached_tokens"])
+    turns = [t["cost"] for t in doc["turn_results"] if t["cost"]]
+    assert sum(t["usd"] for t in turns) == pytest.approx(cost["usd"])
+    assert sum(t["cache_breaks"] for t in turns) == cost["cache_breaks"]
+
+
+def test_run_without_pricing_has_no_cost():
+    code, out, _ = run("session", "run", "--script", SCRIPT, "--json")
+    assert code == 0 and json.loads(out)["cost"] is None
+
+
+def test_an_unknown_profile_names_the_flag():
+    code, _, err = run("session", "run", "--script", SCRIPT, "--pricing", "nope")
+    assert code == 2 and "pricing" in err and "claude-sonnet-4.5" in err
+
+
+def _timed_chat(tmp_path: Path, gap: float) -> Path:
+    system = " ".join(f"rule{k}" for k in range(1500))
+    messages = [{"role": "system", "content": system}]
+    for k in range(4):
+        messages.append({"role": "user", "content": f"question number {k} about topic{k}",
+                         "timestamp": 1_700_000_000 + k * gap})
+        messages.append({"role": "assistant", "content": f"answer {k}"})
+    path = tmp_path / f"chat-{gap:g}.json"
+    path.write_text(json.dumps({"messages": messages}))
+    return path
+
+
+def test_a_transcripts_timestamps_decide_what_the_cache_keeps(tmp_path):
+    common = ("--pricing", "claude-sonnet-4.5", "--context-window", "16000", "--page-size",
+              "4000", "--json")
+    _, close, _ = run("session", "run", "--script", str(_timed_chat(tmp_path, 20)), *common)
+    _, apart, _ = run("session", "run", "--script", str(_timed_chat(tmp_path, 600)), *common)
+    close, apart = json.loads(close)["cost"], json.loads(apart)["cost"]
+    # no eviction, turns 20 s apart: no break, every call after the first reads the previous
+    # prompt from the cache; 10 minutes apart (TTL 5 min): nothing is read
+    assert close["cache_breaks"] == 0 and close["cache_read_tokens"] > 0
+    assert close["uncached_tokens"] == 0
+    assert apart["cache_read_tokens"] == 0 and apart["expired_tokens"] > 0
+    assert apart["usd"] > close["usd"]
