@@ -139,9 +139,22 @@ class SessionCost:
         here = {b.id for b in blocks}
         gone = [b.id for b in self.model.last_prompt if b.id not in here]
         call = self.model.call(blocks, output_tokens=output_tokens, at=at,
+                               breakpoints=self._breakpoints(blocks),
                                removed=why_removed(memory, gone))
         self.turn.add(call)
         return call
+
+    def _breakpoints(self, blocks: Sequence[Block]) -> list[int] | None:
+        """Where a breakpoints cache (Anthropic) is asked to cache: after the system pages,
+        before the notes and at the end — what a client that knows its prompt's shape marks
+        (docs/cost.md §5). Other caches take none."""
+        if self.model.rules.mode != "breakpoints" or not blocks:
+            return None
+        last = len(blocks) - 1
+        system = [i for i, b in enumerate(blocks) if b.id.startswith("system:")]
+        notes = [i - 1 for i, b in enumerate(blocks) if b.id == NOTES_BLOCK and i > 0]
+        marks = sorted({*system[-1:], *notes, last})
+        return marks[-(self.model.rules.max_breakpoints or 1):]
 
     def next_time(self, at: float | None, seconds: float) -> float | None:
         """The time of the next call of the same turn: the previous call's plus the model's

@@ -16,6 +16,14 @@ new user turn) and/or by tool calls.
   (importance-weighted LRU), the last 3 turns pinned, at most 3 faults per turn, anti-thrash
   protection, compression on demotion (L1 reduced, L2 abstract, L3 reference), demand paging
   and the ``page_fault``/``search_pages`` tools.
+
+Cache-aware presets (docs/sessions.md, "Cache-aware memory"), for providers' prompt caches:
+
+* ``stable`` — ``vmem`` with stable packing (old pages first, new ones appended).
+* ``batch`` — stable packing, compaction at 90 % down to 60 % (high/low-water marks): one cache
+  break per batch instead of one per page.
+* ``cacheaware`` — ``batch`` whose victims weigh recall value against the cache they break
+  (:class:`~simulator.memory.cache_aware.CacheAwareLRU`).
 """
 
 from __future__ import annotations
@@ -132,6 +140,26 @@ PRESETS: dict[str, MemoryPreset] = {
             policy="importance", compact_at=1.0, compact_to=0.7, pin_last_turns=3,
             max_faults_per_turn=3, anti_thrash=8, compression_levels=[1, 2, 3, 3],
         ),
+        MemoryPreset(
+            "stable", "Stable prefix",
+            "The default's LRU, evicting a page at a time, with stable packing: system pages, "
+            "then pages in the order they came into L0, the manifest after the conversation.",
+            policy="lru", max_faults_per_turn=4, packing="stable",
+        ),
+        MemoryPreset(
+            "batch", "Batch compaction",
+            "Stable packing; at 90 % of the budget compact down to 60 % in one go (LRU "
+            "victims), so the cached prefix breaks once per batch, not every turn.",
+            policy="lru", compact_at=0.9, compact_to=0.6, max_faults_per_turn=4,
+            packing="stable",
+        ),
+        MemoryPreset(
+            "cacheaware", "Cache-aware",
+            "Stable packing; compaction at 90 % down to 60 % whose victims weigh recall value "
+            "(importance-weighted LRU) against the cached tokens after them.",
+            policy="cacheaware", compact_at=0.9, compact_to=0.6, max_faults_per_turn=4,
+            packing="stable",
+        ),
     )
 }
 
@@ -143,7 +171,8 @@ def preset_names() -> list[str]:
 def get_preset(name: str) -> MemoryPreset:
     """A copy of the named preset (``ConfigError`` listing the names when unknown)."""
     key = (name or "").strip().lower().replace("-", "").replace("_", "")
-    key = {"chukaisessionmanager": "chuk", "default": "vmem"}.get(key, key)
+    key = {"chukaisessionmanager": "chuk", "default": "vmem", "stableprefix": "stable",
+           "batchcompaction": "batch"}.get(key, key)
     if key not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}",
                           field="preset")

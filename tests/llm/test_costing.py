@@ -140,3 +140,21 @@ def test_no_cache_is_never_cheaper_than_a_cache_without_a_write_premium():
             play(plain, times)
             assert (cached.pricing.totals()["usd"]
                     <= plain.pricing.totals()["usd"] + 1e-12)
+
+
+def _long(preset: str, profile: str = "claude-sonnet-4.5"):
+    from simulator.llm.scripts import run_script
+    from simulator.llm.synthetic import long_script
+
+    script = long_script(60, context_window=4096, page_size=128)
+    return run_script(script, preset=preset,
+                      pricing=SessionCost(shipped_profile(profile))).totals()
+
+
+def test_batch_compaction_and_the_cache_aware_policy_cost_less_than_page_at_a_time():
+    page_at_a_time = _long("vmem")
+    batch, aware = _long("batch"), _long("cacheaware")
+    for totals in (batch, aware):
+        assert totals["cost"]["usd"] < 0.7 * page_at_a_time["cost"]["usd"]
+        assert totals["cost"]["hit_rate"] > page_at_a_time["cost"]["hit_rate"]
+    assert aware["recall_success"] >= batch["recall_success"]
