@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-import simulator.memory  # noqa: F401 - registers "importance", as any outside policy would be
+import simulator.memory  # noqa: F401 - registers "importance" and "cacheaware", as any outside policy would be
 from simulator.engine.errors import ConfigError
 from simulator.engine.policies import POLICIES, make_policy, policy_names
 from simulator.engine.policies.base import Policy
 
 EXPECTED = {"lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo", "random", "opt", "ws",
-            "importance"}
+            "importance", "cacheaware"}
 
 
 def test_names() -> None:
