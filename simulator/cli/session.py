@@ -46,6 +46,16 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--turns", action="store_true", help="with --json: include every turn")
     run.add_argument("--json", action="store_true", help="print one JSON document")
     _pricing_arguments(run)
+    imp = actions.add_parser("import", help="a conversation (OpenAI messages, ShareGPT, Claude "
+                                            "Code JSONL, a lab script) as a lab script")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("-o", "--output", type=Path, required=True, help="the script to write")
+    imp.add_argument("--format", default="auto",
+                     choices=("auto", "openai", "sharegpt", "claude-code", "script"))
+    imp.add_argument("--index", type=int, default=0,
+                     help="which conversation of a ShareGPT list (from 0)")
+    imp.add_argument("--force", action="store_true", help="replace the output file")
+    imp.add_argument("--json", action="store_true", help="print one JSON document")
     pricing = actions.add_parser("pricing", help="list the pricing profiles")
     pricing.add_argument("--pricing-dir", type=Path, action="append", default=[],
                          metavar="DIR", help="a folder of your own profiles (.toml/.json)")
@@ -100,14 +110,14 @@ def cmd_pricing(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def load_session_file(path: Path):
-    """(script, times): a lab script, or any transcript format (docs/cost.md §4) as a script
-    with its user turns' times when the file has them."""
+    """A lab script, or any transcript format (docs/cost.md §4) as a script (user turns timed
+    when the file has times)."""
     from simulator.llm.scripts import load_script
     from simulator.llm.transcripts import load_transcript
 
     if path.suffix.lower() == ".jsonl":
         try:
-            return load_script(path), None
+            return load_script(path)
         except VMemError as first:
             try:
                 transcript = load_transcript(path)
@@ -115,12 +125,44 @@ def load_session_file(path: Path):
                 raise first from None
     else:
         transcript = load_transcript(path)
-    return transcript.to_script(), (transcript.user_times() if transcript.timed else None)
+    return transcript.to_script()
+
+
+def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    """Read a conversation in any format and write it as a lab script, whole or not at all."""
+    from simulator.llm.transcripts import load_transcript
+
+    transcript = load_transcript(args.file, args.format, index=args.index)
+    script = transcript.to_script()
+    target = args.output
+    if target.exists() and not args.force:
+        raise ConfigError(f"{target} exists; add --force to replace it", field="output")
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        partial.write_text(script.to_jsonl(), encoding="utf-8")
+        partial.replace(target)  # atomic: the file is the old one or the whole new one
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise VMemError(f"cannot write {target}: {exc.strerror or exc}") from None
+    summary = {"file": str(args.file), "format": transcript.format, "output": str(target),
+               "title": script.title, "user_turns": len(script.turns),
+               "turns": len(transcript.turns), "timed": script.times() is not None,
+               "documents": len(script.documents)}
+    if args.json:
+        out.write(json.dumps(summary) + "\n")
+    else:
+        out.write(f"{summary['file']}: {summary['format']}, {summary['turns']} turns "
+                  f"({summary['user_turns']} from the user), "
+                  f"{'timed' if summary['timed'] else 'no times'} -> {target}\n"
+                  f"replay: vmem session run --script {target} --pricing NAME\n")
+    return 0
 
 
 def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
     if args.session_command == "pricing":
         return cmd_pricing(args, out)
+    if args.session_command == "import":
+        return cmd_import(args, out)
     return cmd_run(args, out)
 
 
@@ -128,7 +170,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from simulator.llm.providers import make_provider
     from simulator.llm.scripts import run_script, scripted_provider_for
 
-    script, times = load_session_file(args.script)
+    script = load_session_file(args.script)
     pricing = make_pricing(args)
     try:
         if args.provider == "scripted":
@@ -140,7 +182,6 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             provider = make_provider(args.provider)
         session = run_script(script, provider, preset=args.preset, compressor=args.compressor,
                              timeout=args.timeout, pricing=pricing,
-                             times=times if pricing else None,
                              context_window=args.context_window, page_size=args.page_size,
                              max_tokens=args.max_tokens)
     except ProviderError as exc:

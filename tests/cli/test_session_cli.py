@@ -83,3 +83,52 @@ def test_a_transcripts_timestamps_decide_what_the_cache_keeps(tmp_path):
     assert close["uncached_tokens"] == 0
     assert apart["cache_read_tokens"] == 0 and apart["expired_tokens"] > 0
     assert apart["usd"] > close["usd"]
+
+
+@pytest.mark.parametrize("name", ["openai_chat.json", "sharegpt.json",
+                                  "claude_code_session.jsonl"])
+def test_import_writes_a_script_that_replays(tmp_path, name):
+    from simulator.llm.scripts import load_script
+    from simulator.llm.transcripts import load_transcript
+
+    out_path = tmp_path / "session.jsonl"
+    code, out, _ = run("session", "import", f"fixtures/transcripts/{name}", "-o",
+                       str(out_path), "--json")
+    summary = json.loads(out)
+    transcript = load_transcript(f"fixtures/transcripts/{name}")
+    script = load_script(out_path)
+    assert code == 0 and summary["user_turns"] == transcript.count("user") == len(script.turns)
+    assert [t.text for t in script.turns] == [t.text for t in transcript.turns
+                                              if t.role == "user"]
+    assert script.times() == (transcript.user_times() if transcript.timed else None)
+    code, out, _ = run("session", "run", "--script", str(out_path), "--pricing", "gpt-5",
+                       "--json")
+    assert code == 0 and json.loads(out)["cost"]["calls"] == len(script.turns)
+
+
+def test_a_malformed_file_names_its_line_and_saves_nothing(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    good = Path("fixtures/transcripts/claude_code_session.jsonl").read_text().splitlines()
+    good.insert(2, "{not json")
+    bad.write_text("\n".join(good) + "\n")
+    target = tmp_path / "out.jsonl"
+    code, _, err = run("session", "import", str(bad), "-o", str(target),
+                       "--format", "claude-code")
+    assert code == 2 and "line 3" in err
+    assert not target.exists() and not list(tmp_path.glob(".*part"))
+
+
+def test_import_keeps_an_existing_file_unless_forced(tmp_path):
+    target = tmp_path / "out.jsonl"
+    target.write_text("mine\n")
+    code, _, err = run("session", "import", "fixtures/transcripts/sharegpt.json", "-o",
+                       str(target))
+    assert code == 2 and "--force" in err and target.read_text() == "mine\n"
+
+
+def test_a_scripts_times_must_go_forward(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"role": "user", "text": "a", "at": 10}\n'
+                    '{"role": "user", "text": "b", "at": 5}\n')
+    code, _, err = run("session", "run", "--script", str(path))
+    assert code == 2 and "line 2" in err and "before" in err
