@@ -272,6 +272,8 @@ class SessionMemory:
     # --- plain state ------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        # the packing order as of now, whether or not a prompt was packed since the last change
+        self._arrived([pid for pid in self.pages if self.in_l0(pid)])
         return {
             "version": 1,
             "settings": self.settings.to_dict(),

@@ -1,0 +1,143 @@
+"""Chats and scripted sessions with a pricing profile: the cost panel's data each turn, cache
+breaks with their cause, transcripts of any format uploaded as a session, and the live session
+kept between turns (restored from the database when this process does not hold it)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simulator.engine.errors import ConfigError
+from simulator.llm.costing import SessionCost
+from simulator.llm.scripts import load_script, run_script
+from simulator.memory.pricing import shipped_profile
+from vmemsite.chat import services
+from vmemsite.chat.models import Chat, ChatMessage
+from vmemsite.chat.services import (
+    chat_create,
+    chat_script_execute,
+    chat_script_start,
+    chat_turn_execute,
+    chat_turn_send,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _turn(chat: Chat, user, text: str) -> ChatMessage:
+    message = chat_turn_send(chat=chat, user=user, text=text, submit=False)
+    chat_turn_execute(chat_id=chat.pk, message_id=message.pk, publisher=lambda *a: None)
+    chat.refresh_from_db()
+    return ChatMessage.objects.filter(chat=chat).order_by("-id").first()
+
+
+def _chat(user, **kwargs) -> Chat:
+    options = {"provider": "scripted", "preset": "vmem", "context_window": 400,
+               "page_size": 32, "max_tokens": 32, "pricing": "gpt-4.1", **kwargs}
+    return chat_create(owner=user, **options)
+
+
+def test_each_turn_updates_the_cost_and_an_eviction_shows_as_a_cache_break(user):
+    chat = _chat(user)
+    assert chat.pricing == "gpt-4.1" and chat.snapshot["cost"]["totals"]["calls"] == 0
+    seen = []
+    for k in range(8):
+        answer = _turn(chat, user, f"Message {k} about subject{k} " + "with words " * 12)
+        cost = chat.snapshot["cost"]
+        seen.append(cost["totals"]["calls"])
+        assert answer.metrics["cost"]["calls"] == 1
+        assert cost["last"]["turn"] == k + 1
+    assert seen == list(range(1, 9))
+    totals = chat.snapshot["cost"]["totals"]
+    assert totals["prompt_tokens"] == (totals["cache_read_tokens"] + totals["cache_write_tokens"]
+                                       + totals["uncached_tokens"])
+    assert chat.snapshot["evictions"] > 0 and totals["cache_breaks"] > 0
+    causes = {b["cause"] for b in chat.snapshot["cost"]["breaks"]}
+    assert causes & {"evicted", "updated", "inserted"}
+    assert all("turn" in b and b["detail"] for b in chat.snapshot["cost"]["breaks"])
+
+
+def test_an_unknown_profile_is_named(user):
+    with pytest.raises(ConfigError) as info:
+        _chat(user, pricing="gpt-99")
+    assert info.value.field == "pricing"
+    assert not Chat.objects.exists()
+
+
+def test_a_chat_without_pricing_has_no_cost(user):
+    chat = _chat(user, pricing="")
+    _turn(chat, user, "hello there")
+    assert chat.snapshot["cost"] is None
+
+
+def test_the_live_session_is_kept_and_a_restart_rebuilds_the_same_one(user, monkeypatch):
+    chat = _chat(user)
+    _turn(chat, user, "first message about cats")
+    rebuilt = []
+    original = services.ChatSession.from_dict
+    monkeypatch.setattr(services.ChatSession, "from_dict",
+                        lambda *a, **k: rebuilt.append(1) or original(*a, **k))
+    _turn(chat, user, "second message about dogs")
+    assert rebuilt == []  # the turn went on with the live session: no journal replay
+    services.live_sessions.drop(chat.pk)  # what a restart does
+    _turn(chat, user, "third message about birds")
+    assert rebuilt == [1]
+    # and the rebuilt session's bill goes on from the stored one
+    assert chat.snapshot["cost"]["totals"]["calls"] == 3
+
+
+def test_a_live_session_of_an_older_state_is_not_used(user):
+    chat = _chat(user)
+    _turn(chat, user, "first message")
+    stale = services.live_sessions._sessions[chat.pk]
+    # another process answered a turn meanwhile: the stored state has a new revision
+    Chat.objects.filter(pk=chat.pk).update(state=chat.state | {"revision": "elsewhere"})
+    chat.refresh_from_db()
+    assert services.live_sessions.take(chat) is None
+    services.live_sessions.keep(chat.pk, *stale)
+
+
+@pytest.mark.parametrize("name", ["openai_chat.json", "sharegpt.json",
+                                  "claude_code_session.jsonl"])
+def test_a_transcript_uploads_as_a_scripted_session_with_its_cost(user, settings, name):
+    path = settings.BASE_DIR / "fixtures" / "transcripts" / name
+    chat = chat_script_start(owner=user, upload_text=path.read_text(), upload_name=name,
+                             pricing="claude-sonnet-4.5", submit=False)
+    stored = load_script_from(chat.script_text)
+    chat_script_execute(chat_id=chat.pk, publisher=lambda *a: None)
+    chat.refresh_from_db()
+    assert chat.status == Chat.Status.FINISHED, chat.error
+    assert chat.totals["cost"]["calls"] == chat.turns_total == len(stored.turns)
+    cli = run_script(stored, pricing=SessionCost(shipped_profile("claude-sonnet-4.5")))
+    assert chat.totals["cost"]["usd"] == pytest.approx(cli.totals()["cost"]["usd"])
+
+
+def load_script_from(text: str, tmp=None):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "s.jsonl"
+        path.write_text(text)
+        return load_script(path)
+
+
+def test_a_malformed_transcript_names_its_line_and_saves_nothing(user, settings):
+    path = settings.BASE_DIR / "fixtures" / "transcripts" / "claude_code_session.jsonl"
+    lines = path.read_text().splitlines()
+    lines[3] = lines[3][:-5]
+    with pytest.raises(ConfigError) as info:
+        chat_script_start(owner=user, upload_text="\n".join(lines), upload_name="cc.jsonl",
+                          submit=False)
+    assert info.value.field == "script" and "line 4" in info.value.message
+    assert not Chat.objects.exists()
+
+
+def test_a_bad_openai_file_names_its_json_path(user):
+    text = json.dumps({"messages": [{"role": "user", "content": "hi"},
+                                    {"role": "robot", "content": "beep"}]})
+    with pytest.raises(ConfigError) as info:
+        chat_script_start(owner=user, upload_text=text, upload_name="chat.json", submit=False)
+    assert "messages[1].role" in info.value.message
+    assert not Chat.objects.exists()
