@@ -141,3 +141,55 @@ def test_a_bad_openai_file_names_its_json_path(user):
         chat_script_start(owner=user, upload_text=text, upload_name="chat.json", submit=False)
     assert "messages[1].role" in info.value.message
     assert not Chat.objects.exists()
+
+
+# --- the JSON API --------------------------------------------------------------------------
+
+@pytest.fixture
+def api(user):
+    from django.test import Client
+
+    from vmemsite.accounts.services import token_create
+
+    _, token = token_create(user=user, name="tests")
+    return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_the_api_lists_the_pricing_profiles(api):
+    rows = api.get("/api/sessions/pricing").json()
+    assert {"claude-sonnet-4.5", "gpt-4.1"} <= {r["name"] for r in rows}
+
+
+def test_the_api_imports_a_transcript_and_shows_its_cost(api, user, settings):
+    path = settings.BASE_DIR / "fixtures" / "transcripts" / "openai_chat.json"
+    response = api.post("/api/sessions/import", {"text": path.read_text(), "name": "c.json",
+                                                 "pricing": "gpt-5"},
+                        content_type="application/json")
+    assert response.status_code == 201, response.content
+    created = response.json()
+    chat = Chat.objects.get(pk=created["id"])
+    assert chat.owner == user and chat.pricing == "gpt-5"
+    # the job ran at commit (the test's transaction never commits: run it here)
+    chat_script_execute(chat_id=chat.pk, publisher=lambda *a: None)
+    detail = api.get(created["urls"]["api"]).json()
+    assert detail["status"] == "finished" and detail["totals"]["cost"]["pricing"] == "gpt-5"
+    assert detail["snapshot"]["cost"]["totals"]["calls"] == detail["turns_total"]
+
+
+def test_the_api_names_a_malformed_files_problem_and_saves_nothing(api):
+    response = api.post("/api/sessions/import",
+                        {"text": '{"messages": [{"role": "robot", "content": "x"}]}',
+                         "name": "c.json"}, content_type="application/json")
+    body = response.json()
+    assert response.status_code == 400 and body["field"] == "script"
+    assert "messages[0].role" in body["error"]
+    assert not Chat.objects.exists()
+    response = api.post("/api/sessions/import", {"text": "x", "pricing": "nope"},
+                        content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_another_users_session_is_not_found(api, other):
+    chat = chat_create(owner=other, provider="scripted", context_window=400, page_size=32,
+                       max_tokens=32)
+    assert api.get(f"/api/sessions/{chat.pk}").status_code == 404
