@@ -107,3 +107,25 @@ def test_flags() -> None:
     assert POLICIES["opt"].needs_future
     assert POLICIES["ws"].needs_clock
     assert not any(POLICIES[n].needs_future for n in EXPECTED - {"opt"})
+
+
+def test_arc_forgets_the_ghost_of_a_page_inserted_without_a_miss() -> None:
+    # a page that left to B1 and comes back by insert alone (an unpin) must not stay a ghost:
+    # before, B1 then held it once but counted its size twice, and a later eviction popped
+    # an empty B1 (found by tests/memory/test_current_message.py with the chuk preset)
+    arc = make_policy("arc", 3)
+    for key in "abc":
+        arc.on_miss(key, 1)
+        arc.insert(key, 1)
+    arc.touch("a")  # to T2: the next victim leaves T1 for the ghost list B1
+    arc.on_miss("d", 1)
+    gone = arc.victim()
+    arc.insert("d", 1)
+    assert gone in set(arc.ghost_keys())
+    arc.insert(gone, 1)  # back without a miss
+    assert gone not in set(arc.ghost_keys())
+    for k in range(4):
+        arc.victim()
+        arc.on_miss(f"x{k}", 1)
+        arc.insert(f"x{k}", 1)
+    assert arc.used == sum(arc.size_of(k) for k in arc.keys())
