@@ -45,20 +45,23 @@ def _page_block(page: ContextPage) -> Block:
 
 
 def prompt_blocks(context: Sequence[ContextPage], notes: str, count: Callable[[str], int], *,
-                  packing: str = "kinds") -> list[Block]:
+                  packing: str = "kinds", asked: Sequence[str] = ()) -> list[Block]:
     """The blocks of one call, in the order :meth:`ChatSession.build_messages` sends them.
 
     ``kinds`` packing: system, summary, documents and tool pages (the system message), the
     notes (they end the system message), then the conversation. ``stable``: every page in
-    context order, then the notes (sent after the conversation)."""
+    context order, the notes just before the pages of the message being answered
+    (``asked``), or last."""
     pages = [_page_block(p) for p in context]
     if not notes:
         return pages
     block = _notes_block(notes, count)
     if packing == "stable":
-        return [*pages, block]
-    head = sum(1 for p in context if p.kind != PageKind.MESSAGE)
-    return [*pages[:head], block, *pages[head:]]
+        held = set(asked)
+        at = next((i for i, p in enumerate(context) if p.id in held), len(pages))
+    else:
+        at = sum(1 for p in context if p.kind != PageKind.MESSAGE)
+    return [*pages[:at], block, *pages[at:]]
 
 
 def why_removed(memory: SessionMemory, page_ids: Sequence[str]) -> dict[str, str]:
@@ -135,7 +138,8 @@ class SessionCost:
     def bill(self, memory: SessionMemory, context: Sequence[ContextPage], notes: str,
              count: Callable[[str], int], *, output_tokens: int, at: float | None) -> CallCost:
         """Bill one model call whose prompt was packed from ``context`` and ``notes``."""
-        blocks = prompt_blocks(context, notes, count, packing=memory.preset.packing)
+        blocks = prompt_blocks(context, notes, count, packing=memory.preset.packing,
+                               asked=memory.held)
         here = {b.id for b in blocks}
         gone = [b.id for b in self.model.last_prompt if b.id not in here]
         call = self.model.call(blocks, output_tokens=output_tokens, at=at,

@@ -214,11 +214,15 @@ class ChatSession:
         stable = memory.preset.packing == "stable" and conversation
         system = "\n\n".join(p for p in [*system_parts, "" if stable else extra] if p)
         messages = [{"role": "system", "content": system}]
+        asked = {memory.pages[pid].message for pid in memory.held if pid in memory.pages}
         for item in conversation:
+            if stable and extra and item["_message"] in asked:
+                # just before the question: what came before stays the cached prefix
+                messages.append({"role": "system", "content": extra})
+                extra = ""
             messages.append({"role": item["role"], "content": item["content"]})
         if stable and extra:
-            # after the conversation, so that the prompt before it stays the cached prefix
-            messages[-1]["content"] += f"\n\n{extra}"
+            messages.append({"role": "system", "content": extra})
         return messages
 
     # --- a turn ---------------------------------------------------------------------------
@@ -248,6 +252,7 @@ class ChatSession:
             result.needed = memory.pages_for(needs, fact)
         t_pack = 0.0
         t_tools = 0.0
+        t_cost = 0.0
         notes: list[str] = []
         mode = self.tools_mode
         tools = TOOLS if mode == "native" else None
@@ -282,7 +287,9 @@ class ChatSession:
                 completion = None
                 break
             result.model_calls += 1
+            start = time.perf_counter()
             at = self._bill(completion, at)
+            t_cost += time.perf_counter() - start
             result.prompt_tokens += completion.prompt_tokens
             result.completion_tokens += completion.completion_tokens
             result.model_seconds += completion.seconds
@@ -322,10 +329,11 @@ class ChatSession:
         compress = self.compressor.seconds - compress_before
         compress_model = self.compressor.model_seconds - compress_model_before
         result.model_seconds += compress_model
-        memory_total = t_paging + t_pack + t_tools + t_answer
+        memory_total = t_paging + t_pack + t_tools + t_answer + t_cost
         result.memory_seconds = max(0.0, memory_total - compress_model)
         result.timings = {"paging": t_paging + t_tools, "packing": t_pack,
-                          "answer_pages": t_answer, "compression": compress - compress_model}
+                          "answer_pages": t_answer, "compression": compress - compress_model,
+                          "cost": t_cost}
         self.results.append(result)
         return result
 

@@ -1,7 +1,8 @@
 """Long scripted sessions made to measure (docs/sessions.md, "Long sessions").
 
 :func:`long_script` writes a deterministic conversation of any length: a long system prompt
-(above every provider's minimum cacheable prefix), user messages of plain words, some carrying
+(above every provider's minimum cacheable prefix), user messages of made-up words drawn as a
+text's words are (a Zipf law over 4,000 of them: a few very common, most rare), some carrying
 a labelled fact ("the code name of project 12 is …") that a later probe turn asks for, and
 scripted answers. It is what the cost-vs-recall comparison, the tests and ``bench/`` replay when
 no real transcript is given.
@@ -9,26 +10,28 @@ no real transcript is given.
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from .scripts import ScriptTurn, SessionScript
 
 __all__ = ["long_script"]
 
-_WORDS = ("build", "deploy", "review", "merge", "test", "branch", "cache", "page", "memory",
-          "token", "budget", "latency", "queue", "worker", "server", "client", "socket",
-          "schema", "index", "query", "table", "column", "row", "journal", "replay", "policy",
-          "window", "prompt", "answer", "summary", "document", "section", "figure", "chart",
-          "metric", "trace", "batch", "stream", "frame", "parser", "lexer", "module", "package",
-          "release", "version", "patch", "ticket", "sprint", "design", "meeting", "notes",
-          "draft", "invoice", "vendor", "contract", "report", "audit")
+_SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "ta", "vo", "zen", "pri", "sto", "dal", "fen", "gor",
+              "hul", "jas", "kel", "mor", "nid", "pax", "quo", "ril", "sut", "tam", "vex")
+#: a vocabulary as text has one: a few words very common, most of them rare (Zipf, s = 1)
+_VOCABULARY = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in ("", "s", "er")
+               if a != b][:4000]
+_WEIGHTS = [1.0 / rank for rank in range(1, len(_VOCABULARY) + 1)]
+_CUMULATIVE = list(itertools.accumulate(_WEIGHTS))
 _CODES = ("amber", "basalt", "cobalt", "dune", "ember", "fjord", "garnet", "harbor", "indigo",
           "juniper", "kestrel", "lagoon", "marble", "nimbus", "onyx", "prairie", "quartz",
           "raven", "sierra", "tundra")
 
 
 def _sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(_WORDS) for _ in range(words)).capitalize() + "."
+    return " ".join(rng.choices(_VOCABULARY, cum_weights=_CUMULATIVE, k=words)
+                    ).capitalize() + "."
 
 
 def _text(rng: random.Random, words: int) -> str:
@@ -43,10 +46,11 @@ def _text(rng: random.Random, words: int) -> str:
 def long_script(turns: int = 100, *, seed: int = 0, message_words: int = 60,
                 answer_words: int = 30, system_words: int = 1500, fact_every: int = 10,
                 probe_after: int = 25, context_window: int = 8192, page_size: int = 256,
-                max_tokens: int = 64) -> SessionScript:
+                max_tokens: int = 64, document_words: int = 0) -> SessionScript:
     """A conversation of ``turns`` user turns. Every ``fact_every``-th turn states a fact
     (label ``fact<k>``); the turn ``probe_after`` turns later asks for it (a probe needing that
-    label, expecting the code word)."""
+    label, expecting the code word). ``document_words`` adds a handbook of about that many
+    words in sections of 300 (to fill the context from the first turn)."""
     if turns < 1:
         raise ValueError("a session has at least one turn")
     rng = random.Random(seed)
@@ -55,6 +59,11 @@ def long_script(turns: int = 100, *, seed: int = 0, message_words: int = 60,
                            settings={"context_window": context_window, "page_size": page_size,
                                      "max_tokens": max_tokens},
                            source=f"synthetic:{turns}:{seed}")
+    if document_words > 0:
+        sections = [{"text": _text(rng, min(300, document_words - k))}
+                    for k in range(0, document_words, 300)]
+        script.documents.append({"id": "handbook", "title": "Team handbook",
+                                 "sections": sections})
     probes: dict[int, tuple[str, int, str]] = {}
     for t in range(1, turns + 1):
         answer = _text(rng, answer_words)
