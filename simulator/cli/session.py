@@ -56,6 +56,22 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
                      help="which conversation of a ShareGPT list (from 0)")
     imp.add_argument("--force", action="store_true", help="replace the output file")
     imp.add_argument("--json", action="store_true", help="print one JSON document")
+    compare = actions.add_parser(
+        "compare", help="cost against recall: a session under presets x pricing x windows")
+    source = compare.add_mutually_exclusive_group(required=True)
+    source.add_argument("--script", type=Path, help="a lab script or any transcript")
+    source.add_argument("--synthetic", type=int, metavar="TURNS",
+                        help="a synthetic session of TURNS turns with probes")
+    compare.add_argument("--presets", default="vmem,stable,batch,cacheaware,letta",
+                         help="comma-separated presets")
+    compare.add_argument("--pricing", default="claude-sonnet-4.5",
+                         help="comma-separated pricing profiles")
+    compare.add_argument("--pricing-dir", type=Path, action="append", default=[],
+                         metavar="DIR")
+    compare.add_argument("--context-windows", default="",
+                         help="comma-separated windows in tokens (default: the script's)")
+    compare.add_argument("--page-size", type=int, help="tokens per page")
+    compare.add_argument("--json", action="store_true", help="print one JSON document")
     pricing = actions.add_parser("pricing", help="list the pricing profiles")
     pricing.add_argument("--pricing-dir", type=Path, action="append", default=[],
                          metavar="DIR", help="a folder of your own profiles (.toml/.json)")
@@ -158,11 +174,65 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _names(text: str, flag: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ConfigError("give at least one", field=flag)
+    return names
+
+
+def _windows(text: str) -> list[int | None]:
+    if not text.strip():
+        return [None]
+    try:
+        windows = [int(w) for w in _names(text, "context-windows")]
+    except ValueError:
+        raise ConfigError(f"expected whole numbers, got {text!r}",
+                          field="context-windows") from None
+    if any(w < 256 or w > 1_048_576 for w in windows):
+        raise ConfigError("each between 256 and 1,048,576 tokens", field="context-windows")
+    return windows
+
+
+def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    from simulator.llm.compare import compare_sessions
+    from simulator.llm.synthetic import long_script
+    from simulator.memory.pricing import shipped_profile
+
+    if args.synthetic is not None:
+        if not 1 <= args.synthetic <= 2000:
+            raise ConfigError("between 1 and 2,000 turns", field="synthetic")
+        script = long_script(args.synthetic, context_window=4096, page_size=128)
+    else:
+        script = load_session_file(args.script)
+    profiles = [shipped_profile(n, args.pricing_dir) for n in _names(args.pricing, "pricing")]
+    result = compare_sessions(script, _names(args.presets, "presets"), profiles,
+                              _windows(args.context_windows), page_size=args.page_size)
+    if args.json:
+        out.write(json.dumps(result) + "\n")
+        return 0
+    out.write(f"{result['script']}: {result['turns']} turns, {result['probes']} probes "
+              f"({result['note']})\n\n")
+    out.write(f"{'pricing':20} {'window':>7} {'preset':11} {'recall':>7} {'$/turn':>10} "
+              f"{'hit rate':>8} {'breaks':>6}\n")
+    for r in result["rows"]:
+        marks = ("*" if r["frontier"] else " ") + ("best" if r["best"] else "")
+        recall = "-" if r["recall"] is None else f"{r['recall']:.0%}"
+        out.write(f"{r['pricing']:20} {r['context_window']:>7} {r['preset']:11} {recall:>7} "
+                  f"{r['usd_per_turn']:10.6f} {r['hit_rate']:8.0%} {r['cache_breaks']:>6}  "
+                  f"{marks}\n")
+    out.write("\n* on the frontier (no other is both cheaper and recalls more); best: the "
+              "highest recall for the profile and window, the cheapest among equals\n")
+    return 0
+
+
 def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
     if args.session_command == "pricing":
         return cmd_pricing(args, out)
     if args.session_command == "import":
         return cmd_import(args, out)
+    if args.session_command == "compare":
+        return cmd_compare(args, out)
     return cmd_run(args, out)
 
 

@@ -44,7 +44,7 @@ def _text(rng: random.Random, words: int) -> str:
 
 
 def long_script(turns: int = 100, *, seed: int = 0, message_words: int = 60,
-                answer_words: int = 30, system_words: int = 1500, fact_every: int = 10,
+                answer_words: int = 30, system_words: int = 600, fact_every: int = 10,
                 probe_after: int = 25, context_window: int = 8192, page_size: int = 256,
                 max_tokens: int = 64, document_words: int = 0) -> SessionScript:
     """A conversation of ``turns`` user turns. Every ``fact_every``-th turn states a fact

@@ -132,3 +132,17 @@ def test_a_scripts_times_must_go_forward(tmp_path):
                     '{"role": "user", "text": "b", "at": 5}\n')
     code, _, err = run("session", "run", "--script", str(path))
     assert code == 2 and "line 2" in err and "before" in err
+
+
+def test_compare_gives_rows_frontier_and_best_as_json():
+    code, out, _ = run("session", "compare", "--script", SCRIPT, "--presets", "vmem,batch",
+                       "--pricing", "gpt-4.1,claude-sonnet-4.5", "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["open_loop"] and len(doc["rows"]) == 4 and len(doc["best"]) == 2
+    assert {"preset", "pricing", "recall", "usd_per_turn", "frontier", "best"} <= set(
+        doc["rows"][0])
+
+
+def test_compare_names_a_bad_window():
+    code, _, err = run("session", "compare", "--synthetic", "5", "--context-windows", "12,x")
+    assert code == 2 and "context-windows" in err
