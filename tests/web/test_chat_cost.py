@@ -193,3 +193,47 @@ def test_another_users_session_is_not_found(api, other):
     chat = chat_create(owner=other, provider="scripted", context_window=400, page_size=32,
                        max_tokens=32)
     assert api.get(f"/api/sessions/{chat.pk}").status_code == 404
+
+
+# --- the cost vs recall page --------------------------------------------------------------
+
+def test_the_compare_page_renders_the_form(alice_client):
+    response = alice_client.get("/chat/compare/")
+    assert response.status_code == 200 and b"compare-form" in response.content
+
+
+def test_the_compare_page_replays_and_marks_the_best(alice_client):
+    response = alice_client.post("/chat/compare/", {
+        "source": "shipped:coding.jsonl", "presets": ["vmem", "batch"],
+        "pricing": ["gpt-4.1"], "context_windows": "768"})
+    assert response.status_code == 200, response.content[:2000]
+    body = response.content.decode()
+    assert "compare-result" in body and "Open-loop replay" in body and "★" in body
+    assert body.count('<tr class="') == 2
+
+
+def test_the_compare_page_names_bad_fields(alice_client):
+    response = alice_client.post("/chat/compare/", {
+        "source": "shipped:nope.jsonl", "presets": ["vmem"], "pricing": ["gpt-4.1"],
+        "context_windows": "12"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Context windows" in body and "Session" in body
+
+
+def test_too_many_replays_are_refused_on_the_page(alice_client):
+    response = alice_client.post("/chat/compare/", {
+        "source": "synthetic", "turns": 5,
+        "presets": ["vmem", "stable", "batch", "cacheaware", "letta", "memgpt", "chuk"],
+        "pricing": ["gpt-4.1", "gpt-5"], "context_windows": "3072, 4096"})
+    assert response.status_code == 400 and b"at most 24" in response.content
+
+
+def test_an_imported_session_of_someone_else_cannot_be_compared(alice_client, bob,
+                                                                 settings):
+    path = settings.BASE_DIR / "fixtures" / "transcripts" / "sharegpt.json"
+    theirs = chat_script_start(owner=bob, upload_text=path.read_text(),
+                               upload_name="s.json", submit=False)
+    response = alice_client.post("/chat/compare/", {
+        "source": f"chat:{theirs.pk}", "presets": ["vmem"], "pricing": ["gpt-4.1"]})
+    assert response.status_code == 400

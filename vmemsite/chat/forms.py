@@ -112,3 +112,43 @@ class ScriptForm(_ConfigErrors, forms.Form):
         else:
             kwargs["script_name"] = data["script"]
         return kwargs
+
+
+class CompareForm(_ConfigErrors, forms.Form):
+    """Cost against recall: a session, presets, pricing profiles and context windows."""
+
+    source = forms.ChoiceField(label="Session")
+    turns = forms.IntegerField(initial=60, min_value=1, max_value=200, required=False,
+                               label="Turns (synthetic session)")
+    presets = forms.MultipleChoiceField(
+        choices=_preset_choices, widget=forms.CheckboxSelectMultiple, label="Presets",
+        initial=["vmem", "batch", "cacheaware", "letta"])
+    pricing = forms.MultipleChoiceField(
+        choices=lambda: _pricing_choices()[1:], widget=forms.CheckboxSelectMultiple,
+        label="Pricing profiles", initial=["claude-sonnet-4.5", "gpt-4.1"])
+    context_windows = forms.CharField(
+        initial="3072, 4096", required=False, max_length=100, label="Context windows (tokens)",
+        help_text="Comma-separated; empty: the session's own.")
+
+    def __init__(self, *args: Any, sources: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = sources
+
+    def clean_context_windows(self) -> list[int | None]:
+        text = self.cleaned_data.get("context_windows") or ""
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if not parts:
+            return [None]
+        try:
+            windows = [int(p) for p in parts]
+        except ValueError:
+            raise forms.ValidationError("whole numbers separated by commas") from None
+        if any(not 256 <= w <= 131_072 for w in windows):
+            raise forms.ValidationError("each between 256 and 131,072 tokens")
+        return list(dict.fromkeys(windows))
+
+    def compare_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"source": data["source"], "turns": data.get("turns") or 60,
+                "presets": data["presets"], "pricing": data["pricing"],
+                "windows": data["context_windows"]}
