@@ -237,7 +237,7 @@ def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    from simulator.llm.providers import make_provider
+    from simulator.llm.factory import make_provider
     from simulator.llm.scripts import run_script, scripted_provider_for
 
     script = load_session_file(args.script)
