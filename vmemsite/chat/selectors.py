@@ -236,6 +236,23 @@ def session_compare(*, user, source: str, turns: int, presets: list[str],
     return compare_sessions(script, presets, profiles, windows)
 
 
+def _stored_script(text: str):
+    """A scripted session's stored text (always the lab's script: uploads of other formats
+    are stored converted) as a script."""
+    import tempfile
+
+    from simulator.engine.errors import ConfigError
+    from simulator.llm.scripts import ScriptError, load_script
+
+    with tempfile.TemporaryDirectory(prefix="vmem-compare-") as folder:
+        path = Path(folder) / "session.jsonl"
+        path.write_text(text, encoding="utf-8")
+        try:
+            return load_script(path)
+        except ScriptError as exc:
+            raise ConfigError(str(exc), field="source") from None
+
+
 def _compare_script(user, source: str):
     from simulator.engine.errors import ConfigError
     from simulator.llm.scripts import load_script
@@ -246,9 +263,7 @@ def _compare_script(user, source: str):
     if kind == "chat" and name.isdigit():
         chat = Chat.objects.filter(owner=user, kind=Chat.Kind.SCRIPT, pk=int(name)).first()
         if chat is not None:
-            from .services import script_parse
-
-            return script_parse(chat.script_text, chat.script_name or "session.jsonl")
+            return _stored_script(chat.script_text)
     raise ConfigError("choose one of the listed sessions", field="source")
 
 
