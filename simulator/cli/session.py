@@ -12,12 +12,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from simulator.engine.errors import ConfigError, VMemError
 from simulator.engine.traces import write_trace
 from simulator.llm.providers import ProviderError
 from simulator.memory.memory_presets import preset_names
+
+if TYPE_CHECKING:
+    from simulator.llm.costing import SessionCost
+    from simulator.llm.scripts import SessionScript
 
 __all__ = ["add_session_arguments", "cmd_session"]
 
@@ -90,7 +94,7 @@ def _pricing_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds between turns when the file has no times (default 30)")
 
 
-def make_pricing(args: argparse.Namespace):
+def make_pricing(args: argparse.Namespace) -> SessionCost | None:
     """The session's :class:`SessionCost` from ``--pricing``/``--ttl``/``--think-time`` (None
     without ``--pricing``)."""
     from simulator.llm.costing import SessionCost
@@ -125,7 +129,7 @@ def cmd_pricing(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def load_session_file(path: Path):
+def load_session_file(path: Path) -> SessionScript:
     """A lab script, or any transcript format (docs/cost.md §4) as a script (user turns timed
     when the file has times)."""
     from simulator.llm.scripts import load_script

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from simulator.engine.policies import policy_names
+from simulator.llm.scripts import SessionScript
 from simulator.memory.memory_presets import PRESETS
 from simulator.memory.session_memory import SessionMemory
 
@@ -236,7 +237,7 @@ def session_compare(*, user, source: str, turns: int, presets: list[str],
     return compare_sessions(script, presets, profiles, windows)
 
 
-def _stored_script(text: str):
+def _stored_script(text: str) -> SessionScript:
     """A scripted session's stored text (always the lab's script: uploads of other formats
     are stored converted) as a script."""
     import tempfile
@@ -253,7 +254,7 @@ def _stored_script(text: str):
             raise ConfigError(str(exc), field="source") from None
 
 
-def _compare_script(user, source: str):
+def _compare_script(user, source: str) -> SessionScript:
     from simulator.engine.errors import ConfigError
     from simulator.llm.scripts import load_script
 
