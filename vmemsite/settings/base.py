@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "vmemsite.traces",
     "vmemsite.accounts",
     "vmemsite.chat",
+    "vmemsite.teach",
 ]
 
 MIDDLEWARE = [
