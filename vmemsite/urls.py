@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/", openapi.api_docs, name="api-docs"),
     path("api/openapi.json", openapi.openapi_json, name="openapi"),
     path("api/traces/", include("vmemsite.traces.api_urls")),
+    path("api/sessions/", include("vmemsite.chat.api_urls")),
     path("", include("vmemsite.runs.urls")),
 ]

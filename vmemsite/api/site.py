@@ -27,6 +27,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
+from vmemsite.chat.api import router as sessions_router
 from vmemsite.errors import (
     Invalid,
     LabError,
@@ -89,6 +90,7 @@ api = NinjaAPI(
 )
 api.add_router("runs/", runs_router)
 api.add_router("traces/", traces_router)
+api.add_router("sessions/", sessions_router)
 
 
 # --- errors ---------------------------------------------------------------------------------
