@@ -47,6 +47,7 @@ from .selectors import (
 from .services import (
     MAX_NAME_CHARS,
     TraceRejected,
+    clean_csv_layout,
     trace_delete,
     trace_update,
     trace_upload,
@@ -58,7 +59,8 @@ MAX_LIMIT = 1000
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 #: the options of an upload (multipart fields, or the query string of a raw-body upload)
-UPLOAD_OPTIONS = ("name", "format", "public", "size_unit", "bytes_per_token")
+UPLOAD_OPTIONS = ("name", "format", "public", "size_unit", "bytes_per_token", "columns",
+                  "delimiter", "header")
 
 router = Router(tags=["traces"], auth=SIGNED_IN)
 
@@ -71,6 +73,13 @@ SizeUnit = Annotated[str, WithJsonSchema({"type": "string", "enum": list(models.
 _DATE = {"type": "string", "format": "date-time"}
 
 
+class CsvLayoutOut(BaseModel):
+    columns: dict[str, int | str] = Field(description="field -> 1-based column number, or "
+                                          "the header's name for it")
+    delimiter: str
+    header: bool
+
+
 class Trace(BaseModel):
     id: int
     name: str
@@ -78,8 +87,12 @@ class Trace(BaseModel):
     owner: str = Field(description="the owner's user name")
     owned: bool = Field(description="whether the caller owns it")
     public: bool
-    size_bytes: Count = Field(description="the file as uploaded (gzipped or not)")
+    size_bytes: Count = Field(description="the file as uploaded (compressed or not)")
     gzipped: bool
+    compression: Annotated[str, WithJsonSchema({"type": "string", "enum": ["gzip", "zstd"]})] \
+        | None = Field(None, description="gzip, zstd, or null for an uncompressed file")
+    csv_layout: CsvLayoutOut | None = Field(None, description="how a CSV of another shape is "
+                                            "read; null for our header or another format")
     requests: Count
     distinct_pages: Count
     total_tokens: Count = Field(description="in tokens, as replays count them")
@@ -153,7 +166,9 @@ def trace_to_dict(trace: models.Trace, user: Any, *, detail: bool = False) -> di
         "owned": trace.owner_id == getattr(user, "pk", None),
         "public": trace.public,
         "size_bytes": trace.size_bytes,
-        "gzipped": trace.file.endswith(".gz"),
+        "gzipped": trace.compression == "gzip",
+        "compression": trace.compression,
+        "csv_layout": trace.csv_layout,
         "requests": trace.requests,
         "distinct_pages": trace.distinct_pages,
         "total_tokens": trace.total_tokens,
@@ -211,6 +226,11 @@ _TOKEN = 'curl -H "Authorization: Bearer $VMEM_TOKEN"'
 _FORMAT = {"$ref": "#/components/schemas/TraceFormat"}
 _SIZE_UNIT = {"$ref": "#/components/schemas/SizeUnit"}
 _BYTES_PER_TOKEN = {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS}
+_COLUMNS = {"type": "string", "maxLength": 500, "description": "field=column pairs (a 1-based "
+            "number, or the header's name): time, page_id/obj_id (required), tokens/size, op, "
+            "session, turn"}
+_DELIMITER = {"type": "string", "description": "one character, or comma, tab, semicolon, "
+              "space, pipe", "default": ","}
 
 
 # --- operations -------------------------------------------------------------------------------
@@ -232,14 +252,16 @@ def list_traces(request: HttpRequest,
 
 @router.post(
     "/", url_name="list", operation_id="traces_upload",
-    summary="Upload a trace (plain, CSV or JSON Lines, optionally gzipped)",
+    summary="Upload a trace (plain, CSV, JSON Lines or oracleGeneral; gzip or zstd)",
     description=(
-        "Either a multipart form (field `file`, plus optional `name`, `format`, `public`) or "
+        "Either a multipart form (field `file`, plus optional `name`, `format`, `public`, "
+        "`size_unit`, `bytes_per_token`, and `columns`/`delimiter`/`header` for a CSV of "
+        "another shape) or "
         "the raw file as the request body with the same options in the query string. The "
         "file is streamed and validated line by line; on any error nothing is stored and the "
         "response names the line and the field. Limits (413): the server's "
         "`VMEM_MAX_TRACE_BYTES` (default 200 MB) on the file as sent and on its decompressed "
-        "text, the gzip ratio, accesses, distinct pages and validation time; 429 with "
+        "text, the compression ratio, accesses, distinct pages and validation time; 429 with "
         "`Retry-After` when too many uploads are being validated (docs/traces.md)."
     ),
     response={201: TraceDetail, 400: Error, 401: Error, 403: Error, 413: Error, 429: Error},
@@ -255,6 +277,11 @@ def list_traces(request: HttpRequest,
              "size column holds", "schema": _SIZE_UNIT},
             {"name": "bytes_per_token", "in": "query", "description": "raw-body uploads: with "
              "sizes in bytes, how many make a token", "schema": _BYTES_PER_TOKEN},
+            {"name": "columns", "in": "query", "description": "raw-body uploads: a CSV of "
+             "another shape, e.g. time=1,obj_id=2,size=3", "schema": _COLUMNS},
+            {"name": "delimiter", "in": "query", "schema": _DELIMITER},
+            {"name": "header", "in": "query", "description": "with columns: whether the first "
+             "row names the columns", "schema": {"type": "boolean", "default": True}},
         ],
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {
@@ -268,6 +295,9 @@ def list_traces(request: HttpRequest,
                     "public": {"type": "boolean", "default": False},
                     "size_unit": _SIZE_UNIT,
                     "bytes_per_token": _BYTES_PER_TOKEN,
+                    "columns": _COLUMNS,
+                    "delimiter": _DELIMITER,
+                    "header": {"type": "boolean", "default": True},
                 },
             }},
             "text/plain": {"schema": {"type": "string"}},
@@ -276,6 +306,8 @@ def list_traces(request: HttpRequest,
                 "type": "string", "contentMediaType": "application/octet-stream"}},
             "application/gzip": {"schema": {
                 "type": "string", "contentMediaType": "application/gzip"}},
+            "application/zstd": {"schema": {
+                "type": "string", "contentMediaType": "application/zstd"}},
         }},
         "x-codeSamples": [
             _curl(_TOKEN, '-F file=@trace.csv -F name="my trace"', "$VMEM_URL/api/traces/"),
@@ -301,13 +333,15 @@ def upload_trace(request: HttpRequest, response: HttpResponse) -> Status:
         stream, filename = request, ""
         size = int(length) if length.isdigit() else None
     options = {name: fields.get(name) for name in UPLOAD_OPTIONS}
+    header = None if options["header"] in (None, "") else _flag(options["header"], "header")
     with _rejections():
+        layout = clean_csv_layout(options["columns"], options["delimiter"], header)
         trace = trace_upload(
             owner=request.auth.user, stream=stream, filename=filename, size_hint=size,
             name=options["name"] or "", fmt=options["format"] or None,
             public=_flag(options["public"], "public"),
             size_unit=options["size_unit"], bytes_per_token=options["bytes_per_token"],
-            stop=client_gone(),
+            csv_layout=layout, stop=client_gone(),
         )
     response["Location"] = reverse("traces_api:detail", args=[trace.pk])
     return Status(201, trace_to_dict(trace, request.auth.user, detail=True))
@@ -357,6 +391,10 @@ def delete_trace(request: HttpRequest, trace_id: int) -> Status:
                     "text/csv": {"schema": {"type": "string"}},
                     "application/gzip": {"schema": {
                         "type": "string", "contentMediaType": "application/gzip"}},
+                    "application/zstd": {"schema": {
+                        "type": "string", "contentMediaType": "application/zstd"}},
+                    "application/octet-stream": {"schema": {
+                        "type": "string", "contentMediaType": "application/octet-stream"}},
                 }}},
                 "x-codeSamples": [_curl('curl -OJ -H "Authorization: Bearer $VMEM_TOKEN"',
                                         "$VMEM_URL/api/traces/1/file")]})
@@ -367,7 +405,8 @@ def trace_file(request: HttpRequest, trace_id: int) -> HttpResponse:
 #: components of the OpenAPI document that no operation's type names by itself
 OPENAPI_COMPONENTS: dict[str, Any] = {
     "TraceFormat": {"type": "string", "enum": list(FORMAT_ALIASES),
-                    "description": "ndjson is another name of jsonl"},
+                    "description": "ndjson is another name of jsonl; oracle (alias "
+                                   "oraclegeneral) is libCacheSim's oracleGeneral binary"},
     "SizeUnit": {"type": "string", "enum": list(models.SIZE_UNITS), "default": "tokens",
                  "description": "what the size column (tokens, or size) holds: tokens; bytes "
                                 "(bytes_per_token of them make a token, rounded up per access); "

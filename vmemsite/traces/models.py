@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
+
+from simulator.engine.traces import CsvLayout
 
 
 class Trace(models.Model):
@@ -26,7 +30,7 @@ class Trace(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="traces"
     )
     name = models.CharField(max_length=200)
-    fmt = models.CharField(max_length=10)  # plain | csv | jsonl (as detected or given)
+    fmt = models.CharField(max_length=10)  # plain | csv | jsonl | oracle (detected or given)
     file = models.CharField(max_length=500)  # path relative to DATA_DIR
     size_bytes = models.BigIntegerField()
     requests = models.BigIntegerField()
@@ -35,6 +39,8 @@ class Trace(models.Model):
     size_unit = models.CharField(max_length=6, choices=SizeUnit.choices,
                                  default=SizeUnit.TOKENS)
     bytes_per_token = models.BigIntegerField(null=True, blank=True)
+    #: a CSV of another shape: CsvLayout.to_dict() (columns, delimiter, header); else null
+    csv_layout = models.JSONField(null=True, blank=True)
     stats = models.JSONField(default=dict)  # TraceStats.to_dict() (+ total_bytes)
     public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,6 +66,16 @@ class Trace(models.Model):
     @property
     def sizes_ignored(self) -> bool:
         return self.size_unit == self.SizeUnit.IGNORE
+
+    @property
+    def layout(self) -> CsvLayout | None:
+        """How to read a CSV of another shape (None: the CSV has our header, or not a CSV)."""
+        return CsvLayout.from_dict(self.csv_layout) if self.csv_layout else None
+
+    @property
+    def compression(self) -> str | None:
+        """``gzip``, ``zstd`` or None, as the stored file's name says."""
+        return {".gz": "gzip", ".zst": "zstd"}.get(Path(self.file).suffix)
 
     @property
     def total_bytes(self) -> int | None:

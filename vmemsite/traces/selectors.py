@@ -39,6 +39,7 @@ def trace_source(trace: Trace, *, unit_pages: bool = False) -> TraceSource:
     source = TraceSource(
         trace_path(trace), trace.fmt, unit_pages=unit_pages or trace.sizes_ignored,
         bytes_per_token=trace.bytes_per_token if trace.sizes_in_bytes else None,
+        csv_layout=trace.layout,
     )
     source._length = trace.requests
     return source

@@ -22,12 +22,20 @@ from .selectors import (
     trace_reuse_histogram,
     trace_size_summary,
 )
-from .services import TraceRejected, UploadLimits, human_bytes, trace_delete, trace_update
+from .services import (
+    TraceRejected,
+    UploadLimits,
+    clean_csv_layout,
+    human_bytes,
+    trace_delete,
+    trace_update,
+)
 from .services import trace_upload as trace_upload_service
 
 #: the service's field names -> the upload form's (anything else is about the file)
 _FORM_FIELDS = {"name": "name", "format": "fmt", "size_unit": "size_unit",
-                "bytes_per_token": "bytes_per_token"}
+                "bytes_per_token": "bytes_per_token", "columns": "columns",
+                "delimiter": "delimiter"}
 
 
 def _visible_or_404(request: HttpRequest, trace_id: int) -> Trace:
@@ -56,6 +64,9 @@ def trace_upload(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                layout = clean_csv_layout(form.cleaned_data["columns"],
+                                          form.cleaned_data["delimiter"],
+                                          header=not form.cleaned_data["no_header"])
                 trace = trace_upload_service(
                     owner=request.user,
                     stream=upload,
@@ -66,6 +77,7 @@ def trace_upload(request: HttpRequest) -> HttpResponse:
                     size_hint=upload.size,
                     size_unit=form.cleaned_data["size_unit"] or None,
                     bytes_per_token=form.cleaned_data["bytes_per_token"],
+                    csv_layout=layout,
                     stop=client_gone(),
                 )
             except TraceRejected as exc:
@@ -95,6 +107,7 @@ def trace_detail(request: HttpRequest, trace_id: int) -> HttpResponse:
         "trace": trace,
         "stats": stats,
         "sizes": trace_size_summary(trace),
+        "layout": trace.layout.describe() if trace.layout else "",
         "is_owner": request.user.is_authenticated and trace.owner_id == request.user.pk,
         "histogram": {"labels": [label for label, _ in histogram],
                       "counts": [count for _, count in histogram]},
@@ -141,11 +154,17 @@ def trace_file_response(trace: Trace) -> FileResponse:
     path = trace_path(trace)
     if not path.is_file():
         raise Http404("The file of this trace is missing.")
-    gzipped = path.name.endswith(".gz")
-    filename = f"{_safe_filename(trace.name)}.{trace.fmt}{'.gz' if gzipped else ''}"
+    compression = trace.compression
+    extension = "oracleGeneral" if trace.fmt == "oracle" else trace.fmt
+    suffix = {"gzip": ".gz", "zstd": ".zst"}.get(compression or "", "")
+    filename = f"{_safe_filename(trace.name)}.{extension}{suffix}"
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=filename)  # noqa: SIM115
-    if gzipped:
+    if compression == "gzip":
         response["Content-Type"] = "application/gzip"
+    elif compression == "zstd":
+        response["Content-Type"] = "application/zstd"
+    elif trace.fmt == "oracle":
+        response["Content-Type"] = "application/octet-stream"
     elif trace.fmt == "csv":
         response["Content-Type"] = "text/csv; charset=utf-8"
     else:
