@@ -161,6 +161,24 @@ class UploadLimits:
                                         default.queue_seconds)),
         )
 
+    @classmethod
+    def for_import(cls) -> UploadLimits:
+        """The bounds of a server-side import (``manage.py load_sample_traces --import``):
+        for traces too large for a form, read from a file on the server by an operator. The
+        same checks, larger bounds (settings ``VMEM_IMPORT_MAX_BYTES`` ..., docs/traces.md);
+        memory stays bounded by the distinct pages."""
+        upload = cls.from_settings()
+        return cls(
+            bytes=int(getattr(settings, "VMEM_IMPORT_MAX_BYTES", 50 * 1000**3)),
+            gzip_ratio=upload.gzip_ratio,
+            gzip_floor=upload.gzip_floor,
+            accesses=int(getattr(settings, "VMEM_IMPORT_MAX_ACCESSES", 1_000_000_000)),
+            pages=int(getattr(settings, "VMEM_IMPORT_MAX_PAGES", 5_000_000)),
+            seconds=float(getattr(settings, "VMEM_IMPORT_SECONDS", 6 * 3600)),
+            at_once=1,
+            queue_seconds=float(getattr(settings, "VMEM_IMPORT_SECONDS", 6 * 3600)),
+        )
+
     @property
     def stale_part_seconds(self) -> float:
         """A temporary file older than this belongs to no running upload."""
@@ -473,6 +491,7 @@ def trace_upload(
     bytes_per_token: int | str | None = None,
     csv_layout: CsvLayout | None = None,
     stop: threading.Event | None = None,
+    limits: UploadLimits | None = None,
 ) -> Trace:
     """Validate and store a trace read from ``stream`` (any object with ``read(n)``: an
     uploaded file, the request itself, an open file), for ``owner``.
@@ -486,8 +505,9 @@ def trace_upload(
     ``bytes_per_token`` say what the size column holds (:func:`clean_size_meaning`).
     ``size_hint`` (the announced size, if any) rejects an oversized upload before reading it;
     every limit of :class:`UploadLimits` is enforced while streaming anyway. ``stop``, once
-    set (the client left), ends the work at the next check. Raises :class:`TraceRejected`;
-    on any error, nothing is stored.
+    set (the client left), ends the work at the next check. ``limits`` defaults to an
+    upload's (:meth:`UploadLimits.from_settings`). Raises :class:`TraceRejected`; on any
+    error, nothing is stored.
     """
     name = _clean_name(name, filename)
     fmt = _clean_fmt(fmt)
@@ -496,7 +516,7 @@ def trace_upload(
             raise TraceRejected(f"columns describe a CSV, not {fmt}", field="columns")
         fmt = "csv"
     sizes = clean_size_meaning(size_unit, bytes_per_token)
-    limits = UploadLimits.from_settings()
+    limits = limits or UploadLimits.from_settings()
     if size_hint is not None and size_hint > limits.bytes:
         raise _too_large(limits.bytes)
     sweep_stale_parts(limits)
@@ -634,13 +654,17 @@ def _check_totals(total_tokens: int, raw_total: int) -> None:
 def trace_import_file(
     *, owner: AbstractBaseUser, path: Path, name: str = "", fmt: str | None = None,
     public: bool = False, size_unit: str | None = None,
-    bytes_per_token: int | str | None = None,
+    bytes_per_token: int | str | None = None, csv_layout: CsvLayout | None = None,
+    large: bool = False,
 ) -> Trace:
-    """Import a trace file from disk (the same checks as an upload)."""
+    """Import a trace file from disk (the same checks as an upload; with ``large``, the
+    bounds of a server-side import, :meth:`UploadLimits.for_import`)."""
+    limits = UploadLimits.for_import() if large else None
     with open(path, "rb") as handle:
         return trace_upload(owner=owner, stream=handle, name=name, filename=path.name, fmt=fmt,
                             public=public, size_hint=path.stat().st_size,
-                            size_unit=size_unit, bytes_per_token=bytes_per_token)
+                            size_unit=size_unit, bytes_per_token=bytes_per_token,
+                            csv_layout=csv_layout, limits=limits)
 
 
 def _require_owner(trace: Trace, user: AbstractBaseUser) -> None:
