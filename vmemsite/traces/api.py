@@ -37,8 +37,10 @@ from vmemsite.api.schemas import Error
 from vmemsite.errors import Busy, Forbidden, Invalid, NotFound, TooLarge
 
 from . import models
+from .analyses import trace_analysis_request
 from .disconnect import client_gone
 from .selectors import (
+    trace_analysis_state,
     trace_get_visible,
     trace_list_visible,
     trace_reuse_histogram,
@@ -400,6 +402,44 @@ def delete_trace(request: HttpRequest, trace_id: int) -> Status:
                                         "$VMEM_URL/api/traces/1/file")]})
 def trace_file(request: HttpRequest, trace_id: int) -> HttpResponse:
     return trace_file_response(_visible(request, trace_id))
+
+
+class AnalysisState(BaseModel):
+    """A trace's analysis (docs/analysis.md defines every number of ``analysis``)."""
+
+    status: Annotated[str, WithJsonSchema({"type": "string", "enum": [
+        "none", "queued", "running", "done", "failed"]})]
+    progress: Annotated[float, Field(ge=0, le=1)]
+    error: str
+    seconds: float | None = None
+    analysis: dict[str, Any] | None = Field(None, description="null until done: references, "
+                                            "footprint, one-hit wonders, stack and reuse "
+                                            "distance histograms, popularity with the Zipf "
+                                            "fit, working set, request rate, heatmap, sizes")
+
+
+@router.get("/{int:trace_id}/analysis", url_name="analysis", operation_id="traces_analysis",
+            summary="The trace's analysis: its state and progress, and the result once done",
+            response={200: AnalysisState, 401: Error, 404: Error},
+            openapi_extra={"x-codeSamples": [_curl(_TOKEN,
+                                                   "$VMEM_URL/api/traces/1/analysis")]})
+def get_analysis(request: HttpRequest, trace_id: int) -> dict[str, Any]:
+    return trace_analysis_state(_visible(request, trace_id))
+
+
+@router.post("/{int:trace_id}/analysis", url_name="analysis",
+             operation_id="traces_analysis_start",
+             summary="Start the trace's analysis (again, if it failed or was lost); "
+                     "restart=true redoes a finished one (owner only)",
+             response={202: AnalysisState, 401: Error, 403: Error, 404: Error},
+             openapi_extra={"x-codeSamples": [_curl(f"{_TOKEN} -X POST",
+                                                    "$VMEM_URL/api/traces/1/analysis")]})
+def start_analysis(request: HttpRequest, trace_id: int, restart: bool = False) -> Status:
+    trace = _visible(request, trace_id)
+    if restart and trace.owner_id != request.auth.user.pk:
+        raise Forbidden("only the owner of a trace can redo its analysis")
+    trace_analysis_request(trace, restart=restart)
+    return Status(202, trace_analysis_state(trace))
 
 
 #: components of the OpenAPI document that no operation's type names by itself

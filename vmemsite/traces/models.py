@@ -85,3 +85,29 @@ class Trace(models.Model):
 
 #: what a trace's size column (``tokens``, alias ``size``) may hold
 SIZE_UNITS: tuple[str, ...] = tuple(Trace.SizeUnit.values)
+
+
+class TraceAnalysis(models.Model):
+    """The analysis of a trace (``simulator.engine.analysis``, docs/analysis.md), computed
+    once: right after the upload for a small trace, else as a background job whose
+    ``progress`` (0 to 1) the page shows. ``result`` is ``TraceAnalysis.to_dict()``, bounded
+    whatever the trace's length (docs/traces.md, "Analysis")."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    trace = models.OneToOneField(Trace, on_delete=models.CASCADE, related_name="analysis")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    #: touched at least every few seconds while running: a stale one was lost with its process
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"analysis of {self.trace_id} ({self.status})"

@@ -58,6 +58,7 @@ from simulator.engine.traces import (
     trace_stats,
 )
 
+from .analyses import trace_analysis_request
 from .models import SIZE_UNITS, Trace
 
 logger = logging.getLogger(__name__)
@@ -521,8 +522,19 @@ def trace_upload(
         raise _too_large(limits.bytes)
     sweep_stale_parts(limits)
     with _validation_turn(limits, stop):
-        return _store(owner=owner, stream=stream, name=name, fmt=fmt, public=public,
-                      sizes=sizes, layout=csv_layout, limits=limits, stop=stop)
+        trace = _store(owner=owner, stream=stream, name=name, fmt=fmt, public=public,
+                       sizes=sizes, layout=csv_layout, limits=limits, stop=stop)
+    _start_analysis(trace)
+    return trace
+
+
+def _start_analysis(trace: Trace) -> None:
+    """The trace's analysis: done now for a small trace, queued for a big one. The upload
+    has succeeded whatever happens here (the page offers to start it again)."""
+    try:
+        trace_analysis_request(trace)
+    except Exception:
+        logger.exception("could not start the analysis of trace %s", trace.pk)
 
 
 def _store(
