@@ -373,7 +373,8 @@ def clean_csv_layout(columns: str | None, delimiter: str | None = None,
     header choice without columns is refused rather than ignored."""
     text = (columns or "").strip()
     if not text:
-        if (delimiter or "").strip() not in ("", ",") or header is False:
+        # the page always sends its delimiter choice: the default one means "not given"
+        if (delimiter or "").strip().lower() not in ("", ",", "comma") or header is False:
             raise TraceRejected("a delimiter or a headerless file needs the columns too "
                                 "(e.g. time=1,obj_id=2,size=3)", field="columns")
         return None
