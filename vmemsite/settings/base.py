@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "vmemsite.runs",
     "vmemsite.traces",
+    "vmemsite.sweeps",
     "vmemsite.accounts",
     "vmemsite.chat",
 ]
