@@ -3,14 +3,20 @@ cell exactly once, OPT gaps, exports; bad input named; private to their owner.""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import signal
 import time
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from simulator.engine.mrc import Cell, run_cell
 from simulator.engine.sources import TraceSource
+from vmemsite.accounts.services import token_create
 from vmemsite.errors import Invalid
 from vmemsite.sweeps.models import SweepCell
 from vmemsite.sweeps.selectors import sweep_state
@@ -145,3 +151,40 @@ def test_a_result_is_recorded_once(alice, data_dir):
     assert cell_record(cell.pk, {**result, "misses": 99}) is False
     cell.refresh_from_db()
     assert cell.misses == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_page_api_and_exports(alice, alice_client, bob_client, data_dir, settings):
+    settings.VMEM_SWEEP_PROCESSES = 1
+    trace = upload(alice, BELADY, name="belady")
+    form = alice_client.get(reverse("sweeps:new"))
+    assert form.status_code == 200 and "belady" in form.content.decode()
+    bad = alice_client.post(reverse("sweeps:new"), {"traces": [trace.pk], "policies": ["lru"],
+                                                    "sizes": "3, many"})
+    assert bad.status_code == 400 and "whole numbers of pages" in bad.content.decode()
+    _, token = token_create(user=alice, name="t")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    created = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["fifo", "opt"],
+                                        "sizes": [3, 4]}, content_type="application/json")
+    assert created.status_code == 201, created.content
+    sweep_id = created.json()["id"]
+    from vmemsite.sweeps.models import Sweep
+
+    state = wait_done(Sweep.objects.get(pk=sweep_id))
+    assert api.get(f"/api/sweeps/{sweep_id}/").json()["cells"]["done"] == 4 == \
+        state["cells"]["done"]
+    table = list(csv.reader(io.StringIO(
+        alice_client.get(reverse("sweeps:csv", args=[sweep_id])).content.decode())))
+    assert table[0][:4] == ["trace_id", "trace", "policy", "size_pages"]
+    fifo = [row for row in table[1:] if row[2] == "fifo"]
+    assert [row[6] for row in fifo] == ["9", "10"]
+    exported = json.loads(alice_client.get(reverse("sweeps:json", args=[sweep_id])
+                                           + "?download=1").content)
+    assert exported["curves"][0]["points"][0]["misses"] in (9, 7)
+    page = alice_client.get(reverse("sweeps:detail", args=[sweep_id])).content.decode()
+    assert "sweep-curves" in page and "Gap to OPT" in page
+    assert bob_client.get(reverse("sweeps:detail", args=[sweep_id])).status_code == 404
+    bad_api = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["nope"],
+                                        "sizes": [3]}, content_type="application/json")
+    assert bad_api.status_code == 400 and bad_api.json()["field"] == "policies"
+    assert api.post(f"/api/sweeps/{sweep_id}/retry").status_code == 409

@@ -206,12 +206,24 @@ def _dispatch(sweep: Sweep) -> None:
     cells = list(sweep.cells.filter(status=SweepCell.Status.QUEUED).values_list("pk",
                                                                                flat=True))
     if sweep.backend == Sweep.Backend.CELERY:
-        from .tasks import sweep_celery  # the Celery app is loaded only where it is used
-
-        sweep_celery(sweep.pk, cells)
+        _send_to_celery(sweep.pk, cells)
         return
     threading.Thread(target=_run_locally, args=(sweep.pk, cells), daemon=True,
                      name=f"vmem-sweep-{sweep.pk}").start()
+
+
+def _send_to_celery(sweep_id: int, cell_ids: list[int]) -> None:
+    """The cells as a Celery group with the chord that closes the sweep when all are back
+    (tasks named, not imported: tasks.py imports this module)."""
+    from celery import chord
+
+    from vmemsite.celery import app
+
+    if not cell_ids:
+        sweep_close(sweep_id)
+        return
+    chord(app.signature("sweeps.cell", args=[cell_id]) for cell_id in cell_ids)(
+        app.signature("sweeps.close", args=[sweep_id]))
 
 
 def processes() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import chord, shared_task
+from celery import shared_task
 
 from .services import cell_execute, sweep_close
 
@@ -18,11 +18,3 @@ def sweep_cell(cell_id: int) -> int:
 @shared_task(name="sweeps.close", ignore_result=True)
 def sweep_finish(_cells: list[int], sweep_id: int) -> None:
     sweep_close(sweep_id)
-
-
-def sweep_celery(sweep_id: int, cell_ids: list[int]) -> None:
-    """Send the cells as a group, with the chord that closes the sweep when all are back."""
-    if not cell_ids:
-        sweep_close(sweep_id)
-        return
-    chord(sweep_cell.s(cell_id) for cell_id in cell_ids)(sweep_finish.s(sweep_id))

@@ -76,9 +76,9 @@ def _needs_rerun(analysis: TraceAnalysis) -> bool:
 
 def _dispatch(analysis_id: int) -> None:
     if getattr(settings, "VMEM_RUNNER", "local") == "celery":
-        from .tasks import analyse_trace  # the Celery app is loaded only where it is used
+        from vmemsite.celery import app  # by the task's name: tasks.py imports this module
 
-        analyse_trace.delay(analysis_id)
+        app.send_task("traces.analyse", args=[analysis_id])
         return
     global _pool
     with _pool_lock:
