@@ -164,7 +164,7 @@ def cell_spec(cell_id: int) -> dict[str, Any] | None:
     """The engine cell of a queued or running sweep cell, marked running (an attempt more);
     None when it is done already, gone, or its trace was deleted (then it is failed)."""
     with transaction.atomic():
-        cell = (SweepCell.objects.select_for_update().select_related("trace")
+        cell = (SweepCell.objects.select_for_update(of=("self",)).select_related("trace")
                 .filter(pk=cell_id).first())
         if cell is None or cell.status == _DONE:
             return None
@@ -197,6 +197,9 @@ def cell_execute(cell_id: int) -> None:
         cell_record(cell_id, compute_cell(spec))
     except (VMemError, OSError) as exc:
         _fail(cell_id, str(exc))
+    except Exception as exc:  # a bug in one cell must not leave it running forever
+        logger.exception("sweep cell %s failed", cell_id)
+        _fail(cell_id, f"internal error: {type(exc).__name__}")
 
 
 # --- where cells run ---------------------------------------------------------------------
