@@ -6,17 +6,25 @@
 
   var POLL_MS = 1000;
 
+  // Plotly's default colours, given by the curve's place in the sweep, so that a policy keeps
+  // its colour in both charts (the gap chart has no OPT line)
+  var COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf"];
+
   function traces(state, key) {
     var many = new Set(state.curves.map(function (c) { return c.trace_id; })).size > 1;
-    return state.curves.filter(function (c) { return key === "miss_ratio" || c.policy !== "opt"; })
-      .map(function (curve) {
+    return state.curves.map(function (curve, k) { return [curve, COLOURS[k % COLOURS.length]]; })
+      .filter(function (pair) { return key === "miss_ratio" || pair[0].policy !== "opt"; })
+      .map(function (pair) {
+        var curve = pair[0];
         var done = curve.points.filter(function (p) { return p[key] !== null; });
         return {
           type: "scatter", mode: "lines+markers",
           name: (many ? curve.trace + " · " : "") + curve.policy,
           x: done.map(function (p) { return p.size; }),
           y: done.map(function (p) { return p[key]; }),
-          line: curve.policy === "opt" ? { dash: "dash" } : {},
+          line: { color: pair[1], dash: curve.policy === "opt" ? "dash" : "solid" },
+          marker: { color: pair[1] },
           hovertemplate: curve.policy + " at %{x:,} pages: %{y:.4f}<extra></extra>",
         };
       });

@@ -249,3 +249,19 @@ def test_writer_refuses_the_binary_format(tmp_path):
         write_trace(tmp_path / "t.oracleGeneral", [])
     with pytest.raises(ConfigError):
         write_trace(tmp_path / "t.csv", [], fmt="oracle")
+
+
+def test_a_cell_keeps_the_column_layout_of_its_trace(tmp_path):
+    """A CSV of another shape is read only through its layout: a sweep's cell, which travels as
+    data to another process, carries it (mrc.source_spec / open_source)."""
+    from simulator.engine.mrc import Cell, open_source, run_cell, source_spec
+
+    path = tmp_path / "kv.tsv"
+    path.write_text("".join(f"GET\t{page}\n" for page in [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5]))
+    source = TraceSource(path, csv_layout=CsvLayout.build("page_id=2", "tab", header=False))
+    spec = source_spec(source)
+    assert open_source(spec).csv_layout == source.csv_layout
+    assert run_cell(Cell(spec, "fifo", 3)).misses == 9  # Belady's anomaly string
+    with pytest.raises(ConfigError) as info:
+        open_source({**spec, "csv_layout": {"columns": {"time": 1}}})
+    assert info.value.field == "source.csv_layout.columns"

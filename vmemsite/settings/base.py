@@ -178,6 +178,8 @@ VMEM_IMPORT_SECONDS = float(os.environ.get("VMEM_IMPORT_SECONDS") or 6 * 3600)
 VMEM_TRACE_ANALYSIS_INLINE = int(os.environ.get("VMEM_TRACE_ANALYSIS_INLINE") or 200_000)
 VMEM_TRACE_ANALYSES_AT_ONCE = int(os.environ.get("VMEM_TRACE_ANALYSES_AT_ONCE") or 1)
 VMEM_TRACE_ANALYSIS_SECONDS = float(os.environ.get("VMEM_TRACE_ANALYSIS_SECONDS") or 600)
+# Sweeps in the embedded default: processes of the pool (0: one per core; docs/sweeps.md).
+VMEM_SWEEP_PROCESSES = int(os.environ.get("VMEM_SWEEP_PROCESSES") or 0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
