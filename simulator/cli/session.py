@@ -48,7 +48,7 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
-    from simulator.llm.providers import make_provider
+    from simulator.llm.factory import make_provider
     from simulator.llm.scripts import load_script, run_script, scripted_provider_for
 
     script = load_script(args.script)

@@ -6,13 +6,13 @@ This package does I/O (models, HTTP, files); the memory itself is pure engine co
 (:mod:`simulator.memory.session_memory`). Nothing here imports Django.
 """
 
+from .factory import make_provider
 from .providers import (
     Completion,
     Provider,
     ProviderError,
     ScriptedProvider,
     ToolCall,
-    make_provider,
 )
 
 __all__ = [

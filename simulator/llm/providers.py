@@ -22,7 +22,6 @@ __all__ = [
     "ProviderError",
     "ScriptedProvider",
     "ToolCall",
-    "make_provider",
     "parse_text_tool_calls",
 ]
 
@@ -185,20 +184,3 @@ class ScriptedProvider:
                           completion_tokens=self.count_tokens(text),
                           seconds=time.perf_counter() - start,
                           finish_reason="tool_calls" if calls else "stop", model="scripted")
-
-
-def make_provider(name: str, **options: Any) -> Provider:
-    """``embedded``, ``http`` or ``scripted`` (options go to the provider's constructor)."""
-    key = (name or "").strip().lower()
-    if key == "embedded":
-        from .embedded import EmbeddedProvider
-
-        return EmbeddedProvider(**options)
-    if key in ("http", "openai"):
-        from .openai_http import HTTPProvider
-
-        return HTTPProvider.from_env(**options)
-    if key == "scripted":
-        return ScriptedProvider(**options)
-    raise ProviderError("bad_request",
-                        f"unknown provider {name!r}; use embedded, http or scripted")

@@ -32,7 +32,7 @@ def test_create_stores_a_queued_single_run(user):
     assert run.status == Run.Status.QUEUED
     assert run.kind == Run.Kind.SINGLE
     assert run.total == 12
-    assert run.label == "lru on sequence 1,2,3,4,1,2,5,1,2,3,4,5"
+    assert run.label == "LRU on sequence 1,2,3,4,1,2,5,1,2,3,4,5"
     assert run.config["tiers"][0]["capacity_tokens"] == 3
 
 

@@ -32,5 +32,5 @@ def test_workloads_in_words(spec, text):
 def test_a_run_title_is_no_python_repr(user):
     run = run_create(owner=user, submit=False, config=classic("lru", 50),
                      workload=zipf(n=5000))
-    assert run.label == "lru on Zipf (alpha 0.9) over 300 pages, 5,000 accesses"
+    assert run.label == "LRU on Zipf (alpha 0.9) over 300 pages, 5,000 accesses"
     assert "=" not in run.label and "(" not in run.label.split("Zipf")[0]

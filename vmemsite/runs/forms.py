@@ -22,14 +22,17 @@ from simulator.engine.workloads import GENERATORS
 from vmemsite.errors import Invalid
 from vmemsite.traces.selectors import trace_list_visible
 
-from .specs import MAX_VARIANT_LABEL, MAX_VARIANTS, RUN_PARAMS, RunSpec, parse_pages, run_spec
+from .specs import (
+    MAX_VARIANT_LABEL,
+    MAX_VARIANTS,
+    RUN_PARAMS,
+    RunSpec,
+    parse_pages,
+    policy_label,
+    run_spec,
+)
 
-POLICY_LABELS = {
-    "lru": "LRU", "fifo": "FIFO", "lfu": "LFU", "clock": "CLOCK", "arc": "ARC", "2q": "2Q",
-    "sieve": "SIEVE", "s3fifo": "S3-FIFO", "random": "Random", "opt": "OPT (Belady)",
-    "ws": "Working set",
-}
-POLICY_CHOICES = [(name, POLICY_LABELS.get(name, name)) for name in policy_names()]
+POLICY_CHOICES = [(name, policy_label(name)) for name in policy_names()]
 # Paced speed = simulated ms per wall-clock second; every access counts as at least 1 ms, so
 # when nothing costs time (hits, zero-latency tiers) it is accesses per second.
 SPEED_CHOICES = [

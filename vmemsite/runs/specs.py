@@ -48,6 +48,17 @@ MAX_SPEED = 1e9
 WORKLOAD_KINDS = ("generator", "trace", "sequence")
 #: the largest page id given as a number (a database integer)
 MAX_PAGE_ID = 2**63 - 1
+#: how policies are named to people (forms, default run titles); others show their engine name
+POLICY_LABELS = {
+    "lru": "LRU", "fifo": "FIFO", "lfu": "LFU", "clock": "CLOCK", "arc": "ARC", "2q": "2Q",
+    "sieve": "SIEVE", "s3fifo": "S3-FIFO", "random": "Random", "opt": "OPT (Belady)",
+    "ws": "Working set",
+}
+
+
+def policy_label(name: str) -> str:
+    """A policy's name as people read it (``lru`` → ``LRU``)."""
+    return POLICY_LABELS.get(name, name)
 _ID = re.compile(r"^-?\d{1,19}$")
 
 
@@ -202,7 +213,7 @@ class RunSpec:
     def default_label(self) -> str:
         what = workload_describe(self.stored_workload())
         if self.variants is None:
-            return f"{self.config.tiers[0].policy} on {what}"
+            return f"{policy_label(self.config.tiers[0].policy)} on {what}"
         return f"{' vs '.join(v.label for v in self.variants)} on {what}"
 
 
