@@ -9,6 +9,7 @@ urlpatterns = [
     path("traces/", include("vmemsite.traces.urls")),
     path("sweeps/", include("vmemsite.sweeps.urls")),
     path("chat/", include("vmemsite.chat.urls")),
+    path("teach/", include("vmemsite.teach.urls")),
     # JSON API: the readable page, the OpenAPI document, the trace library's endpoints
     # (the runs endpoints, /api/runs/..., are in vmemsite.runs.urls).
     path("api/", openapi.api_docs, name="api-docs"),

@@ -237,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_args(mrc)
     add_mrc_arguments(mrc, _int_list)
 
+    from simulator.cli.explain import add_explain_arguments
+
+    add_explain_arguments(commands.add_parser(
+        "explain", help="a paging exercise, step by step (OSTEP-style; --solve for answers)"),
+        _param_pair)
+
     # LLM sessions live outside the engine (they do I/O): their arguments and handler are
     # imported only when the parser is built, never when the engine is imported.
     from simulator.cli.session import add_session_arguments
@@ -463,6 +469,12 @@ def cmd_mrc(args: argparse.Namespace, out: TextIO) -> int:
     return run_mrc(args, out, _source(args))
 
 
+def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from simulator.cli.explain import run_explain
+
+    return run_explain(args, out)
+
+
 def cmd_session(args: argparse.Namespace, out: TextIO) -> int:
     from simulator.cli.session import cmd_session as run_session
 
@@ -515,7 +527,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"simulate": cmd_simulate, "compare": cmd_compare, "generate": cmd_generate,
-                "session": cmd_session, "mrc": cmd_mrc}
+                "session": cmd_session, "mrc": cmd_mrc, "explain": cmd_explain}
     try:
         return handlers[args.command](args, out)
     except VMemError as exc:

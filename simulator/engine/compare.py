@@ -11,6 +11,7 @@ from typing import Any
 from .config import SimConfig
 from .events import RunResult
 from .observers import Observer
+from .policies import POLICIES
 from .simulation import Simulation
 from .sources import Source, future_of
 
@@ -24,7 +25,9 @@ def opt_config(config: SimConfig) -> SimConfig:
 
 
 def needs_future(config: SimConfig) -> bool:
-    return config.tiers[0].policy == "opt"
+    """Whether L0's policy reads the future (OPT, the worst policy): a finite source only."""
+    policy = POLICIES.get(config.tiers[0].policy)
+    return policy is not None and policy.needs_future
 
 
 def build(

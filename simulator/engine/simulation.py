@@ -710,6 +710,8 @@ class Simulation:
             self.tokens_moved[0][1] += size
         elif self.location.get(page_id) in (0, PINNED):
             self.dirty.add(page_id)
+        if l0.on_write is not None and self.location.get(page_id) == 0:
+            l0.on_write(page_id)  # the policy's own dirty bit (NRU, enhanced CLOCK)
         self._charge(cost)
         return cost
 

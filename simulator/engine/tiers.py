@@ -33,6 +33,7 @@ class Tier:
         "misses",
         "name",
         "on_miss",
+        "on_write",
         "pinned",
         "pinned_tokens",
         "policy",
@@ -54,6 +55,8 @@ class Tier:
         # None when the policy keeps the base class's no-op hook: saves a call per miss
         overridden = type(self.policy).on_miss is not Policy.on_miss
         self.on_miss = self.policy.on_miss if overridden else None
+        marks_dirty = type(self.policy).on_write is not Policy.on_write
+        self.on_write = self.policy.on_write if marks_dirty else None
         refuses = type(self.policy).admits is not Policy.admits
         self.admits = self.policy.admits if refuses else None
         # Denning's working set is variable-size: pages that left the window leave the tier

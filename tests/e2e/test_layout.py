@@ -94,7 +94,8 @@ def _pages_of_a_busy_user(page) -> list[str]:
     page.wait_for_selector("#chat-root[data-status='finished']", state="attached",
                            timeout=60_000)
     return ["/", "/runs/", run, comparison, "/runs/new/", "/compare/new/", "/traces/", trace,
-            "/chat/", chat, "/api/", "/accounts/tokens/", "/no/such/page/"]
+            "/chat/", chat, "/api/", "/accounts/tokens/", "/teach/?preset=belady&step=6",
+            "/no/such/page/"]
 
 
 def _overflow(page) -> int:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from simulator.engine.policies import policy_names
+from simulator.engine.policies import POLICIES, policy_names
 from simulator.memory.memory_presets import PRESETS
 from simulator.memory.session_memory import SessionMemory
 
@@ -25,7 +25,7 @@ from .models import Chat, ChatMessage
 #: events shown on a page (state on connect)
 STATE_EVENTS = 60
 #: policies a chat may use for L0 (OPT needs the future: a live chat has none)
-CHAT_POLICIES = [p for p in policy_names() if p != "opt"]
+CHAT_POLICIES = [p for p in policy_names() if not POLICIES[p].needs_future]
 #: the replay's default policies (besides the session's own)
 REPLAY_POLICIES = ["lru", "fifo", "arc", "s3fifo", "importance"]
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "vmemsite.sweeps",
     "vmemsite.accounts",
     "vmemsite.chat",
+    "vmemsite.teach",
 ]
 
 MIDDLEWARE = [

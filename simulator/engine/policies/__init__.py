@@ -11,34 +11,45 @@ import inspect
 from typing import Any
 
 from ..errors import ConfigError
+from .aging import Aging
 from .arc import ARC
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 from .clock import Clock
+from .eclock import EnhancedClock
 from .fifo import FIFO
 from .lfu import LFU
 from .lru import LRU
+from .mru import MRU
+from .nru import NRU
 from .opt import OPT
 from .random import RandomPolicy
 from .s3fifo import S3FIFO
 from .sieve import Sieve
 from .twoq import TwoQ
 from .workingset import WorkingSet
+from .worst import Worst
 
 __all__ = [
     "ARC",
     "FIFO",
     "LFU",
     "LRU",
+    "MRU",
+    "NRU",
     "OPT",
     "POLICIES",
     "S3FIFO",
+    "Aging",
     "Clock",
+    "EnhancedClock",
     "Key",
     "Policy",
+    "PolicyState",
     "RandomPolicy",
     "Sieve",
     "TwoQ",
     "WorkingSet",
+    "Worst",
     "make_policy",
     "policy_names",
     "register_policy",
@@ -46,7 +57,8 @@ __all__ = [
 
 POLICIES: dict[str, type[Policy]] = {
     cls.name: cls
-    for cls in (LRU, FIFO, LFU, Clock, ARC, TwoQ, Sieve, S3FIFO, RandomPolicy, OPT, WorkingSet)
+    for cls in (LRU, FIFO, LFU, Clock, ARC, TwoQ, Sieve, S3FIFO, RandomPolicy, OPT, WorkingSet,
+                MRU, EnhancedClock, NRU, Aging, Worst)
 }
 
 # Spellings people use for the same policy; looked up after lower-casing and dropping "-", "_"
@@ -59,6 +71,9 @@ _ALIASES = {
     "workingset": "ws",
     "secondchance": "clock",
     "rand": "random",
+    "unopt": "worst",
+    "enhancedclock": "eclock",
+    "enhancedsecondchance": "eclock",
 }
 
 

@@ -10,6 +10,7 @@ Call protocol, driven by :class:`simulator.engine.tiers.Tier`:
 * hit on a resident key ........ ``touch(key)``
 * miss ......................... ``on_miss(key, size)`` once; if ``admits(key, size)``,
                                  ``victim()`` until the newcomer fits, then ``insert(key, size)``
+* write to a resident key ..... ``on_write(key)`` after the above, for policies with a dirty bit
 * key taken away (promotion to an upper tier, pinning, a write elsewhere) ... ``remove(key)``
 
 ``victim()`` both chooses and forgets the victim (keeping any ghost history the algorithm
@@ -28,9 +29,38 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Mapping
+from dataclasses import dataclass, field
 from itertools import chain
+from typing import Any
 
 Key = Hashable
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """What a policy's next decision depends on, as a teacher shows it (docs/policies.md,
+    "Seeing a policy's state"). Taken only when asked for: the access path never builds one.
+
+    ``order`` lists the resident pages in the policy's own order, the next candidate for
+    eviction first where the policy has one (FIFO's queue, LRU's recency, LFU's counts, the
+    CLOCK hand's sweep); ``order_label`` says what that order is. ``marks`` gives each
+    resident page the number the rule reads (a reference bit, a count, a next use), named by
+    ``marks_label``. ``extra`` holds anything else the rule uses (a window, a period).
+    """
+
+    order: tuple[Key, ...]
+    order_label: str = ""
+    marks: Mapping[Key, Any] = field(default_factory=dict)
+    marks_label: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (keys as given, marks as ``[[key, value], ...]`` in ``order``)."""
+        return {
+            "order": list(self.order), "order_label": self.order_label,
+            "marks": [[k, self.marks[k]] for k in self.order if k in self.marks],
+            "marks_label": self.marks_label, "extra": dict(self.extra),
+        }
 
 
 class Policy(ABC):
@@ -83,6 +113,11 @@ class Policy(ABC):
                 return resident[key]
         raise KeyError(key)
 
+    def snapshot(self) -> PolicyState:
+        """The state the next decision depends on (:class:`PolicyState`). This default knows
+        only who is resident; each policy with an order or marks of its own says so."""
+        return PolicyState(tuple(self.keys()))
+
     def _nothing_resident(self) -> LookupError:
         """What ``victim()`` raises when no page is resident."""
         return LookupError(f"{self.name}: nothing resident")
@@ -100,6 +135,10 @@ class Policy(ABC):
         """Whether a missed page is cached at all (asked after ``on_miss``). Strict 2Q and
         S3-FIFO refuse some pages, as libCacheSim does; a refused page is served, not kept."""
         return True
+
+    def on_write(self, key: Key) -> None:  # noqa: B027 - optional hook
+        """A write to the resident ``key``, after its ``touch`` or ``insert`` (the tier calls it
+        only for policies that override it: those with a dirty bit, NRU and enhanced CLOCK)."""
 
     @abstractmethod
     def insert(self, key: Key, size: int) -> None:

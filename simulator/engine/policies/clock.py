@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 
 class Clock(Policy):
@@ -70,3 +70,11 @@ class Clock(Policy):
     def remove(self, key: Key) -> None:
         del self._q[key]
         self.used -= self._sizes.pop(key)
+
+    def snapshot(self) -> PolicyState:
+        """The hand points at the first page of ``order``; marks are the reference counters."""
+        q = self._q
+        order = tuple(q)
+        label = "reference bit" if self._max == 1 else f"reference counter (0..{self._max})"
+        return PolicyState(order, "from the hand, oldest first", dict(q), label,
+                           {"hand": order[0] if order else None})

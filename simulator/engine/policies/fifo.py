@@ -15,6 +15,7 @@ class FIFO(OrderedPolicy):
 
     __slots__ = ()
     name = "fifo"
+    order_label = "queue, first in (the next victim) first"
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 
 class LFU(Policy):
@@ -92,3 +92,8 @@ class LFU(Policy):
             if self._min == f:
                 self._min = 0
         self.used -= self._sizes.pop(key)
+
+    def snapshot(self) -> PolicyState:
+        order = tuple(k for f in sorted(self._buckets) for k in self._buckets[f])
+        return PolicyState(order, "fewest uses first, then least recent (the next victim first)",
+                           dict(self._freq), "uses while resident")

@@ -16,6 +16,7 @@ class LRU(OrderedPolicy):
 
     __slots__ = ()
     name = "lru"
+    order_label = "recency, least recently used (the next victim) first"
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)

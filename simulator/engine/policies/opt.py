@@ -5,10 +5,15 @@ from __future__ import annotations
 import heapq
 import math
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 NEVER = math.inf
 """Next-use value for a key that is never accessed again (``sys.maxsize`` works as well)."""
+
+
+def _index_or_none(next_use: float) -> int | None:
+    """A next use as an access index, ``None`` for "never" (``inf`` or a huge sentinel)."""
+    return None if next_use >= 1 << 62 else int(next_use)
 
 
 class OPT(Policy):
@@ -33,6 +38,9 @@ class OPT(Policy):
     name = "opt"
     needs_future = True
     resident_maps = ("_sizes",)
+    #: heap priority = _sign * next use: -1 puts the farthest next use on top (OPT); the worst
+    #: policy (``worst.py``) takes +1, the nearest
+    _sign = -1
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)
@@ -50,7 +58,7 @@ class OPT(Policy):
         stamp = self._stamp = self._stamp + 1
         self._entry[key] = stamp
         heap = self._heap
-        heapq.heappush(heap, (-self._next, stamp, key))
+        heapq.heappush(heap, (self._sign * self._next, stamp, key))
         self._next = NEVER
         if len(heap) > 2 * len(self._entry) + 64:
             entry = self._entry
@@ -81,3 +89,13 @@ class OPT(Policy):
     def remove(self, key: Key) -> None:
         del self._entry[key]  # its heap entries are now stale
         self.used -= self._sizes.pop(key)
+
+    def snapshot(self) -> PolicyState:
+        """Marks are each page's next use (access index; ``None``: never again), in the order
+        the rule evicts them."""
+        entry, sign = self._entry, self._sign
+        live = sorted(e for e in self._heap if entry.get(e[2]) == e[1])
+        order = tuple(e[2] for e in live)
+        marks = {key: _index_or_none(sign * p) for p, _, key in live}
+        return PolicyState(order, "in eviction order (the next victim first)", marks,
+                           "next use (access #)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 
 class OrderedPolicy(Policy):
@@ -15,6 +15,8 @@ class OrderedPolicy(Policy):
 
     __slots__ = ("_od",)
     resident_maps = ("_od",)
+    #: what the order of ``_od`` means, for :meth:`snapshot`
+    order_label = "oldest first"
 
     def __init__(self, capacity: int | None) -> None:
         super().__init__(capacity)
@@ -33,3 +35,6 @@ class OrderedPolicy(Policy):
 
     def remove(self, key: Key) -> None:
         self.used -= self._od.pop(key)
+
+    def snapshot(self) -> PolicyState:
+        return PolicyState(tuple(self._od), self.order_label)

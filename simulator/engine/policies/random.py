@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random as _random
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 
 class RandomPolicy(Policy):
@@ -57,3 +57,7 @@ class RandomPolicy(Policy):
 
     def remove(self, key: Key) -> None:
         self._drop(key)
+
+    def snapshot(self) -> PolicyState:
+        return PolicyState(tuple(self._keys), "any of them may be drawn", {}, "",
+                           {"seed": self.seed})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 
 class Sieve(Policy):
@@ -75,3 +75,10 @@ class Sieve(Policy):
             size = self._behind.pop(key)
         self._visited.discard(key)
         self.used -= size
+
+    def snapshot(self) -> PolicyState:
+        """From the hand towards the newest page, then round to the ones the hand passed."""
+        order = tuple(self._ahead) + tuple(self._behind)
+        visited = self._visited
+        return PolicyState(order, "from the hand", {k: int(k in visited) for k in order},
+                           "visited bit", {"hand": order[0] if order else None})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Key
+from .base import Key, PolicyState
 from .ordered import OrderedPolicy
 
 
@@ -69,3 +69,9 @@ class WorkingSet(OrderedPolicy):
     def remove(self, key: Key) -> None:
         super().remove(key)
         del self._last[key]
+
+    def snapshot(self) -> PolicyState:
+        """Marks are each page's last reference (access index); ``extra`` has the window."""
+        od = self._od
+        return PolicyState(tuple(od), "least recently used first", dict(self._last),
+                           "last reference (access #)", {"tau": self.tau, "now": self.now})

@@ -10,7 +10,7 @@ from simulator.engine.policies import POLICIES, make_policy, policy_names
 from simulator.engine.policies.base import Policy
 
 EXPECTED = {"lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo", "random", "opt", "ws",
-            "importance"}
+            "importance", "mru", "eclock", "nru", "aging", "worst"}
 
 
 def test_names() -> None:
@@ -104,6 +104,7 @@ def test_parameters_reach_the_policy() -> None:
 
 
 def test_flags() -> None:
-    assert POLICIES["opt"].needs_future
-    assert POLICIES["ws"].needs_clock
-    assert not any(POLICIES[n].needs_future for n in EXPECTED - {"opt"})
+    future = {"opt", "worst"}
+    assert all(POLICIES[n].needs_future for n in future)
+    assert all(POLICIES[n].needs_clock for n in ("ws", "nru", "aging"))
+    assert not any(POLICIES[n].needs_future for n in EXPECTED - future)
