@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 #: the most cells of one sweep (bounds its rows, its page and its work)
 MAX_CELLS = 2000
-MAX_TRACES, MAX_POLICIES, MAX_SIZES = 8, 11, 50
+MAX_TRACES, MAX_POLICIES, MAX_SIZES = 8, 16, 50
 MAX_SIZE = 10**9
 #: a cell is tried at most this many times (a killed process, a lost worker) before it fails
 MAX_ATTEMPTS = 3
