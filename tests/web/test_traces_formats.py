@@ -167,3 +167,31 @@ def test_download_keeps_the_format_and_compression(alice_client, alice, data_dir
     response = alice_client.get(reverse("traces:download", args=[trace.pk]))
     assert response["Content-Type"] == "application/zstd"
     assert 'filename="tiny.oracleGeneral.zst"' in response["Content-Disposition"]
+
+
+def test_server_side_import_over_the_api(alice, data_dir, tmp_path, settings, cloudphysics):
+    """Staff import a file already on the server, under the import's bounds (past an
+    upload's), confined to the import folder."""
+    folder = tmp_path / "imports"
+    (folder / "msr").mkdir(parents=True)
+    (folder / "msr" / "cp.csv.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(cloudphysics.read_bytes()))
+    settings.VMEM_TRACE_IMPORT_DIR = str(folder)
+    settings.VMEM_MAX_TRACE_ACCESSES = 1000  # an upload could not take it
+    _, token = token_create(user=alice, name="t")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = {"path": "msr/cp.csv.zst", "size_unit": "ignore"}
+    refused = api.post("/api/traces/import", body, content_type="application/json")
+    assert refused.status_code == 403 and "staff" in refused.json()["error"]
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    (tmp_path / "outside.txt").write_text("1\n2\n")
+    for path in ("../outside.txt", "/etc/passwd", "msr/none.csv", "msr"):
+        bad = api.post("/api/traces/import", {"path": path}, content_type="application/json")
+        assert bad.status_code == 400 and bad.json()["field"] == "path", path
+    done = api.post("/api/traces/import", body, content_type="application/json")
+    assert done.status_code == 201, done.json()
+    assert (done.json()["requests"], done.json()["compression"]) == (113_872, "zstd")
+    settings.VMEM_TRACE_IMPORT_DIR = ""
+    off = api.post("/api/traces/import", body, content_type="application/json")
+    assert off.status_code == 400 and "not configured" in off.json()["error"]

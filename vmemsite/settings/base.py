@@ -174,6 +174,8 @@ VMEM_IMPORT_MAX_BYTES = int(os.environ.get("VMEM_IMPORT_MAX_BYTES") or 50 * 1000
 VMEM_IMPORT_MAX_ACCESSES = int(os.environ.get("VMEM_IMPORT_MAX_ACCESSES") or 1_000_000_000)
 VMEM_IMPORT_MAX_PAGES = int(os.environ.get("VMEM_IMPORT_MAX_PAGES") or 5_000_000)
 VMEM_IMPORT_SECONDS = float(os.environ.get("VMEM_IMPORT_SECONDS") or 6 * 3600)
+# The folder staff may import from over the API (POST /api/traces/import); unset: no import.
+VMEM_TRACE_IMPORT_DIR = os.environ.get("VMEM_TRACE_IMPORT_DIR", "")
 # A trace's analysis (docs/traces.md "Analysis"): inline after the upload up to this many
 # requests, else a background job; jobs at once per server process; a job's time bound.
 VMEM_TRACE_ANALYSIS_INLINE = int(os.environ.get("VMEM_TRACE_ANALYSIS_INLINE") or 200_000)

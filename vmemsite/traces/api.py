@@ -51,6 +51,7 @@ from .services import (
     TraceRejected,
     clean_csv_layout,
     trace_delete,
+    trace_import_server_file,
     trace_update,
     trace_upload,
 )
@@ -200,8 +201,9 @@ def _rejections() -> Iterator[None]:
             raise Busy(exc.message, retry_after=exc.retry_after) from None
         kind = TooLarge if exc.too_large else Invalid
         raise kind(exc.message, exc.field, line=exc.line) from None
-    except PermissionDenied:
-        raise Forbidden("only the owner of a trace can change or delete it") from None
+    except PermissionDenied as exc:
+        raise Forbidden(str(exc) or "only the owner of a trace can change or delete it") \
+            from None
 
 
 def _flag(value: str | None, field: str) -> bool:
@@ -345,6 +347,43 @@ def upload_trace(request: HttpRequest, response: HttpResponse) -> Status:
             size_unit=options["size_unit"], bytes_per_token=options["bytes_per_token"],
             csv_layout=layout, stop=client_gone(),
         )
+    response["Location"] = reverse("traces_api:detail", args=[trace.pk])
+    return Status(201, trace_to_dict(trace, request.auth.user, detail=True))
+
+
+class TraceImport(BaseModel):
+    """A file already on the server (relative to VMEM_TRACE_IMPORT_DIR), imported with the
+    import's bounds (docs/traces.md, "Server-side import"); staff only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    name: Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)] = ""
+    format: str | None = None
+    public: StrictBool = False
+    size_unit: str | None = None
+    bytes_per_token: int | None = None
+    columns: str | None = None
+    delimiter: str | None = None
+    header: StrictBool | None = None
+
+
+@router.post("/import", url_name="import", operation_id="traces_import",
+             summary="Import a trace too large for an upload from a file on the server "
+                     "(staff only)",
+             response={201: TraceDetail, 400: Error, 401: Error, 403: Error, 413: Error,
+                       429: Error},
+             openapi_extra={"x-codeSamples": [_curl(
+                 f"{_TOKEN} -X POST", """-H "Content-Type: application/json" -d """
+                 """'{"path": "twitter/cluster52.oracleGeneral.zst", "size_unit": "ignore"}'""",
+                 "$VMEM_URL/api/traces/import")]})
+def import_trace(request: HttpRequest, response: HttpResponse, payload: TraceImport) -> Status:
+    with _rejections():
+        layout = clean_csv_layout(payload.columns, payload.delimiter, payload.header)
+        trace = trace_import_server_file(
+            user=request.auth.user, path=payload.path, name=payload.name, fmt=payload.format,
+            public=payload.public, size_unit=payload.size_unit,
+            bytes_per_token=payload.bytes_per_token, csv_layout=layout, stop=client_gone())
     response["Location"] = reverse("traces_api:detail", args=[trace.pk])
     return Status(201, trace_to_dict(trace, request.auth.user, detail=True))
 

@@ -680,6 +680,35 @@ def trace_import_file(
                             csv_layout=csv_layout, limits=limits)
 
 
+def trace_import_server_file(
+    *, user: AbstractBaseUser, path: str, name: str = "", fmt: str | None = None,
+    public: bool = False, size_unit: str | None = None,
+    bytes_per_token: int | str | None = None, csv_layout: CsvLayout | None = None,
+    stop: threading.Event | None = None,
+) -> Trace:
+    """Import a file that is already on the server, for a staff user (the API's server-side
+    import): ``path`` is relative to ``VMEM_TRACE_IMPORT_DIR`` and may not leave it. The
+    bounds of an import (:meth:`UploadLimits.for_import`), the checks of an upload."""
+    if not getattr(user, "is_staff", False):
+        raise PermissionDenied("only staff can import files from the server")
+    base = getattr(settings, "VMEM_TRACE_IMPORT_DIR", "") or ""
+    if not base:
+        raise TraceRejected("server-side import is not configured (VMEM_TRACE_IMPORT_DIR)",
+                            field="path")
+    root = Path(base).resolve()
+    target = (root / str(path or "")).resolve()
+    if not path or _has_control_characters(str(path)) or not target.is_relative_to(root):
+        raise TraceRejected("expected a file path inside the import folder", field="path")
+    if not target.is_file():
+        raise TraceRejected(f"no such file in the import folder: {path!s:.200}", field="path")
+    with open(target, "rb") as handle:
+        return trace_upload(owner=user, stream=handle, name=name, filename=target.name,
+                            fmt=fmt, public=public, size_hint=target.stat().st_size,
+                            size_unit=size_unit, bytes_per_token=bytes_per_token,
+                            csv_layout=csv_layout, stop=stop,
+                            limits=UploadLimits.for_import())
+
+
 def _require_owner(trace: Trace, user: AbstractBaseUser) -> None:
     if trace.owner_id != getattr(user, "pk", None):
         raise PermissionDenied("only the owner of a trace can change or delete it")
