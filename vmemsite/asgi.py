@@ -21,14 +21,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from vmemsite.chat import runners as chat_runners  # noqa: E402, F401  (hooks housekeeping)
 from vmemsite.chat.routing import websocket_urlpatterns as chat_websocket_urlpatterns  # noqa: E402
+from vmemsite.live.publish import LoopRecorder  # noqa: E402
+from vmemsite.runs import runners as run_runners  # noqa: E402, F401  (hooks housekeeping)
 from vmemsite.runs.consumers import UnknownPathConsumer  # noqa: E402
 from vmemsite.runs.routing import websocket_urlpatterns  # noqa: E402
-from vmemsite.runs.runners import LoopRecorder  # noqa: E402
 from vmemsite.traces.disconnect import ClientGoneApp  # noqa: E402
 
-# LoopRecorder remembers the server's event loop so that LocalRunner threads can hand their
-# frames to it (the in-memory channel layer does not cross event loops; docs/architecture.md §4).
+# LoopRecorder remembers the server's event loop so that worker threads can hand their frames
+# to it (the in-memory channel layer does not cross event loops; docs/architecture.md §4), and
+# starts the housekeeping of runs and chats on the first connection (vmemsite.live).
 application = LoopRecorder(ProtocolTypeRouter(
     {
         # a request's client_gone event stops long uploads when their client leaves

@@ -87,10 +87,19 @@ class Series:
                    data.get("reference"))
 
 
+#: how the name of every OPT reference line starts (see :func:`reference_label`)
+REFERENCE_PREFIX = "OPT @"
+
+
+def is_reference_label(label: str) -> bool:
+    """Whether ``label`` is spelled like a reference line's (users may not name a line so)."""
+    return label.startswith(REFERENCE_PREFIX)
+
+
 def reference_label(capacity: int | None, taken: set[str]) -> str:
     """The name of the OPT line at ``capacity``, unlike any label in ``taken``. Only a name:
     what makes a line a reference is its role (:class:`Series`), never its spelling."""
-    label = f"OPT @ {capacity}"
+    label = f"{REFERENCE_PREFIX} {capacity}"
     while label in taken:
         label += " (reference)"
     return label

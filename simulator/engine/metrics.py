@@ -28,6 +28,82 @@ def nearest_rank(sorted_nonzero: Sequence[float], zeros: int, q: float) -> float
     return float(sorted_nonzero[rank - zeros - 1])
 
 
+class LatencyHistogram:
+    """Non-zero latencies kept as value -> count, so memory is bounded by the number of distinct
+    values, not by the run's length (docs/metrics.md, "Time and latency").
+
+    Quantiles are exact while at most ``max_distinct`` distinct values have been seen. Past
+    that (continuous latency models over long runs), every value is rounded to a binary
+    mantissa of fewer bits — fewer each time the table fills up — which bounds the relative
+    error of a quantile by 2**-(bits+1) (0.01 % at the first rounding, 16 bits)."""
+
+    __slots__ = ("bits", "counts", "max_distinct", "n")
+
+    #: the mantissa widths tried in turn when the table fills up
+    WIDTHS = (16, 12, 10, 8, 6, 4, 2, 0)
+
+    def __init__(self, max_distinct: int = 4096) -> None:
+        self.counts: dict[float, int] = {}
+        self.max_distinct = max_distinct
+        self.bits: int | None = None  # None: values are kept exactly
+        self.n = 0
+
+    def add(self, value: float) -> None:
+        if self.bits is not None:
+            value = _round_mantissa(value, self.bits)
+        counts = self.counts
+        counts[value] = counts.get(value, 0) + 1
+        self.n += 1
+        if len(counts) > self.max_distinct:
+            self._coarsen()
+
+    def _coarsen(self) -> None:
+        for bits in self.WIDTHS:
+            if self.bits is not None and bits >= self.bits:
+                continue
+            self.bits = bits
+            merged: dict[float, int] = {}
+            for value, count in self.counts.items():
+                key = _round_mantissa(value, bits)
+                merged[key] = merged.get(key, 0) + count
+            self.counts = merged
+            if len(merged) <= self.max_distinct // 2:
+                return
+
+    def __len__(self) -> int:
+        return self.n
+
+    def summary(self, total_accesses: int) -> LatencySummary:
+        """Like :func:`summarize_latency` over the values added."""
+        if total_accesses == 0:
+            return LatencySummary()
+        ordered = sorted(self.counts.items())
+        zeros = total_accesses - self.n
+
+        def quantile(q: float) -> float:
+            rank = max(1, math.ceil(q * total_accesses))
+            if rank <= zeros:
+                return 0.0
+            seen = zeros
+            for value, count in ordered:
+                seen += count
+                if seen >= rank:
+                    return float(value)
+            return float(ordered[-1][0])
+
+        return LatencySummary(
+            mean=math.fsum(v * c for v, c in ordered) / total_accesses,
+            p50=quantile(0.50), p95=quantile(0.95), p99=quantile(0.99),
+            max=float(ordered[-1][0]) if ordered else 0.0,
+        )
+
+
+def _round_mantissa(value: float, bits: int) -> float:
+    mantissa, exponent = math.frexp(value)
+    scale = 1 << bits
+    return math.ldexp(round(mantissa * scale) / scale, exponent)
+
+
 def summarize_latency(costs: Sequence[float], total_accesses: int) -> LatencySummary:
     """Mean and p50/p95/p99/max over ``total_accesses`` accesses, of which those not in
     ``costs`` took 0 ms. ``costs`` holds the non-zero access latencies in any order."""
@@ -82,7 +158,13 @@ class ThrashMeter:
         self.distance_count += 1
         if distance <= resident_pages:
             self.refaults += 1
-            self.positions.append(index)
+            positions = self.positions
+            positions.append(index)
+            # trimmed here, not only when a window closes: memory stays bounded by the thrash
+            # window however long a window is (index_at asks only for later accesses)
+            low = index + 1 - self.window
+            while positions[0] < low:
+                positions.popleft()
             return True
         return False
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from array import array
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from .events import (
     WindowSnapshot,
 )
 from .hooks import SizeHook
-from .metrics import ThrashMeter, ratio, summarize_latency
+from .metrics import LatencyHistogram, ThrashMeter, ratio
 from .observers import Observer
 from .tiers import Tier
 
@@ -167,8 +166,10 @@ class Simulation:
         self.first_touches = 0  # reads of pages no tier held (they miss every tier)
         self._concurrent_cost = 0.0
         self._last_src = 0
-        self.costs = array("d")  # non-zero access latencies of the whole run
-        self._window_costs: list[float] = []
+        # non-zero access latencies of the whole run and of the open window, as histograms:
+        # bounded memory however long the run or the window (docs/metrics.md)
+        self.costs = LatencyHistogram()
+        self._window_costs = LatencyHistogram()
         self._recent: deque[tuple] = deque(maxlen=max_events)
         self._record_events = max_events > 0 or bool(self._event_observers)
         # Events are kept as raw tuples (cheap to make on the fault path) and become Event
@@ -724,8 +725,8 @@ class Simulation:
             return
         if cost:
             self.clock_ms += cost
-            self.costs.append(cost)
-            self._window_costs.append(cost)
+            self.costs.add(cost)
+            self._window_costs.add(cost)
 
     def _emit_each(self, raw: tuple) -> None:
         self._recent.append(raw)
@@ -834,8 +835,8 @@ class Simulation:
                             yield request
                             yield env.timeout(cost)
                     waited = env.now - start
-                    self.costs.append(waited)
-                    self._window_costs.append(waited)
+                    self.costs.add(waited)
+                    self._window_costs.add(waited)
                     self.clock_ms = env.now
             if self._expiring:
                 self._release_all_expired(i)
@@ -889,7 +890,7 @@ class Simulation:
             evictions=now["evictions"] - last["evictions"],
             refaults=now["refaults"] - last["refaults"],
             thrash_index=self.thrash.index_at(self.index),
-            latency_ms=summarize_latency(self._window_costs, requests),
+            latency_ms=self._window_costs.summary(requests),
             tiers=tiers,
             cumulative={
                 "requests": self.reads + self.writes,
@@ -904,7 +905,7 @@ class Simulation:
             progress=min(1.0, self.index / self.total) if self.total else None,
         )
         self._recent.clear()
-        self._window_costs = []
+        self._window_costs = LatencyHistogram()
         self._last = now
         self._seq += 1
         self._window_start = self.index
@@ -948,7 +949,7 @@ class Simulation:
             faults_by_tier={**self.faults_by_tier, NEW: self.first_touches},
             refaults=self.thrash.refaults,
             thrash_index=self.thrash.index_at(self.index),
-            latency_ms=summarize_latency(self.costs, requests),
+            latency_ms=self.costs.summary(requests),
             sim_time_ms=self.clock_ms,
             tiers=tiers,
             tokens_moved=moved,

@@ -15,6 +15,7 @@ from simulator.llm.scripts import load_script, run_script
 from simulator.llm.session import ChatSession
 from vmemsite.chat import services
 from vmemsite.chat.models import Chat, ChatMessage
+from vmemsite.chat.recovery import ChatKeeper
 from vmemsite.chat.selectors import chat_state, chat_trace, script_list_shipped
 from vmemsite.chat.services import (
     ChatBusy,
@@ -202,6 +203,27 @@ def test_a_turn_interrupted_by_a_restart_is_recovered(user):
     roles = list(ChatMessage.objects.filter(chat=chat).values_list("role", flat=True))
     assert roles == ["user", "error"]
     _turn(chat, user, "hello again")  # usable
+
+
+def test_busy_chats_are_recovered_by_heartbeat_not_by_guessing(user):
+    """The chat pool's keeper (vmemsite/live): a busy chat whose heartbeat is fresh is left
+    alone however old its last change; a stale one is swept; a stopping server abandons what it
+    holds at once."""
+    keeper = ChatKeeper()
+    alive, dead, held = _chat(user), _chat(user), _chat(user)
+    for chat in (alive, dead, held):
+        chat_turn_send(chat=chat, user=user, text="hello", submit=False)
+    hour_ago = timezone.now() - timedelta(hours=1)
+    Chat.objects.filter(pk__in=[alive.pk, dead.pk, held.pk]).update(updated_at=hour_ago)
+    keeper.beat({alive.pk})
+    Chat.objects.filter(pk=dead.pk).update(heartbeat_at=hour_ago)
+    assert keeper.sweep(exclude={held.pk}) == [dead.pk]
+    statuses = dict(Chat.objects.values_list("pk", "status"))
+    assert statuses[alive.pk] == "thinking" and statuses[dead.pk] == "idle"
+    keeper.abandon({held.pk})
+    assert Chat.objects.get(pk=held.pk).status == "idle"
+    roles = list(ChatMessage.objects.filter(chat=held).values_list("role", flat=True))
+    assert roles == ["user", "error"]  # the message is kept, the error says why
 
 
 def test_the_http_provider_missing_key_and_broken_endpoint(user, monkeypatch):

@@ -9,7 +9,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from vmemsite.runs import runners
+from vmemsite.live import workers
+from vmemsite.live.publish import LoopRecorder, set_server_loop
+from vmemsite.runs.executor import RunKeeper
 from vmemsite.runs.models import Run
 from vmemsite.runs.services import (
     INTERRUPTED_ERROR,
@@ -42,19 +44,24 @@ def test_stale_local_runs_are_interrupted_and_others_left_alone(user, recorder):
     never_beat = _run(user, status="queued")  # created 2 min ago, never picked up
     fresh = _run(user, beat_s=2)  # its server is alive
     young = _run(user, status="queued", age_s=1)  # just created, not heartbeated yet
-    celery = _run(user, runner="celery", beat_s=None)  # a worker may be alive: never touched
+    celery = _run(user, runner="celery", beat_s=3)  # its worker heartbeats it
+    waiting = _run(user, runner="celery", status="queued")  # in the broker: never touched
+    lost = _run(user, runner="celery", beat_s=60)  # its worker died
     held = _run(user, beat_s=60)  # this process holds it
     done = _run(user, status="finished", beat_s=600)
     unsubmitted = _run(user, runner="", status="queued")
 
     marked = run_recover_interrupted(stale_s=30, exclude={held.pk}, publisher=recorder)
 
-    assert sorted(marked) == sorted([r.pk for r in orphans] + [never_beat.pk])
+    assert sorted(marked) == sorted([r.pk for r in orphans] + [never_beat.pk, lost.pk])
     for run in [*orphans, never_beat]:
         run.refresh_from_db()
         assert run.status == Run.Status.INTERRUPTED and run.is_done
         assert run.error == INTERRUPTED_ERROR and run.finished_at is not None
+    lost.refresh_from_db()
+    assert lost.status == Run.Status.INTERRUPTED and "worker" in lost.error
     for run, status in ((fresh, "running"), (young, "queued"), (celery, "running"),
+                        (waiting, "queued"),
                         (held, "running"), (done, "finished"), (unsubmitted, "queued")):
         run.refresh_from_db()
         assert run.status == status, run
@@ -74,20 +81,16 @@ def test_heartbeats_keep_runs_alive(user):
     assert run.status == "running"
 
 
-def test_the_local_runner_heartbeats_what_it_holds_and_sweeps(user, settings):
-    settings.VMEM_RUNNER = "local"
-    runner = runners.LocalRunner(1)
-    try:
-        mine = _run(user, beat_s=60)
-        orphan = _run(user, beat_s=60)
-        runner.held.add(mine.pk)
-        assert runner.housekeeping_once(sweep=False) == []  # a shell: heartbeats only
-        assert runner.housekeeping_once() == [orphan.pk]
-        mine.refresh_from_db()
-        assert mine.status == "running" and mine.heartbeat_at > timezone.now() - timedelta(
-            seconds=5)
-    finally:
-        runner.pool.shutdown(wait=False)
+def test_the_run_pool_heartbeats_what_it_holds_and_sweeps(user):
+    pool = workers.WorkerPool(RunKeeper(), 1, "test-run")
+    mine = _run(user, beat_s=60)
+    orphan = _run(user, beat_s=60)
+    with pool.hold(mine.pk):
+        assert pool.housekeeping_once(sweep=False) == []  # a shell: heartbeats only
+        assert pool.housekeeping_once() == [orphan.pk]
+    mine.refresh_from_db()
+    assert mine.status == "running" and mine.heartbeat_at > timezone.now() - timedelta(
+        seconds=5)
 
 
 def _in_a_fresh_loop(coroutine):
@@ -104,8 +107,7 @@ def test_the_asgi_app_starts_the_housekeeping_on_its_first_connection(settings, 
     settings.VMEM_RUNNER = "local"
     settings.VMEM_RECOVER_RUNS = True
     started = []
-    monkeypatch.setattr(runners.LocalRunner, "start_housekeeping",
-                        lambda self: started.append(self))
+    monkeypatch.setattr(workers, "start_housekeeping", lambda: started.append(1))
 
     async def app(scope, receive, send):
         return scope["type"]
@@ -114,13 +116,13 @@ def test_the_asgi_app_starts_the_housekeeping_on_its_first_connection(settings, 
         return [await recorder({"type": kind}, None, None) for kind in ("http", "websocket")]
 
     try:
-        assert _in_a_fresh_loop(connections(runners.LoopRecorder(app))) == ["http", "websocket"]
-        assert len(started) == 1
+        assert _in_a_fresh_loop(connections(LoopRecorder(app))) == ["http", "websocket"]
+        assert len(started) == 2  # runs and chats, once each
         settings.VMEM_RECOVER_RUNS = False  # the test settings: no sweep in the test process
-        _in_a_fresh_loop(connections(runners.LoopRecorder(app)))
-        assert len(started) == 1
+        _in_a_fresh_loop(connections(LoopRecorder(app)))
+        assert len(started) == 2
     finally:
-        runners.set_server_loop(None)
+        set_server_loop(None)
 
 
 def test_the_command_marks_orphans(user):

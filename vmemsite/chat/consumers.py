@@ -12,14 +12,13 @@ HTTP form); anything else gets ``{"type": "error", "error": ...}`` back.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from channels.db import database_sync_to_async
 
 from simulator.engine.errors import ConfigError
-from vmemsite.runs.consumers import LiveConsumer
+from vmemsite.live.consumers import LiveConsumer
 
 from . import runners
 from .selectors import chat_get_owned, chat_state
@@ -55,7 +54,6 @@ class ChatConsumer(LiveConsumer):
     async def connect(self) -> None:
         self.chat_id = int(self.scope["url_route"]["kwargs"]["chat_id"])
         self.user = self.scope.get("user")
-        runners.set_loop(asyncio.get_running_loop())
         if await _state(self.user, self.chat_id) is None:
             await self.close()  # refused: unknown and someone else's look the same
             return

@@ -68,6 +68,9 @@ class Chat(models.Model):
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # stamped every few seconds while a server process holds the chat's work (turn or script);
+    # a busy chat whose heartbeat is stale has no live process behind it (vmemsite.live)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at"]

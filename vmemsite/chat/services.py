@@ -24,7 +24,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,6 +38,7 @@ from simulator.memory.session_memory import MemorySettings
 
 from . import runners
 from .models import Chat, ChatMessage
+from .recovery import chat_recover_stale
 from .selectors import (
     CHAT_POLICIES,
     REPLAY_POLICIES,
@@ -53,8 +53,6 @@ logger = logging.getLogger(__name__)
 EMBEDDED_CONTEXT = 4096
 #: seconds a model call may take before the turn reports a timeout
 TURN_TIMEOUT = 120.0
-#: a busy chat untouched this long is taken as interrupted (its worker died with the server)
-STALE_AFTER_S = 4 * TURN_TIMEOUT + 60
 MAX_MESSAGE_CHARS = 8000
 MAX_SCRIPT_BYTES = 1_000_000
 MAX_TITLE = 200
@@ -62,8 +60,6 @@ MAX_TITLE = 200
 TURN_EVENTS = 40
 #: where the events list ends (``events_since`` with it returns the current length)
 _END = 1 << 62
-#: when this process started taking work (see chat_recover_stale)
-_PROCESS_STARTED = timezone.now()
 
 PROVIDER_LABELS = {"embedded": "embedded model", "http": "HTTP endpoint",
                    "scripted": "scripted provider"}
@@ -275,7 +271,7 @@ def chat_turn_send(*, chat: Chat, user, text: str, submit: bool = True) -> ChatM
     if submit:
         chat_id, message_id = chat.pk, message.pk
         transaction.on_commit(lambda: runners.submit(
-            lambda: chat_turn_execute(chat_id=chat_id, message_id=message_id)))
+            chat_id, lambda: chat_turn_execute(chat_id=chat_id, message_id=message_id)))
     return message
 
 
@@ -355,42 +351,6 @@ def chat_turn_execute(*, chat_id: int, message_id: int, publisher=None) -> None:
                       "count": _count(chat)})
 
 
-def chat_recover_stale(*, chat: Chat) -> Chat:
-    """A chat left *thinking* (or a script left *running*) by a worker that is gone — the
-    server restarted mid-turn — becomes usable again, with a message saying so. Nothing is
-    lost: the user's message and every finished turn are in the database.
-
-    Stale means: busy and untouched for ``STALE_AFTER_S``, or — with the in-memory channel
-    layer, where one server process does all the work — busy since before this process
-    started."""
-    if not chat.is_busy:
-        return chat
-    single_process = "InMemoryChannelLayer" in str(
-        settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND", ""))
-    age = (timezone.now() - chat.updated_at).total_seconds()
-    if age < STALE_AFTER_S and not (single_process and chat.updated_at < _PROCESS_STARTED):
-        return chat
-    note = "interrupted: the server stopped while this was running"
-    if chat.kind == Chat.Kind.CHAT:
-        status, error = Chat.Status.IDLE, ""
-        last = ChatMessage.objects.filter(chat_id=chat.pk).order_by("-id").first()
-        with transaction.atomic():
-            if not Chat.objects.filter(pk=chat.pk, status=chat.status).update(
-                    status=status, updated_at=timezone.now()):
-                return chat
-            if last is not None and last.role == ChatMessage.Role.USER:
-                ChatMessage.objects.create(
-                    chat=chat, turn=last.turn, role=ChatMessage.Role.ERROR,
-                    text=f"{note}; your message is kept — send it again for an answer.",
-                    metrics={"error": {"kind": "interrupted", "message": note}})
-    else:
-        status, error = Chat.Status.FAILED, f"{note}; start the script again"
-        Chat.objects.filter(pk=chat.pk, status=chat.status).update(
-            status=status, error=error, updated_at=timezone.now())
-    chat.status, chat.error = status, error
-    return chat
-
-
 # --- scripted sessions ---------------------------------------------------------------------
 
 
@@ -444,7 +404,7 @@ def chat_script_start(*, owner, script_name: str = "", upload_text: str | None =
     if submit:
         chat_id = chat.pk
         transaction.on_commit(lambda: runners.submit(
-            lambda: chat_script_execute(chat_id=chat_id)))
+            chat_id, lambda: chat_script_execute(chat_id=chat_id)))
     return chat
 
 

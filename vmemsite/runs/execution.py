@@ -1,6 +1,6 @@
 """The engine side of a live run: observers that collect window points, and drivers that
-advance one simulation or a comparison in lockstep. No database, no channels: the service
-``run_execute`` owns the loop, the persistence and the publishing.
+advance one simulation or a comparison in lockstep. No database, no channels: the executor
+(``executor.run_execute``) owns the loop, the persistence and the publishing.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from simulator.engine.simulation import Simulation
 from simulator.engine.sources import Source
 
 from .frames import FRAME_EVENTS, counters_of, event_row, window_point
+
+#: the most accesses one call advances a run by: a few milliseconds of engine time, so a run
+#: answers its controls within a tick whatever its window size (issue 8.1)
+SLICE = 5_000
 
 
 class Collector(Observer):
@@ -89,6 +93,13 @@ class Driver:
     def next_boundary(self) -> int:
         return (self.index // self.window + 1) * self.window
 
+    def next_stop(self, limit: int | None = None) -> int:
+        """Where the next slice ends: the next window boundary, ``limit``, or :data:`SLICE`
+        accesses from here, whichever comes first — so the caller looks at its controls
+        at least every slice, however long a window is."""
+        stop = min(self.next_boundary(), self.index + SLICE)
+        return stop if limit is None else min(stop, limit)
+
     def advance(self, accesses: int, time_ms: float | None = None) -> None:
         """Run until ``accesses`` in total (or the primary's clock reaches ``time_ms``); the
         other variants follow the primary to the same access."""
@@ -96,9 +107,6 @@ class Driver:
         target = None if self.primary.finished else self.primary.index
         for sim in self.others:
             sim.run_until(accesses=target, force=True)
-
-    def step_window(self) -> None:
-        self.advance(self.next_boundary())
 
     def drain(self) -> tuple[dict[str, list], list[dict[str, Any]], dict[str, Any]]:
         """(points per label, the last events across variants, counters per label).

@@ -27,7 +27,8 @@ class Run(models.Model):
         FINISHED = "finished"
         STOPPED = "stopped"
         FAILED = "failed"
-        # the server executing it (LocalRunner) stopped mid-way; "Run again" starts a copy
+        # the server or worker executing it stopped or died mid-way (its windows are kept);
+        # "Run again" starts a copy
         INTERRUPTED = "interrupted"
 
     class Desired(models.TextChoices):
@@ -60,8 +61,9 @@ class Run(models.Model):
     speed = models.FloatField(null=True, blank=True)
     step_requests = models.PositiveIntegerField(default=0)  # single steps asked for so far
     runner = models.CharField(max_length=10, blank=True)  # local | celery
-    # LocalRunner: refreshed every few seconds while the run is queued in or executed by a
-    # live server process; a stale one means that process is gone (run_recover_interrupted)
+    # refreshed every few seconds while the run is held by a live process (the server's run
+    # pool, or the Celery worker executing it); a stale one means that process is gone
+    # (executor.run_recover_interrupted, docs/architecture.md §10)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     progress = models.FloatField(null=True, blank=True)  # 0..1 for finite workloads
     accesses = models.BigIntegerField(default=0)  # processed so far

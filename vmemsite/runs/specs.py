@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.engine.compare import Variant
+from simulator.engine.compare import REFERENCE_PREFIX, Variant, is_reference_label
 from simulator.engine.config import LATENCY_PARAMS, SIM_PARAMS, TIER_PARAMS, SimConfig
 from simulator.engine.errors import ConfigError
 from simulator.engine.params import INVALID, Param, Problems, figure, json_schema, show
@@ -406,8 +406,9 @@ def _variant(base: Any, item: Any, where: str, problems: Problems) -> Any:
         return INVALID
     l0 = config.tiers[0]
     label = str(label or f"{l0.policy} @ {l0.capacity_tokens}").strip()[:MAX_VARIANT_LABEL]
-    if label.startswith("OPT @"):
-        problems.add("labels starting with 'OPT @' name the reference lines", f"{where}.label")
+    if is_reference_label(label):
+        problems.add(f"labels starting with {REFERENCE_PREFIX!r} name the reference lines",
+                     f"{where}.label")
         return INVALID
     return Variant(label, config)
 

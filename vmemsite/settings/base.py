@@ -92,26 +92,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # VMEM_REDIS_PREFIX keeps several labs (or test runs) on one Redis apart
-            "CONFIG": {"hosts": [REDIS_URL],
-                       "prefix": os.environ.get("VMEM_REDIS_PREFIX", "asgi")},
-        }
+#: channels-redis waits for a consumer's next message with a blocking pop of this many seconds
+CHANNELS_REDIS_BLOCKING_POP_S = 5
+
+
+def redis_channel_layer(url: str, prefix: str) -> dict:
+    """The channels-redis layer on ``url``. Its connections read with a timeout well above the
+    layer's blocking pop: redis-py's default (5 s) equals the pop, so an idle consumer's read
+    could time out just before Redis answered, and the TimeoutError closed its websocket with
+    1011."""
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": url,
+                              "socket_timeout": 3 * CHANNELS_REDIS_BLOCKING_POP_S,
+                              "socket_connect_timeout": CHANNELS_REDIS_BLOCKING_POP_S}],
+                   "prefix": prefix},
     }
+
+
+if REDIS_URL:
+    # VMEM_REDIS_PREFIX keeps several labs (or test runs) on one Redis apart
+    CHANNEL_LAYERS = {"default": redis_channel_layer(
+        REDIS_URL, os.environ.get("VMEM_REDIS_PREFIX", "asgi"))}
 else:
     # One process only: fine for the embedded default (docs/architecture.md §4).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Where runs execute (docs/architecture.md §4): "local" = a thread pool inside the server process
 # (LocalRunner), "celery" = Celery workers (CeleryRunner). Default: celery when REDIS_URL is set.
+# Either way vmemsite/runs/executor.py executes them (docs/architecture.md §10).
 VMEM_RUNNER = os.environ.get("VMEM_RUNNER", "celery" if REDIS_URL else "local")
 # Threads of the LocalRunner: runs executing (or paused) at once in the server process.
 VMEM_LOCAL_WORKERS = int(os.environ.get("VMEM_LOCAL_WORKERS", "4"))
 # Threads answering chat turns and playing scripted sessions in the server process (chat app).
 VMEM_CHAT_WORKERS = int(os.environ.get("VMEM_CHAT_WORKERS", "2"))
+# Live work (runs, chats) is heartbeated every VMEM_HEARTBEAT_S seconds by the process holding
+# it; work whose heartbeat is older than VMEM_STALE_S has no live process behind it and is
+# marked interrupted (vmemsite/live/workers.py).
+VMEM_HEARTBEAT_S = float(os.environ.get("VMEM_HEARTBEAT_S", "5"))
+VMEM_STALE_S = float(os.environ.get("VMEM_STALE_S", "30"))
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "simulator:home"
@@ -125,6 +144,10 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("VMEM_CELERY_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# A task is acknowledged when it returns (runs.tasks: acks_late): one a dead worker had taken
+# comes back after this many seconds; a run that had started is marked interrupted by the
+# sweep long before (VMEM_STALE_S), so a late copy finds it done and does nothing.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -37,8 +37,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-# The ASGI app's first connection starts the LocalRunner's sweep for runs a stopped server left
-# behind (vmemsite/runs/runners.py); the consumer tests drive that app in the test process, where a
+# The ASGI app's first connection starts the sweep for runs and chats a dead process left behind
+# (vmemsite/live/workers.py); the consumer tests drive that app in the test process, where a
 # background sweep would only race the tests' own database. tests/web/test_recovery.py turns it
 # on where it is the subject.
 VMEM_RECOVER_RUNS = False

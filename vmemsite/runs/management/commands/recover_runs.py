@@ -1,26 +1,28 @@
-"""``manage.py recover_runs``: mark the embedded runner's runs left over by a server that
-stopped as interrupted (the server does this by itself at start; see LocalRunner)."""
+"""``manage.py recover_runs``: mark as interrupted the runs left over by a server or Celery
+worker that died (the server does this by itself, continuously; docs/architecture.md §10)."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from vmemsite.runs.runners import STALE_S
+from vmemsite.live.workers import stale_s
 from vmemsite.runs.services import run_recover_interrupted
 
 
 class Command(BaseCommand):
-    help = ("Mark local runs still queued/running/paused whose server stopped as interrupted "
-            "(Celery runs are never touched).")
+    help = ("Mark as interrupted the runs still queued/running/paused (local) or running/paused "
+            "(Celery) whose heartbeat is stale: their process died.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--stale-seconds", type=float, default=STALE_S,
+            "--stale-seconds", type=float, default=None,
             help=f"a run is orphaned when its heartbeat is older than this (default "
-                 f"{STALE_S:g}); use 0 when you know no lab server is running",
+                 f"VMEM_STALE_S, {stale_s():g}); use 0 when you know no lab server is running",
         )
 
-    def handle(self, *args, stale_seconds: float, **options) -> None:
+    def handle(self, *args, stale_seconds: float | None, **options) -> None:
+        if stale_seconds is None:
+            stale_seconds = stale_s()
         if stale_seconds < 0:
             self.stderr.write("--stale-seconds must be 0 or more")
             raise SystemExit(2)

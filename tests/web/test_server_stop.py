@@ -1,0 +1,59 @@
+"""SIGTERM to the server while runs execute (issue 8.6): a real Daphne subprocess
+(tests/e2e/servers.LabServer, LocalRunner) pauses its runs, marks them interrupted with their
+windows kept, and exits within a few seconds; a run still queued behind them is marked too."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from tests.e2e.servers import LabServer
+
+pytestmark = pytest.mark.slow
+
+#: generous: the runs wind down within a tick, the process waits at most 3 s for them
+EXIT_S = 10.0
+STATE = """
+import json
+from vmemsite.runs.models import Run, RunChunk
+print("STATE", json.dumps([
+    {"id": r.pk, "status": r.status, "error": r.error, "accesses": r.accesses,
+     "chunks": RunChunk.objects.filter(run=r).count()} for r in Run.objects.order_by("pk")]))
+"""
+
+
+def test_sigterm_interrupts_the_runs_keeps_their_windows_and_exits(tmp_path):
+    lab = LabServer(tmp_path / "lab", env={"VMEM_LOCAL_WORKERS": "2"})
+    with lab:
+        token = lab.create_user("stan", "stan-pw-123456", token=True)
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"config": {"tiers": [{"name": "L0", "capacity_tokens": 500, "policy": "arc"}],
+                           "unit_pages": True, "window_accesses": 2000},
+                "workload": {"kind": "generator", "name": "zipf",
+                             "params": {"n_pages": 20_000, "alpha": 0.8, "seed": 2}}}
+        ids = [requests.post(f"{lab.url}/api/runs/", json=body, headers=headers,
+                             timeout=30).json()["id"] for _ in range(3)]  # the third waits
+        deadline = time.monotonic() + 60
+        while True:
+            runs = [requests.get(f"{lab.url}/api/runs/{i}/", headers=headers, timeout=10).json()
+                    for i in ids[:2]]
+            if all(r["status"] == "running" and r["accesses"] > 10_000 for r in runs):
+                break
+            assert time.monotonic() < deadline, runs
+            time.sleep(0.2)
+        started = time.monotonic()
+        lab.proc.terminate()  # SIGTERM
+        lab.proc.wait(timeout=60)
+        took = time.monotonic() - started
+        assert took < EXIT_S, f"the server took {took:.1f} s to exit"
+        state = json.loads(lab.manage("shell", "-c", STATE).split("STATE", 1)[1])
+    by_id = {r["id"]: r for r in state}
+    for run_id in ids:
+        run = by_id[run_id]
+        assert run["status"] == "interrupted", run
+        assert "server stopped" in run["error"]
+    for run_id in ids[:2]:  # their windows are kept
+        assert by_id[run_id]["chunks"] > 0 and by_id[run_id]["accesses"] > 10_000
