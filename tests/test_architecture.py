@@ -32,7 +32,8 @@ ENGINE_PUBLIC = ("simulator.engine", "simulator.engine.events", "simulator.engin
 BUILT_ON_ENGINE = ("simulator.memory",)
 #: what code built on the engine may use of a live Simulation (docs/architecture.md §8)
 SIMULATION_PUBLIC = {"step", "run", "run_until", "pause", "resume", "result", "finished",
-                     "locate", "tier_of", "usage", "compact", "forget", "annotate"}
+                     "locate", "tier_of", "usage", "compact", "forget", "annotate",
+                     "residents"}
 
 #: the Django apps; one may use another only through these modules of it
 APPS = ("vmemsite.runs", "vmemsite.traces", "vmemsite.chat", "vmemsite.accounts")

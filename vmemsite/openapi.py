@@ -28,6 +28,8 @@ TAGS = {
             "results, control, export windowed metrics.",
     "traces": "The trace library: upload (streamed, validated line by line), list, read "
               "statistics, download, share, delete.",
+    "sweeps": "Sweeps: miss-ratio cells (traces by policies by cache sizes) computed in "
+              "parallel, read as they finish, with the gap to OPT; re-run failed cells.",
 }
 
 

@@ -33,7 +33,7 @@ from simulator.engine.observers import Observer
 from simulator.engine.params import Param
 from simulator.engine.policies import policy_names
 from simulator.engine.sources import SessionSource, Source, TraceSource, WorkloadSource
-from simulator.engine.traces import write_trace
+from simulator.engine.traces import CsvLayout, write_trace
 from simulator.engine.workloads import GENERATORS, WORKLOADS, Workload
 
 CLASSIC_POLICIES = ("lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo")
@@ -165,9 +165,17 @@ def _add_workload_args(parser: argparse.ArgumentParser) -> None:
 
 def _add_source_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace", nargs="?", type=Path,
-                        help="trace file (one id per line, CSV or JSONL; .gz read transparently)")
-    parser.add_argument("--format", dest="fmt", choices=("plain", "csv", "jsonl"),
+                        help="trace file (one id per line, CSV, JSONL or libCacheSim's "
+                             "oracleGeneral binary; .gz and .zst read transparently)")
+    parser.add_argument("--format", dest="fmt", choices=("plain", "csv", "jsonl", "oracle"),
                         help="trace format when the file name does not tell")
+    parser.add_argument("--columns", help="a CSV of another shape: which column holds what, "
+                        "by number or header name, e.g. time=1,obj_id=2,size=3")
+    parser.add_argument("--delimiter", default=",",
+                        help="with --columns: one character, or comma, tab, semicolon, "
+                             "space, pipe (default: comma)")
+    parser.add_argument("--no-header", action="store_true",
+                        help="with --columns: the first row is data, not column names")
     parser.add_argument("--workload", choices=sorted(WORKLOADS),
                         help="use a generator instead of a trace (its parameters: below)")
     _add_workload_args(parser)
@@ -327,10 +335,23 @@ def _plain_source(args: argparse.Namespace) -> Source:
     if args.trace:
         if not args.trace.exists():
             raise UsageError(f"no such trace file: {args.trace}")
-        return TraceSource(args.trace, args.fmt, unit_pages=args.unit_pages)
+        return TraceSource(args.trace, args.fmt, unit_pages=args.unit_pages,
+                           csv_layout=_csv_layout(args))
     if args.workload:
         return WorkloadSource(_workload(args))
     raise UsageError("give a trace file or --workload NAME")
+
+
+def _csv_layout(args: argparse.Namespace) -> CsvLayout | None:
+    if args.columns is None:
+        if args.no_header or args.delimiter != ",":
+            raise UsageError("--delimiter and --no-header describe a CSV of another shape: "
+                             "give --columns too")
+        return None
+    try:
+        return CsvLayout.build(args.columns, args.delimiter, header=not args.no_header)
+    except ConfigError as exc:
+        raise UsageError(f"--{exc.field}: {exc.message}") from None
 
 
 def _config(args: argparse.Namespace, policy: str | None, l0_tokens: int,

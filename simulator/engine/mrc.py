@@ -44,7 +44,7 @@ from .policies import make_policy
 from .simulation import Simulation
 from .sources import SequenceSource, SessionSource, Source, TraceSource, WorkloadSource
 from .stackdist import FIRST, TokenStack, UnitStack
-from .traces import next_use_indices
+from .traces import CsvLayout, next_use_indices
 from .workloads import Workload
 
 __all__ = [
@@ -138,7 +138,10 @@ def source_spec(source: Source) -> dict[str, Any]:
     if isinstance(source, ReferenceSource | SessionSource):
         return source_spec(source.inner)  # neither sessions nor ops change a reference string
     if isinstance(source, TraceSource):
-        return {"kind": "trace", "path": str(source.path), "format": source.fmt}
+        spec = {"kind": "trace", "path": str(source.path), "format": source.fmt}
+        if source.csv_layout is not None:  # a CSV of another shape reads only with it
+            spec["csv_layout"] = source.csv_layout.to_dict()
+        return spec
     if isinstance(source, WorkloadSource):
         return {"kind": "workload", "workload": source.workload.to_dict()}
     if isinstance(source, SequenceSource):
@@ -158,7 +161,14 @@ def open_source(spec: Mapping[str, Any]) -> Source:
             raise ConfigError("expected a file path", field="source.path")
         if fmt is not None and not isinstance(fmt, str):
             raise ConfigError("expected a format name or null", field="source.format")
-        return TraceSource(Path(path), fmt)
+        layout = spec.get("csv_layout")
+        if layout is not None and not isinstance(layout, Mapping):
+            raise ConfigError("expected an object or null", field="source.csv_layout")
+        try:
+            csv_layout = CsvLayout.from_dict(dict(layout)) if layout is not None else None
+        except ConfigError as exc:
+            raise exc.within("source.csv_layout") from None
+        return TraceSource(Path(path), fmt, csv_layout=csv_layout)
     if kind == "workload":
         return WorkloadSource(Workload.from_dict(spec.get("workload")))
     if kind == "sequence":

@@ -267,6 +267,12 @@ class Simulation:
         loc = self.location.get(page_id)
         return 0 if loc == PINNED else loc
 
+    def residents(self, tier: int = 0) -> list[Hashable]:
+        """The pages ``tier`` holds now, pinned ones first (cost: the tier's pages, not all
+        the pages ever seen)."""
+        t = self.tiers[tier]
+        return [*t.pinned, *t.policy.keys()]
+
     def usage(self, tier: int = 0) -> TierUsage:
         """How full ``tier`` is now (cheap: no result is computed)."""
         t = self.tiers[tier]

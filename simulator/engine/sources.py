@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from .access import Access
 from .errors import ConfigError
 from .simulation import split_pages
-from .traces import next_use_indices, open_trace
+from .traces import CsvLayout, detect_format, next_use_indices, open_trace, open_trace_future
 from .workloads import Workload, round_robin_sessions
 
 
@@ -35,13 +35,15 @@ class Source(Protocol):
 
 @dataclass
 class TraceSource:
-    """A trace file in any of the engine's formats (gzip read transparently); with
-    ``bytes_per_token`` its size column is in bytes (``open_trace``'s option)."""
+    """A trace file in any of the engine's formats (gzip and Zstandard read transparently);
+    with ``bytes_per_token`` its size column is in bytes, with ``csv_layout`` it is a CSV of
+    any shape (``open_trace``'s options)."""
 
     path: Path
     fmt: str | None = None
     unit_pages: bool = False
     bytes_per_token: int | None = None
+    csv_layout: CsvLayout | None = None
     _length: int | None = field(default=None, repr=False)
 
     @property
@@ -52,7 +54,12 @@ class TraceSource:
         if not self.path.exists():
             raise ConfigError(f"no such trace file: {self.path}", field="trace")
         return open_trace(self.path, self.fmt, unit_pages=self.unit_pages,
-                          bytes_per_token=self.bytes_per_token)
+                          bytes_per_token=self.bytes_per_token, csv_layout=self.csv_layout)
+
+    @property
+    def knows_its_future(self) -> bool:
+        """Whether the file carries OPT's future (oracleGeneral's next-access fields)."""
+        return self.path.exists() and (self.fmt or detect_format(self.path)) == "oracle"
 
     @property
     def finite(self) -> bool:
@@ -99,6 +106,8 @@ def future_of(source: Source, page_size: int | None = None) -> array:
         raise ConfigError(
             "OPT (Belady) needs the whole future: give the workload a length (n)", field="policy"
         )
+    if page_size is None and isinstance(source, TraceSource) and source.knows_its_future:
+        return open_trace_future(source.path)
     stream = source.open()
     if page_size is not None:
         stream = split_pages(stream, page_size)

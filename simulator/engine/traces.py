@@ -18,10 +18,18 @@ Formats
 ``jsonl``
     One JSON object per line with the same field names, aliases and rules as CSV. Numeric
     fields may be JSON numbers or strings written as in CSV.
+``oracle``
+    libCacheSim's ``oracleGeneral`` binary: 24-byte little-endian records (u32 time, u64 id,
+    u32 size, i64 next access); see :mod:`simulator.engine.oracle_general`. Errors name the
+    record instead of a line.
 
-In every format: blank lines and lines whose first non-blank character is ``#`` are skipped;
-a UTF-8 byte order mark is ignored; gzip is read transparently (recognised by its magic bytes,
-whatever the file's name).
+A CSV of any other shape is read with a :class:`CsvLayout` (the column of each field, by
+number or by header name; the delimiter; whether there is a header): its other columns are
+ignored.
+
+In every text format: blank lines and lines whose first non-blank character is ``#`` are
+skipped; a UTF-8 byte order mark is ignored. gzip and Zstandard are read transparently in
+every format (recognised by their magic bytes, whatever the file's name).
 
 Field rules (the same in every format)
 --------------------------------------
@@ -67,8 +75,11 @@ from itertools import chain, repeat
 from pathlib import Path
 from typing import IO, Any
 
+import zstandard
+
 from simulator.engine.access import Access, Op
 from simulator.engine.errors import ConfigError, TraceError
+from simulator.engine.oracle_general import oracle_future, read_oracle
 
 __all__ = [
     "FORMATS",
@@ -77,26 +88,31 @@ __all__ = [
     "MAX_TOKENS",
     "MAX_TURN",
     "NEVER",
+    "CsvLayout",
     "TraceStats",
     "TraceTooLarge",
     "detect_format",
     "next_use_indices",
     "open_trace",
+    "open_trace_future",
     "read_accesses",
+    "read_binary",
     "sniff_format",
     "tokens_from_bytes",
     "trace_stats",
     "write_trace",
 ]
 
-#: the formats understood by the readers and the writer
-FORMATS = ("plain", "csv", "jsonl")
+#: the formats understood by the readers (the writer writes the three text ones)
+FORMATS = ("plain", "csv", "jsonl", "oracle")
+#: the formats made of lines of text
+TEXT_FORMATS = ("plain", "csv", "jsonl")
 #: sentinel of :func:`next_use_indices`: the page is never used again
 NEVER = sys.maxsize
 
 #: every format name the readers accept (``ndjson`` and ``txt`` included) -> its format
 FORMAT_ALIASES = {"plain": "plain", "txt": "plain", "csv": "csv", "jsonl": "jsonl",
-                  "ndjson": "jsonl"}
+                  "ndjson": "jsonl", "oracle": "oracle", "oraclegeneral": "oracle"}
 #: the largest numeric page id (ids are unsigned 64-bit integers, as in libCacheSim)
 MAX_PAGE_ID = 2**64 - 1
 #: the largest size of one access, in tokens (or in bytes, with ``bytes_per_token``)
@@ -104,8 +120,14 @@ MAX_TOKENS = 10**12
 #: the largest turn number
 MAX_TURN = 2**31 - 1
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "plain",
-               ".trace": "plain"}
+               ".trace": "plain", ".oraclegeneral": "oracle", ".oracle": "oracle"}
 _GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: suffixes of compressed files, stripped before the format's extension is looked at
+COMPRESSED_SUFFIXES = (".gz", ".zst")
+#: a text trace has no NUL byte; an oracleGeneral one has one in its first records (the high
+#: bytes of its u64 ids and i64 next-access fields), so the first bytes tell them apart
+_SNIFF_BYTES = 240
 
 #: canonical field names, in the order the writer emits them
 _FIELDS = ("time", "page_id", "tokens", "op", "session", "turn")
@@ -337,9 +359,154 @@ def _normalise_fmt(fmt: str) -> str:
 
 def _format_from_name(path: str | os.PathLike[str]) -> str | None:
     name = Path(path).name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
+    for suffix in COMPRESSED_SUFFIXES:
+        name = name.removesuffix(suffix)
+    if ".oraclegeneral" in name:  # libCacheSim's names: x.oracleGeneral[.bin][.zst]
+        return "oracle"
     return _EXTENSIONS.get(Path(name).suffix)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV of any shape
+
+#: the delimiters a layout may name in words (``\\t`` is a tab too)
+DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "semicolon": ";", "space": " ",
+                   "pipe": "|"}
+#: the highest column number a layout may name
+MAX_COLUMN = 1000
+_MAX_COLUMN_NAME = 100
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where a CSV's fields are: ``columns`` pairs a field (``time``, ``page_id``, ``tokens``,
+    ``op``, ``session``, ``turn``; ``obj_id`` and ``size`` as aliases) with its column, a
+    1-based number or, when the file has a header row, the header's name for it
+    (case-insensitive); ``page_id`` is required. ``delimiter`` is one character (a space splits
+    on runs of blanks); ``header`` says whether the first row names the columns (it is then
+    skipped). Columns not named are ignored. Build one with :meth:`build`, which checks it."""
+
+    columns: tuple[tuple[str, int | str], ...]
+    delimiter: str = ","
+    header: bool = True
+
+    @classmethod
+    def build(cls, columns: Any, delimiter: str | None = ",", header: bool = True) -> CsvLayout:
+        """Check a layout: ``columns`` is a mapping or text such as ``time=1,obj_id=2,size=3``
+        (or ``page_id=key`` with a header). Raises :class:`ConfigError` naming ``columns`` or
+        ``delimiter``."""
+        pairs = _column_pairs(columns)
+        result: dict[str, int | str] = {}
+        for raw_field, raw_column in pairs:
+            name = str(raw_field).strip().lower()
+            field = _ALIASES.get(name, name)
+            if name not in _KNOWN:
+                raise ConfigError(f"unknown field {_show(raw_field)} (known: {_KNOWN_TEXT})",
+                                  field="columns")
+            if field in result:
+                raise ConfigError(f"{field!r} is given twice (directly or through its alias)",
+                                  field="columns")
+            result[field] = _column_of(field, raw_column, header)
+        if "page_id" not in result:
+            raise ConfigError("say which column holds the page id (page_id or obj_id)",
+                              field="columns")
+        numbers = [c for c in result.values() if isinstance(c, int)]
+        names = [c.lower() for c in result.values() if isinstance(c, str)]
+        if len(set(numbers)) != len(numbers) or len(set(names)) != len(names):
+            raise ConfigError("two fields are given the same column", field="columns")
+        order = [f for f in _FIELDS if f in result]
+        return cls(tuple((f, result[f]) for f in order), _delimiter_of(delimiter),
+                   bool(header))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CsvLayout:
+        return cls.build(data.get("columns") or {}, data.get("delimiter", ","),
+                         data.get("header", True))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": dict(self.columns), "delimiter": self.delimiter,
+                "header": self.header}
+
+    def describe(self) -> str:
+        """``time=1, page_id=2, tokens=3; delimiter tab; no header``."""
+        names = {value: name for name, value in DELIMITER_NAMES.items() if name != "\\t"}
+        cols = ", ".join(f"{field}={column}" for field, column in self.columns)
+        return (f"{cols}; delimiter {names.get(self.delimiter, repr(self.delimiter))}; "
+                f"{'header' if self.header else 'no header'}")
+
+    def split(self, text: str, lineno: int, source: str | None) -> list[str]:
+        if self.delimiter == " ":
+            return text.split()
+        if '"' not in text:
+            return text.split(self.delimiter)
+        try:
+            rows = list(csv.reader((text,), delimiter=self.delimiter, strict=True))
+        except csv.Error as exc:
+            raise TraceError(f"malformed CSV: {exc}", line=lineno, source=source) from None
+        if len(rows) != 1:
+            raise TraceError("malformed CSV: a quoted field may not span lines", line=lineno,
+                             source=source)
+        return rows[0]
+
+    def resolve(self, names: list[str], lineno: int, source: str | None) -> dict[str, int]:
+        """Each field's 0-based column, given the header row's ``names``."""
+        where = {name.strip().lower(): index for index, name in enumerate(names)}
+        columns: dict[str, int] = {}
+        for field, column in self.columns:
+            if isinstance(column, int):
+                columns[field] = column - 1
+            elif column.lower() in where:
+                columns[field] = where[column.lower()]
+            else:
+                shown = ", ".join(_show(n.strip()) for n in names[:20])
+                raise TraceError(f"the header has no column {column!r} (for {field}); it has "
+                                 f"{shown}", line=lineno, field=field, source=source)
+        return columns
+
+
+def _column_pairs(columns: Any) -> list[tuple[Any, Any]]:
+    if isinstance(columns, dict):
+        return list(columns.items())
+    if not isinstance(columns, str) or not columns.strip():
+        raise ConfigError("expected columns such as 'time=1,obj_id=2,size=3'",
+                          field="columns")
+    pairs = []
+    for item in columns.split(","):
+        field, equals, column = item.partition("=")
+        if not equals or not field.strip() or not column.strip():
+            raise ConfigError(f"expected field=column pairs separated by commas, such as "
+                              f"'time=1,obj_id=2,size=3'; got {_show(columns.strip())}",
+                              field="columns")
+        pairs.append((field.strip(), column.strip()))
+    return pairs
+
+
+def _column_of(field: str, raw: Any, header: bool) -> int | str:
+    text = str(raw).strip() if not isinstance(raw, bool) else ""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        text = str(raw)
+    if _is_digits(text):
+        number = _digits_at_most(text, MAX_COLUMN)
+        if number is None or number < 1:
+            raise ConfigError(f"{field}: a column number is from 1 to {MAX_COLUMN}, got "
+                              f"{_show(text)}", field="columns")
+        return number
+    if not text or len(text) > _MAX_COLUMN_NAME or not text.isprintable():
+        raise ConfigError(f"{field}: expected a column number or a header name, got "
+                          f"{_show(raw)}", field="columns")
+    if not header:
+        raise ConfigError(f"{field}: a column can be named ({text!r}) only when the file has "
+                          f"a header row; give its number instead", field="columns")
+    return text
+
+
+def _delimiter_of(value: str | None) -> str:
+    text = "," if value is None or value == "" else str(value)
+    text = DELIMITER_NAMES.get(text.lower(), text)
+    if len(text) != 1 or text in "\"\r\n" or (not text.isprintable() and text != "\t"):
+        raise ConfigError(f"expected one character (or comma, tab, semicolon, space, pipe), "
+                          f"got {_show(value)}", field="delimiter")
+    return text
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,20 +516,70 @@ def _format_from_name(path: str | os.PathLike[str]) -> str | None:
 def read_accesses(
     lines: Iterable[str | bytes], fmt: str | None = None, *, source: str | None = None,
     unit_pages: bool = False, bytes_per_token: int | None = None,
+    csv_layout: CsvLayout | None = None,
 ) -> Iterator[Access]:
     """Parse a trace given as lines (str, or bytes decoded as UTF-8), lazily.
 
     One item per line (line endings optional), e.g. a text file, an uploaded file or
     ``text.splitlines()``. ``fmt`` is ``"plain"``, ``"csv"`` or ``"jsonl"``; ``None`` sniffs
-    it from the first non-blank, non-comment line (:func:`sniff_format`). ``source`` names
-    the trace in error messages. ``bytes_per_token`` reads the size column as bytes
-    (:func:`tokens_from_bytes`). Raises :class:`TraceError` (lazily, while iterating).
+    it from the first non-blank, non-comment line (:func:`sniff_format`), or is CSV when a
+    ``csv_layout`` is given (:class:`CsvLayout`). ``source`` names the trace in error
+    messages. ``bytes_per_token`` reads the size column as bytes (:func:`tokens_from_bytes`).
+    Raises :class:`TraceError` (lazily, while iterating). The binary ``oracle`` format is read
+    from a stream instead (:func:`open_trace`, :func:`read_binary`).
     """
+    fmt = _text_fmt(fmt, csv_layout)
+    per_token = _check_bytes_per_token(bytes_per_token)
+    accesses = _read(lines, fmt, source, unit_pages, csv_layout)
+    return accesses if per_token is None else tokens_from_bytes(accesses, per_token)
+
+
+def _text_fmt(fmt: str | None, layout: CsvLayout | None) -> str | None:
+    """The text format to read, checked against the layout (which only CSV has)."""
     if fmt is not None:
         fmt = _normalise_fmt(fmt)
+    if fmt == "oracle":
+        raise ConfigError("oracleGeneral is a binary format: read it from a file or a byte "
+                          "stream, not from lines", field="fmt")
+    if layout is not None:
+        if fmt not in (None, "csv"):
+            raise ConfigError(f"a column layout applies to CSV, not {fmt}", field="fmt")
+        fmt = "csv"
+    return fmt
+
+
+def read_binary(
+    stream: IO[bytes], fmt: str | None, *, source: str | None = None,
+    unit_pages: bool = False, bytes_per_token: int | None = None,
+    csv_layout: CsvLayout | None = None, check_future: bool = False,
+) -> Iterator[Access]:
+    """The accesses of a decompressed byte stream in any format (``None``: oracleGeneral if
+    its first bytes hold a NUL, which no text trace has; else sniffed as text).
+    ``check_future`` checks an oracleGeneral file's next-access fields too."""
+    if fmt is not None:
+        fmt = _normalise_fmt(fmt)
+    if fmt is None and csv_layout is None and _looks_binary(stream):
+        fmt = "oracle"
     per_token = _check_bytes_per_token(bytes_per_token)
-    accesses = _read(lines, fmt, source, unit_pages)
+    if fmt == "oracle":
+        if csv_layout is not None:
+            raise ConfigError("a column layout applies to CSV, not oracle", field="fmt")
+        accesses = read_oracle(stream, source=source, unit_pages=unit_pages,
+                               max_tokens=MAX_TOKENS, check_future=check_future)
+    elif fmt == "plain" and csv_layout is None:
+        # a block of lines at a time (the format is known: sniffing would need the stream
+        # rewound, which a Zstandard stream does not offer)
+        accesses = chain.from_iterable(_plain_blocks(stream, source))
+    else:
+        accesses = _read(_guarded_lines(stream, source or ""), _text_fmt(fmt, csv_layout),
+                         source, unit_pages, csv_layout)
     return accesses if per_token is None else tokens_from_bytes(accesses, per_token)
+
+
+def _looks_binary(stream: IO[bytes]) -> bool:
+    peek = getattr(stream, "peek", None)
+    head = peek(_SNIFF_BYTES)[:_SNIFF_BYTES] if peek is not None else b""
+    return b"\0" in head
 
 
 def _check_bytes_per_token(value: Any) -> int | None:
@@ -385,6 +602,7 @@ def tokens_from_bytes(accesses: Iterable[Access], bytes_per_token: int) -> Itera
 
 def _read(
     lines: Iterable[str | bytes], fmt: str | None, source: str | None, unit_pages: bool,
+    layout: CsvLayout | None = None,
 ) -> Iterator[Access]:
     content = _content(_numbered(lines, source))
     first = next(content, None)
@@ -396,7 +614,7 @@ def _read(
     if fmt == "plain":
         parse = _parse_plain(content, source)
     elif fmt == "csv":
-        parse = _parse_csv(content, source, unit_pages)
+        parse = _parse_csv(content, source, unit_pages, layout)
     else:
         parse = _parse_jsonl(content, source, unit_pages)
     count = 0
@@ -455,11 +673,31 @@ def _csv_header(fields: list[str], lineno: int, source: str | None) -> dict[str,
 
 def _parse_csv(
     content: Iterator[tuple[int, str]], source: str | None, unit_pages: bool,
+    layout: CsvLayout | None = None,
 ) -> Iterator[Access]:
+    if layout is not None:
+        yield from _parse_mapped_csv(content, source, unit_pages, layout)
+        return
     header_line, header_text = next(content)
     names = _split_csv(header_text, header_line, source)
     columns = _csv_header(names, header_line, source)
     width = len(names)
+
+    def split(text: str, lineno: int) -> list[str]:
+        fields = _split_csv(text, lineno, source)
+        if len(fields) != width:
+            raise TraceError(f"expected {width} fields as in the header, got {len(fields)}",
+                             line=lineno, source=source)
+        return fields
+
+    yield from _csv_accesses(content, split, columns, source, unit_pages)
+
+
+def _csv_accesses(
+    content: Iterator[tuple[int, str]], split: Any, columns: dict[str, int],
+    source: str | None, unit_pages: bool,
+) -> Iterator[Access]:
+    """The accesses of CSV rows, ``columns`` giving each field's 0-based column."""
     i_id = columns["page_id"]
     i_time = columns.get("time")
     i_tokens = None if unit_pages else columns.get("tokens")
@@ -468,10 +706,7 @@ def _parse_csv(
     i_turn = columns.get("turn")
     index = 0.0
     for lineno, text in content:
-        fields = _split_csv(text, lineno, source)
-        if len(fields) != width:
-            raise TraceError(f"expected {width} fields as in the header, got {len(fields)}",
-                             line=lineno, source=source)
+        fields = split(text, lineno)
         page = _id_text(fields[i_id].strip(), lineno, source)
         time = index if i_time is None else _time_text(fields[i_time].strip(), lineno, source)
         tokens = 1 if i_tokens is None else _int_text(
@@ -482,6 +717,29 @@ def _parse_csv(
             fields[i_turn].strip(), lineno, source, "turn", 0, MAX_TURN)
         yield _new(Access, (time, page, tokens, op, session, turn))
         index += 1.0
+
+
+def _parse_mapped_csv(
+    content: Iterator[tuple[int, str]], source: str | None, unit_pages: bool,
+    layout: CsvLayout,
+) -> Iterator[Access]:
+    if layout.header:
+        header_line, header_text = next(content)
+        columns = layout.resolve(layout.split(header_text, header_line, source), header_line,
+                                 source)
+    else:
+        columns = {field: int(column) - 1 for field, column in layout.columns}
+    need = max(columns.values()) + 1
+    holder = {index: field for field, index in columns.items()}[need - 1]
+
+    def split(text: str, lineno: int) -> list[str]:
+        fields = layout.split(text, lineno, source)
+        if len(fields) < need:
+            raise TraceError(f"expected at least {need} fields (column {need} holds "
+                             f"{holder!r}), got {len(fields)}", line=lineno, source=source)
+        return fields
+
+    yield from _csv_accesses(content, split, columns, source, unit_pages)
 
 
 def _load_json(text: str) -> Any:
@@ -539,22 +797,71 @@ def _parse_jsonl(
 
 @contextlib.contextmanager
 def _open_binary(path: str | os.PathLike[str], source: str) -> Iterator[IO[bytes]]:
-    """Open a file for binary reading, through gzip if it starts with gzip's magic bytes."""
+    """Open a file for binary reading, through gzip or Zstandard if it starts with their
+    magic bytes; the stream can ``peek``."""
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise TraceError(f"cannot open the trace: {exc.strerror or exc}",
                          source=source) from None
     try:
-        magic = raw.read(2)
+        magic = raw.read(4)
         raw.seek(0)
-        if magic == _GZIP_MAGIC:
+        if magic[:2] == _GZIP_MAGIC:
             with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                yield gz
+                yield io.BufferedReader(gz)
+        elif magic == _ZSTD_MAGIC:
+            yield io.BufferedReader(ZstdStream(raw))
         else:
             yield raw
     finally:
         raw.close()
+
+
+class ZstdStream(io.RawIOBase):
+    """The decompressed bytes of a Zstandard stream (every frame, as the ``zstd`` tool reads
+    them), for ``io.BufferedReader``. Two things the library's own stream reader does not do:
+    a stream that ends in the middle of a frame (a truncated file) raises ``ZstdError``
+    instead of ending quietly, and the compressed data goes in :data:`FEED` bytes at a time,
+    so that one read holds at most what that much data can expand to (8 MiB: zstd's blocks
+    expand at most about 32,768 times), whatever the stream's ratio."""
+
+    FEED = 256
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._raw = raw
+        self._frame = zstandard.ZstdDecompressor().decompressobj()
+        self._in_frame = False
+        self._pending = b""
+        self._out = b""
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._at >= len(self._out):
+            data = self._pending or self._raw.read(self.FEED)
+            self._pending = b""
+            if not data:
+                if self._in_frame:
+                    raise zstandard.ZstdError("the data ends in the middle of a frame")
+                return 0
+            self._out, self._at = self._frame.decompress(data), 0
+            self._in_frame = True
+            if self._frame.eof:  # the next frame, if any, starts in what was left over
+                self._pending = self._frame.unused_data
+                self._frame = zstandard.ZstdDecompressor().decompressobj()
+                self._in_frame = False
+        size = min(len(buffer), len(self._out) - self._at)
+        buffer[:size] = self._out[self._at:self._at + size]
+        self._at += size
+        return size
+
+
+#: what reading a corrupt or truncated compressed stream raises
+READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
 
 
 def _guarded_lines(stream: IO[bytes], source: str) -> Iterator[bytes]:
@@ -566,7 +873,7 @@ def _guarded_lines(stream: IO[bytes], source: str) -> Iterator[bytes]:
             line = next(iterator)
         except StopIteration:
             return
-        except (OSError, EOFError, zlib.error) as exc:
+        except READ_ERRORS as exc:
             raise TraceError(f"cannot read the trace after line {lineno} "
                              f"(corrupt or truncated file?): {exc}", line=lineno + 1,
                              source=source) from None
@@ -576,11 +883,13 @@ def _guarded_lines(stream: IO[bytes], source: str) -> Iterator[bytes]:
 
 def open_trace(
     path: str | os.PathLike[str], fmt: str | None = None, *, unit_pages: bool = False,
-    bytes_per_token: int | None = None,
+    bytes_per_token: int | None = None, csv_layout: CsvLayout | None = None,
 ) -> Iterator[Access]:
-    """Stream the accesses of a trace file (plain, CSV or JSONL, optionally gzipped).
+    """Stream the accesses of a trace file (plain, CSV, JSONL or oracleGeneral, optionally
+    gzipped or Zstandard-compressed).
 
-    ``fmt`` overrides detection (:func:`detect_format`: the extension, else the first line).
+    ``fmt`` overrides detection (:func:`detect_format`: the extension, else the first bytes
+    and line); ``csv_layout`` reads a CSV of any shape (:class:`CsvLayout`).
     The format name and the file's existence are checked at once; the file is opened on the
     first ``next()`` and closed when the iterator is exhausted or closed. Parsing errors raise
     :class:`TraceError` naming the file's name, the line and the field. ``bytes_per_token``
@@ -592,43 +901,40 @@ def open_trace(
     if not os.path.isfile(path):
         raise TraceError("no such file" if not os.path.exists(path) else "not a file",
                          source=str(path))
+    if csv_layout is not None:
+        fmt = _text_fmt(fmt, csv_layout)
     per_token = _check_bytes_per_token(bytes_per_token)
-    accesses = _open_and_read(path, fmt, source, unit_pages)
+    accesses = _open_and_read(path, fmt, source, unit_pages, csv_layout)
     return accesses if per_token is None else tokens_from_bytes(accesses, per_token)
 
 
 def _open_and_read(
     path: str | os.PathLike[str], fmt: str | None, source: str, unit_pages: bool,
+    layout: CsvLayout | None,
 ) -> Iterator[Access]:
     with _open_binary(path, source) as stream:
-        if fmt == "plain" or (fmt is None and _sniff_stream(stream) == "plain"):
-            # one generator between the file and its reader: a block's accesses come
-            # straight from C iterators
-            yield from chain.from_iterable(_plain_blocks(stream, source))
-        else:
-            yield from _read(_guarded_lines(stream, source), fmt, source, unit_pages)
+        try:
+            yield from read_binary(stream, fmt, source=source, unit_pages=unit_pages,
+                                   csv_layout=layout)
+        except READ_ERRORS as exc:  # from a binary format's blocks (lines catch their own)
+            raise TraceError(f"cannot read the trace (corrupt or truncated file?): {exc}",
+                             source=source) from None
 
 
-def _sniff_stream(stream: IO[bytes], limit: int = 10_000) -> str | None:
-    """The format the stream's first content line suggests (:func:`sniff_format`), the stream
-    rewound; None when its first ``limit`` lines do not tell (left to the line reader, which
-    also names whatever is wrong with them)."""
-    try:
-        for _ in range(limit):
-            raw = stream.readline()
-            if not raw:
-                return None
-            text = raw.decode("utf-8").lstrip("\ufeff").strip()
-            if text and not text.startswith("#"):
-                return sniff_format(text)
-        return None
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
-        return None
-    finally:
-        stream.seek(0)
+def open_trace_future(path: str | os.PathLike[str]) -> array:
+    """OPT's future (as :func:`next_use_indices` gives it) read from an oracleGeneral file's
+    next-access fields, checked as they are read (:func:`~simulator.engine.oracle_general.
+    oracle_future`): 8 bytes per access and no table of page ids."""
+    source = Path(path).name
+    with _open_binary(path, source) as stream:
+        try:
+            return oracle_future(stream, source=source)
+        except READ_ERRORS as exc:
+            raise TraceError(f"cannot read the trace (corrupt or truncated file?): {exc}",
+                             source=source) from None
 
 
-def _plain_blocks(stream: IO[bytes], source: str) -> Iterator[Iterator[Access]]:
+def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[Iterator[Access]]:
     """A plain trace as the accesses of one block of lines after another. A block made only
     of digits and line ends (the common case: integer ids) is parsed with one call of ``int``
     per id and turned into accesses by C code; any other block goes through the line reader,
@@ -672,13 +978,13 @@ def _tallied(accesses: Iterator[Access], tally: list[int]) -> Iterator[Access]:
         yield access
 
 
-def _read_block(stream: IO[bytes], lineno: int, source: str) -> bytes:
+def _read_block(stream: IO[bytes], lineno: int, source: str | None) -> bytes:
     try:
         return stream.read(_BLOCK)
-    except (OSError, EOFError, zlib.error) as exc:
+    except READ_ERRORS as exc:
         raise TraceError(f"cannot read the trace after line {lineno} "
                          f"(corrupt or truncated file?): {exc}", line=lineno + 1,
-                         source=source) from None
+                         source=source or "") from None
 
 
 def _plain_ids(block: bytes) -> list[int] | None:
@@ -696,8 +1002,9 @@ def _plain_ids(block: bytes) -> list[int] | None:
 
 def detect_format(path: str | os.PathLike[str], *, first_line: str | None = None) -> str:
     """The format of a trace: from its extension (``.csv``, ``.jsonl``/``.ndjson``,
-    ``.txt``/``.trace``, each optionally followed by ``.gz``), else sniffed from
-    ``first_line`` if given, else from the file's first non-blank, non-comment line.
+    ``.txt``/``.trace``, ``.oracleGeneral`` (``.bin`` after it), each optionally followed by
+    ``.gz`` or ``.zst``), else sniffed from ``first_line`` if given, else from the file's
+    first bytes (a NUL: oracleGeneral) and first non-blank, non-comment line.
     """
     fmt = _format_from_name(path)
     if fmt is not None:
@@ -708,6 +1015,8 @@ def detect_format(path: str | os.PathLike[str], *, first_line: str | None = None
     if not os.path.isfile(path):
         raise TraceError("no such file", source=str(path))
     with _open_binary(path, source) as stream:
+        if _looks_binary(stream):
+            return "oracle"
         for _lineno, text in _content(_numbered(_guarded_lines(stream, source), source)):
             return sniff_format(text)
     raise TraceError("empty trace: no accesses found", source=source)
@@ -793,6 +1102,9 @@ def write_trace(
     """
     target = Path(path)
     fmt = _normalise_fmt(fmt) if fmt is not None else (_format_from_name(target) or "csv")
+    if fmt not in TEXT_FORMATS:
+        raise ConfigError(f"the writer writes {', '.join(TEXT_FORMATS)}, not {fmt}",
+                          field="fmt")
     source = target.name
     directory = target.parent
     fd = None

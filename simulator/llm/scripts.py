@@ -20,6 +20,8 @@ skipped). The first object may be a header; then documents and turns, in order::
   the model, unlike recall).
 * An ``assistant`` line is the scripted reply to the user line before it: the scripted provider
   answers with it, real models answer for themselves.
+* ``at`` on a user line: its time in seconds from the session's start (an imported
+  transcript's timestamps), used by the pricing (docs/cost.md §5).
 * Header settings (all optional): ``context_window``, ``page_size``, ``max_tokens``,
   ``reserve_tokens``, ``prompt_reserve``, ``l1_tokens``.
 """
@@ -27,6 +29,7 @@ skipped). The first object may be a header; then documents and turns, in order::
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ from simulator.engine.errors import VMemError
 from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings
 
+from .costing import SessionCost
 from .providers import Provider, ScriptedProvider
 from .session import DEFAULT_SYSTEM_PROMPT, ChatSession
 
@@ -56,6 +60,8 @@ class ScriptTurn:
     fact: str | None = None
     expect: str | None = None
     reply: str | None = None
+    #: seconds from the session's start (a transcript's timestamp), for the pricing
+    at: float | None = None
 
 
 @dataclass
@@ -71,12 +77,50 @@ class SessionScript:
     def probes(self) -> int:
         return sum(1 for t in self.turns if t.needs)
 
+    def times(self) -> list[float] | None:
+        """Every user turn's time, when every one has one (None otherwise)."""
+        if not self.turns or any(t.at is None for t in self.turns):
+            return None
+        return [float(t.at) for t in self.turns]  # type: ignore[arg-type]
+
+    def to_jsonl(self) -> str:
+        """The script as a file :func:`load_script` reads back the same."""
+        header: dict[str, Any] = {"type": "session", "title": self.title, "system": self.system,
+                                  **self.settings}
+        lines = [header]
+        for doc in self.documents:
+            lines.append({"type": "document", **doc})
+        for turn in self.turns:
+            line: dict[str, Any] = {"role": "user", "text": turn.text}
+            if turn.labels:
+                line["labels"] = turn.labels
+            if turn.needs:
+                line["probe"] = {"needs": turn.needs, "fact": turn.fact, "expect": turn.expect}
+            if turn.at is not None:
+                line["at"] = turn.at
+            lines.append(line)
+            if turn.reply is not None:
+                lines.append({"role": "assistant", "text": turn.reply})
+        return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+
 
 def _labels(obj: dict[str, Any], where: str) -> list[str]:
     raw = obj.get("labels", [obj["label"]] if "label" in obj else [])
     if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
         raise ScriptError(f"{where}: labels must be non-empty strings")
     return raw
+
+
+def _turn_time(obj: dict[str, Any], where: str, before: list[ScriptTurn]) -> float | None:
+    at = obj.get("at")
+    if at is None:
+        return None
+    if isinstance(at, bool) or not isinstance(at, int | float) or not 0 <= at < 1e12:
+        raise ScriptError(f"{where}: at must be seconds from the session's start, got {at!r}")
+    last = next((t.at for t in reversed(before) if t.at is not None), None)
+    if last is not None and at < last:
+        raise ScriptError(f"{where}: at ({at:g}) is before the previous turn's ({last:g})")
+    return float(at)
 
 
 def load_script(path: str | Path) -> SessionScript:
@@ -119,7 +163,8 @@ def load_script(path: str | Path) -> SessionScript:
         elif kind == "user":
             if not isinstance(obj.get("text"), str) or not obj["text"].strip():
                 raise ScriptError(f"{where}: a user turn needs a text")
-            turn = ScriptTurn(obj["text"], labels=_labels(obj, where))
+            turn = ScriptTurn(obj["text"], labels=_labels(obj, where),
+                              at=_turn_time(obj, where, script.turns))
             probe = obj.get("probe")
             if probe is not None:
                 needs = probe.get("needs") if isinstance(probe, dict) else None
@@ -166,21 +211,29 @@ def settings_for(script: SessionScript, preset: str = "vmem", **overrides: Any
 
 def run_script(script: SessionScript, provider: Provider | None = None, *,
                preset: str = "vmem", compressor: str = "extractive", timeout: float = 120.0,
+               pricing: SessionCost | None = None, times: Sequence[float] | None = None,
                **overrides: Any) -> ChatSession:
     """Play the script through a :class:`ChatSession` (the scripted provider by default);
     returns the session (``session.totals()``, ``session.results``, ``session.memory.trace``).
+    With ``pricing`` every model call is billed; ``times`` gives each user turn's time in
+    seconds (a transcript's timestamps), else the pricing's think time separates them.
     """
     provider = provider or scripted_provider_for(script)
     settings, max_tokens = settings_for(script, preset, **overrides)
+    if times is None:
+        times = script.times()
+    if times is not None and len(times) != len(script.turns):
+        raise ScriptError(f"{len(times)} times for {len(script.turns)} user turns")
     session = ChatSession(provider, settings, system_prompt=script.system,
-                          max_tokens=max_tokens, timeout=timeout, compressor=compressor)
+                          max_tokens=max_tokens, timeout=timeout, compressor=compressor,
+                          pricing=pricing)
     for doc in script.documents:
         for k, section in enumerate(doc["sections"]):
             name = doc["id"] if len(doc["sections"]) == 1 else f"{doc['id']}-s{k}"
             session.memory.add_document(name, f"{doc['title']}: {section['text']}",
                                         labels=_labels(section, doc["id"]))
-    for turn in script.turns:
+    for k, turn in enumerate(script.turns):
         session.send(turn.text, labels=turn.labels, needs=turn.needs or None, fact=turn.fact,
-                     expect=turn.expect)
+                     expect=turn.expect, at=None if times is None else times[k])
     session.memory.finish()
     return session

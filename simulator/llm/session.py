@@ -24,13 +24,16 @@ stays in memory, and the session can go on. Every access is in ``session.memory.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from simulator.memory.pages import PageKind
+from simulator.memory.pricing import PricingProfile
 from simulator.memory.session_memory import MemorySettings, MessageTooLarge, SessionMemory
 
 from .compressor import TimedCompressor, make_compressor
+from .costing import SessionCost
 from .providers import Completion, Provider, ProviderError, parse_text_tool_calls
 
 __all__ = ["DEFAULT_SYSTEM_PROMPT", "TOOLS", "ChatSession", "TurnResult"]
@@ -84,6 +87,9 @@ class TurnResult:
     #: the answer was cut at the token limit (``max_tokens``): finish reason ``length``
     truncated: bool = False
     notes: list[str] = field(default_factory=list)
+    #: with a pricing profile: the turn's calls billed with the prompt cache
+    #: (:class:`~simulator.llm.costing.TurnCost` as a dict), cache breaks and their causes
+    cost: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,7 +101,8 @@ class ChatSession:
     def __init__(self, provider: Provider, settings: MemorySettings | None = None, *,
                  system_prompt: str = DEFAULT_SYSTEM_PROMPT, max_tokens: int | None = None,
                  timeout: float = 120.0, max_tool_rounds: int = 2,
-                 compressor: str = "extractive", _memory: SessionMemory | None = None) -> None:
+                 compressor: str = "extractive", pricing: SessionCost | None = None,
+                 _memory: SessionMemory | None = None) -> None:
         self.provider = provider
         settings = settings or MemorySettings()
         if max_tokens is None:
@@ -119,6 +126,9 @@ class ChatSession:
         else:
             self.memory = _memory
         self.results: list[TurnResult] = []
+        #: the prompt-cache bill (docs/cost.md §5), when the session has a pricing profile
+        self.pricing = pricing
+        self._packed: tuple[list, str] = ([], "")
 
     # --- state ----------------------------------------------------------------------------
 
@@ -136,10 +146,14 @@ class ChatSession:
                 "system_prompt": self.system_prompt, "max_tokens": self.max_tokens,
                 "timeout": self.timeout, "max_tool_rounds": self.max_tool_rounds,
                 "compressor": self.compressor_name,
-                "results": [r.to_dict() for r in self.results]}
+                "results": [r.to_dict() for r in self.results],
+                "pricing": self.pricing.to_dict() if self.pricing else None}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], provider: Provider) -> ChatSession:
+    def from_dict(cls, data: dict[str, Any], provider: Provider,
+                  profiles: Callable[[str], PricingProfile] | None = None) -> ChatSession:
+        """Rebuild a session; ``profiles`` finds its pricing profile by name (shipped ones by
+        default)."""
         compressor = TimedCompressor(make_compressor(data.get("compressor", "extractive"),
                                                      provider))
         memory = SessionMemory.from_dict(data["memory"], count=provider.count_tokens,
@@ -150,6 +164,8 @@ class ChatSession:
                       compressor=data.get("compressor", "extractive"), _memory=memory)
         session.compressor = compressor
         session.results = [TurnResult(**r) for r in data.get("results", [])]
+        if data.get("pricing"):
+            session.pricing = SessionCost.from_dict(data["pricing"], profiles)
         return session
 
     # --- the prompt -----------------------------------------------------------------------
@@ -194,20 +210,30 @@ class ChatSession:
             while lines and self.provider.count_tokens("\n".join(lines)) > budget:
                 lines.pop(-2 if len(lines) > 1 else -1)
             extra = "\n".join(lines)
-        system = "\n\n".join(p for p in [*system_parts, extra] if p)
+        self._packed = (context, extra)
+        stable = memory.preset.packing == "stable" and conversation
+        system = "\n\n".join(p for p in [*system_parts, "" if stable else extra] if p)
         messages = [{"role": "system", "content": system}]
+        asked = {memory.pages[pid].message for pid in memory.held if pid in memory.pages}
         for item in conversation:
+            if stable and extra and item["_message"] in asked:
+                # just before the question: what came before stays the cached prefix
+                messages.append({"role": "system", "content": extra})
+                extra = ""
             messages.append({"role": item["role"], "content": item["content"]})
+        if stable and extra:
+            messages.append({"role": "system", "content": extra})
         return messages
 
     # --- a turn ---------------------------------------------------------------------------
 
     def send(self, text: str, *, labels: tuple[str, ...] | list[str] = (),
              needs: list[str] | None = None, fact: str | None = None,
-             expect: str | None = None) -> TurnResult:
+             expect: str | None = None, at: float | None = None) -> TurnResult:
         """One user turn. ``labels`` name facts this message carries (for probes); ``needs``
         are labels a probe turn needs in context (recall), ``expect`` text the answer should
-        contain (reported, model-dependent)."""
+        contain (reported, model-dependent); ``at`` the turn's time in seconds for the
+        pricing (the previous call's plus the think time when None)."""
         memory = self.memory
         compress_before = self.compressor.seconds
         compress_model_before = self.compressor.model_seconds
@@ -226,12 +252,15 @@ class ChatSession:
             result.needed = memory.pages_for(needs, fact)
         t_pack = 0.0
         t_tools = 0.0
+        t_cost = 0.0
         notes: list[str] = []
         mode = self.tools_mode
         tools = TOOLS if mode == "native" else None
         completion: Completion | None = None
         retried_context = False
         rounds = 0
+        if self.pricing is not None:
+            self.pricing.start_turn()
         while True:
             start = time.perf_counter()
             messages = self.build_messages(text, plan.warning, notes)
@@ -258,6 +287,9 @@ class ChatSession:
                 completion = None
                 break
             result.model_calls += 1
+            start = time.perf_counter()
+            at = self._bill(completion, at)
+            t_cost += time.perf_counter() - start
             result.prompt_tokens += completion.prompt_tokens
             result.completion_tokens += completion.completion_tokens
             result.model_seconds += completion.seconds
@@ -290,17 +322,33 @@ class ChatSession:
         result.tool_faults = stats.tool_faults
         result.evictions = stats.evictions
         result.l0_used = memory.l0_used
+        if self.pricing is not None and self.pricing.turn.calls:
+            result.cost = self.pricing.turn.to_dict()
         if expect and answer:
             result.answer_hit = expect.lower() in answer.lower()
         compress = self.compressor.seconds - compress_before
         compress_model = self.compressor.model_seconds - compress_model_before
         result.model_seconds += compress_model
-        memory_total = t_paging + t_pack + t_tools + t_answer
+        memory_total = t_paging + t_pack + t_tools + t_answer + t_cost
         result.memory_seconds = max(0.0, memory_total - compress_model)
         result.timings = {"paging": t_paging + t_tools, "packing": t_pack,
-                          "answer_pages": t_answer, "compression": compress - compress_model}
+                          "answer_pages": t_answer, "compression": compress - compress_model,
+                          "cost": t_cost}
         self.results.append(result)
         return result
+
+    def _bill(self, completion: Completion, at: float | None) -> float | None:
+        """Bill the call just made (with a pricing profile); returns the time of the turn's
+        next call. The pages compacted before it are its cache break's cause, then
+        forgotten."""
+        if self.pricing is None:
+            self.memory.compacted.clear()
+            return at
+        context, notes = self._packed
+        self.pricing.bill(self.memory, context, notes, self.provider.count_tokens,
+                          output_tokens=completion.completion_tokens, at=at)
+        self.memory.compacted.clear()
+        return self.pricing.next_time(at, completion.seconds)
 
     def _run_tools(self, calls: list, result: TurnResult) -> list[str]:
         """Run page_fault/search_pages; returns notes for the next prompt (empty: nothing
@@ -383,4 +431,5 @@ class ChatSession:
             "tokenizer": self.provider.tokenizer,
             "tools": self.tools_mode,
             "compressor": self.compressor_name,
+            "cost": self.pricing.totals() if self.pricing else None,
         }

@@ -124,11 +124,13 @@ class Transcript:
         if self.script is not None:
             return self.script
         system, turns = [t.text for t in self.turns if t.role == "system"], []
+        times = iter(self.user_times()) if self.timed else None
         for turn in self.turns:
             if turn.role == "system":
                 continue
             if turn.role == "user":
-                turns.append(ScriptTurn(turn.text, reply=None))
+                turns.append(ScriptTurn(turn.text, reply=None,
+                                        at=next(times) if times is not None else None))
                 continue
             text = f"[{turn.role} {turn.name}] {turn.text}" if turn.role == "tool" else turn.text
             if not turns:
@@ -453,7 +455,7 @@ def _from_script(path: Path) -> Transcript:
         raise TranscriptError(str(exc)) from None
     turns = [Turn("system", script.system, where="header")]
     for i, turn in enumerate(script.turns):
-        turns.append(Turn("user", turn.text, where=f"turn {i + 1}"))
+        turns.append(Turn("user", turn.text, at=turn.at, where=f"turn {i + 1}"))
         if turn.reply is not None:
             turns.append(Turn("assistant", turn.reply, where=f"turn {i + 1}"))
     return Transcript("script", turns, title=script.title, source=path.name,

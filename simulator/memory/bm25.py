@@ -24,6 +24,7 @@ package for no gain, so the index stays here, checked against the formula by a p
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -81,6 +82,8 @@ class BM25Index:
         #: doc_id -> when it was added (ties rank in that order)
         self._added: dict[Hashable, int] = {}
         self._adds = 0
+        #: counts every change (add, remove): equal counts, equal scores for a query
+        self.changes = 0
 
     def __len__(self) -> int:
         return len(self._terms)
@@ -93,6 +96,7 @@ class BM25Index:
         if doc_id in self._terms:
             self.remove(doc_id)
         tf = Counter(terms(text))
+        self.changes += 1
         self._terms[doc_id] = tf
         self._adds += 1
         self._added[doc_id] = self._adds
@@ -105,6 +109,7 @@ class BM25Index:
         tf = self._terms.pop(doc_id, None)
         if tf is None:
             return
+        self.changes += 1
         self._total -= self._len.pop(doc_id)
         del self._added[doc_id]
         for term in tf:
@@ -144,7 +149,10 @@ class BM25Index:
     def search(self, query: str, k: int = 5, candidates: Iterable[Hashable] | None = None
                ) -> list[tuple[Hashable, float]]:
         """The ``k`` best documents, best first (ties by the order they were added)."""
+        return self.best(self.scores(query, candidates), k)
+
+    def best(self, scores: dict[Hashable, float], k: int) -> list[tuple[Hashable, float]]:
+        """The ``k`` best of ``scores`` (from :meth:`scores`), best first, ties by the order
+        the documents were added."""
         added = self._added
-        ranked = sorted(self.scores(query, candidates).items(),
-                        key=lambda kv: (-kv[1], added[kv[0]]))
-        return ranked[:k]
+        return heapq.nsmallest(k, scores.items(), key=lambda kv: (-kv[1], added[kv[0]]))

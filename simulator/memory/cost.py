@@ -80,7 +80,9 @@ class CacheBreak:
 
 _VERBS = {"evicted": "was evicted", "compressed": "was compressed",
           "summarised": "was summarised", "removed": "left the prompt",
-          "changed": "changed", "reordered": "moved", "inserted": "was inserted before it"}
+          "changed": "changed", "reordered": "moved", "inserted": "was inserted before it",
+          "compacted": "was evicted by a compaction", "replaced": "was replaced",
+          "updated": "was rewritten", "decompressed": "came back whole"}
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,11 @@ class CostModel:
         self._prev: list[Block] = []
         self._prev_fps: list[bytes] = []
         self._prev_cached = 0
+
+    @property
+    def last_prompt(self) -> list[Block]:
+        """The previous call's blocks, in order."""
+        return list(self._prev)
 
     # --- the call ------------------------------------------------------------------------
 

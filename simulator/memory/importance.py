@@ -112,6 +112,14 @@ class ImportanceLRU(Policy):
             meta = (KIND_WEIGHT.get(kind_of(key), 0.4), DEFAULT_IMPORTANCE)
         return wr * r + wf * f + wk * meta[0] + wi * meta[1]
 
+    def _prepare(self) -> None:
+        """Called once before an eviction ranks the pages (a hook for policies that add to
+        the score)."""
+
+    def keep_score(self, key: Key) -> float:
+        """How much the page is worth keeping; the lowest goes."""
+        return self.score(key)
+
     def victim(self) -> Key:
         if not self._size:
             raise LookupError("importance: nothing resident")
@@ -120,7 +128,8 @@ class ImportanceLRU(Policy):
         if self._spared and self._spared_at == self.now:
             left = [k for k in pool if k not in self._spared]
             pool = left or pool
-        best = min(pool, key=lambda k: (self.score(k), seq[k]))
+        self._prepare()
+        best = min(pool, key=lambda k: (self.keep_score(k), seq[k]))
         self._forget(best)
         self._last_victim = (best, self.now)
         return best

@@ -16,6 +16,14 @@ new user turn) and/or by tool calls.
   (importance-weighted LRU), the last 3 turns pinned, at most 3 faults per turn, anti-thrash
   protection, compression on demotion (L1 reduced, L2 abstract, L3 reference), demand paging
   and the ``page_fault``/``search_pages`` tools.
+
+Cache-aware presets (docs/sessions.md, "Cache-aware memory"), for providers' prompt caches:
+
+* ``stable`` — ``vmem`` with stable packing (old pages first, new ones appended).
+* ``batch`` — stable packing, compaction at 90 % down to 60 % (high/low-water marks): one cache
+  break per batch instead of one per page.
+* ``cacheaware`` — ``batch`` whose victims weigh recall value against the cache they break
+  (:class:`~simulator.memory.cache_aware.CacheAwareLRU`).
 """
 
 from __future__ import annotations
@@ -25,7 +33,9 @@ from typing import Any
 
 from simulator.engine import ConfigError
 
-__all__ = ["PRESETS", "MemoryPreset", "get_preset", "preset_names"]
+__all__ = ["PACKINGS", "PRESETS", "MemoryPreset", "get_preset", "preset_names"]
+
+PACKINGS = ("kinds", "stable")
 
 
 @dataclass
@@ -59,6 +69,10 @@ class MemoryPreset:
     full_copy: bool = False
     #: turns whose messages are read every turn (conversation continuity)
     recent_turns: int = 2
+    #: prompt order: ``kinds`` (system, summary, documents, tools, messages, each by creation)
+    #: or ``stable`` (system, then pages in the order they came into L0; the manifest and
+    #: notes after the conversation), which keeps the previous prompt as a cacheable prefix
+    packing: str = "kinds"
 
     def validate(self) -> MemoryPreset:
         for name in ("compact_at", "warn_at"):
@@ -73,6 +87,9 @@ class MemoryPreset:
         for name in ("pin_last_turns", "max_faults_per_turn", "anti_thrash", "recent_turns"):
             if int(getattr(self, name)) < 0:
                 raise ConfigError("must be >= 0", field=name)
+        if self.packing not in PACKINGS:
+            raise ConfigError(f"unknown packing {self.packing!r}; use {' or '.join(PACKINGS)}",
+                              field="packing")
         if len(self.compression_levels) != 4 or any(
                 lv not in (0, 1, 2, 3) for lv in self.compression_levels):
             raise ConfigError("four levels 0-3 (for L1-L4)", field="compression_levels")
@@ -123,6 +140,26 @@ PRESETS: dict[str, MemoryPreset] = {
             policy="importance", compact_at=1.0, compact_to=0.7, pin_last_turns=3,
             max_faults_per_turn=3, anti_thrash=8, compression_levels=[1, 2, 3, 3],
         ),
+        MemoryPreset(
+            "stable", "Stable prefix",
+            "The default's LRU, evicting a page at a time, with stable packing: system pages, "
+            "then pages in the order they came into L0, the manifest after the conversation.",
+            policy="lru", max_faults_per_turn=4, packing="stable",
+        ),
+        MemoryPreset(
+            "batch", "Batch compaction",
+            "Stable packing; at 90 % of the budget compact down to 60 % in one go (LRU "
+            "victims), so the cached prefix breaks once per batch, not every turn.",
+            policy="lru", compact_at=0.9, compact_to=0.6, max_faults_per_turn=4,
+            packing="stable",
+        ),
+        MemoryPreset(
+            "cacheaware", "Cache-aware",
+            "Stable packing; compaction at 90 % down to 60 % whose victims weigh recall value "
+            "(importance-weighted LRU) against the cached tokens after them.",
+            policy="cacheaware", compact_at=0.9, compact_to=0.6, max_faults_per_turn=4,
+            packing="stable",
+        ),
     )
 }
 
@@ -134,7 +171,8 @@ def preset_names() -> list[str]:
 def get_preset(name: str) -> MemoryPreset:
     """A copy of the named preset (``ConfigError`` listing the names when unknown)."""
     key = (name or "").strip().lower().replace("-", "").replace("_", "")
-    key = {"chukaisessionmanager": "chuk", "default": "vmem"}.get(key, key)
+    key = {"chukaisessionmanager": "chuk", "default": "vmem", "stableprefix": "stable",
+           "batchcompaction": "batch"}.get(key, key)
     if key not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}",
                           field="preset")

@@ -22,6 +22,7 @@ One turn, as the session runner drives it::
 
 from __future__ import annotations
 
+import heapq
 import inspect
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
@@ -247,7 +248,12 @@ class SessionMemory:
         self.sim = Simulation(settings.sim_config(), self._feed, observers=[self._events],
                               max_events=0, compression=self.compression)
         self.capacity = self.settings.budget
+        self._tiers = len(settings.sim_config().tiers)
         self.pages: dict[str, PageRecord] = {}
+        #: page id -> its place in creation order (the order of ``pages``)
+        self._order: dict[str, int] = {}
+        self._memo_key: tuple[str, int] | None = None
+        self._memo: dict[Any, float] = {}
         self.index = BM25Index()
         self.labels: dict[str, list[str]] = {}
         self.journal: list[list[Any]] = []
@@ -261,10 +267,19 @@ class SessionMemory:
         self._compacting = False
         #: the pages of the message being answered, pinned until its answer is written
         self.held: list[str] = []
+        #: pages evicted by a compaction since the last model call (why a prompt cache broke;
+        #: the session clears it after each call)
+        self.compacted: set[str] = set()
+        #: the pages in L0 in the order they (last) came into it: the ``stable`` packing's
+        #: order (docs/sessions.md, "Packing")
+        self.arrival: dict[str, int] = {}
+        self._arrivals = 0
 
     # --- plain state ------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        # the packing order as of now, whether or not a prompt was packed since the last change
+        self._arrived(self.resident())
         return {
             "version": 1,
             "settings": self.settings.to_dict(),
@@ -277,6 +292,9 @@ class SessionMemory:
             "held": self.held,
             "turns": [asdict(t) for t in self.turns],
             "current": asdict(self.current),
+            "arrival": list(self.arrival),
+            "compacted": sorted(self.compacted),
+            "arrivals": self._arrivals,
         }
 
     @classmethod
@@ -290,7 +308,7 @@ class SessionMemory:
                      compressor=compressor)
         for raw in data["pages"]:
             record = PageRecord.from_dict(raw)
-            memory.pages[record.id] = record
+            memory._keep(record)
             if record.kind != PageKind.SYSTEM:
                 memory.index.add(record.id, record.text)
             memory._meta(record)
@@ -307,6 +325,9 @@ class SessionMemory:
         memory.turns = [TurnStats(**t) for t in data.get("turns", [])]
         memory.current = TurnStats(**data.get("current", {"turn": memory.turn}))
         memory._event_mark = len(memory._events.events)
+        memory.compacted = set(data.get("compacted", []))
+        memory.arrival = {pid: k for k, pid in enumerate(data.get("arrival", []))}
+        memory._arrivals = int(data.get("arrivals", len(memory.arrival)))
         return memory
 
     def _replay(self, entry: list[Any]) -> None:
@@ -371,6 +392,16 @@ class SessionMemory:
 
     # --- pages --------------------------------------------------------------------------
 
+    def _keep(self, record: PageRecord) -> None:
+        self.pages[record.id] = record
+        self._order.setdefault(record.id, len(self._order))
+
+    def resident(self) -> list[str]:
+        """The pages in L0, in creation order (work proportional to L0, not to the session)."""
+        order = self._order
+        return sorted((str(pid) for pid in self.sim.residents(0) if pid in order),
+                      key=order.__getitem__)
+
     def _meta(self, record: PageRecord) -> None:
         self.sim.annotate(record.id, kind=record.kind, importance=record.importance)
 
@@ -403,7 +434,7 @@ class SessionMemory:
             record = PageRecord(
                 id=pid, kind=str(kind), text=piece, tokens=tokens, turn=self.turn, role=role,
                 message=f"{kind}:{name}", chunk=k, importance=importance, labels=list(labels))
-            self.pages[pid] = record
+            self._keep(record)
             self._meta(record)
             if kind != PageKind.SYSTEM:
                 self.index.add(pid, piece)
@@ -448,6 +479,7 @@ class SessionMemory:
         try:
             victims = [str(v) for v in self._evict_to(target)]
             self.current.compactions += 1
+            self.compacted.update(victims)
             folded = [v for v in victims
                       if self.pages.get(v) and self.pages[v].kind == PageKind.MESSAGE]
             if self.preset.summarize and folded:
@@ -476,7 +508,7 @@ class SessionMemory:
         record = PageRecord(id=pid, kind=PageKind.SUMMARY.value, text=text,
                             tokens=self.count(text) + self.settings.page_overhead,
                             turn=self.turn, role="summary", message=pid, importance=0.9)
-        self.pages[pid] = record
+        self._keep(record)
         self._meta(record)
         if old:
             self._discard(old)
@@ -487,8 +519,8 @@ class SessionMemory:
         self.summary_id = pid
 
     def _system_tokens(self) -> int:
-        return sum(self.stored_tokens(pid) for pid, record in self.pages.items()
-                   if record.kind == PageKind.SYSTEM and self.in_l0(pid))
+        return sum(self.stored_tokens(pid) for pid in self.resident()
+                   if self.pages[pid].kind == PageKind.SYSTEM)
 
     def _check_fits(self, pieces: list[tuple[str, int]]) -> None:
         """Refuse, before anything changes, a message that could not be whole in the context
@@ -517,8 +549,8 @@ class SessionMemory:
         if tokens <= free:
             return
         held = set(self.held)
-        optional = [pid for pid, record in self.pages.items()
-                    if record.kind != PageKind.SYSTEM and pid not in held
+        optional = [pid for pid in self.resident()
+                    if self.pages[pid].kind != PageKind.SYSTEM and pid not in held
                     and self.is_pinned(pid)]
         optional.sort(key=lambda pid: self.pages[pid].kind != PageKind.MESSAGE)
         for pid in optional:
@@ -545,15 +577,18 @@ class SessionMemory:
         if not self.preset.pin_last_turns:
             return
         held = set(self.held)
-        for record in self.pages.values():
-            if record.kind != PageKind.MESSAGE or record.id in held:
+        # pinned pages are in L0, and only pages in L0 get pinned: L0 is all there is to do
+        # (pins and unpins move no page, so the list stays true while they run)
+        for pid in self.resident():
+            record = self.pages[pid]
+            if record.kind != PageKind.MESSAGE or pid in held:
                 continue
             recent = self._keeps_pinned(record)
-            pinned = self.is_pinned(record.id)
-            if recent and not pinned and self.in_l0(record.id):
-                self._access(record.id, Op.PIN)
+            pinned = self.is_pinned(pid)
+            if recent and not pinned:
+                self._access(pid, Op.PIN)
             elif not recent and pinned:
-                self._access(record.id, Op.UNPIN)
+                self._access(pid, Op.UNPIN)
 
     # --- a turn -------------------------------------------------------------------------
 
@@ -595,10 +630,10 @@ class SessionMemory:
                                  role="user", importance=importance, labels=labels, hold=True)
         self._update_pins()
         recent_from = self.turn - self.preset.recent_turns
-        for record in list(self.pages.values()):
-            if (record.kind == PageKind.MESSAGE and recent_from <= record.turn < self.turn
-                    and self.in_l0(record.id)):
-                self._access(record.id, Op.READ)
+        for pid in self.resident():  # hits: reading them moves no page
+            record = self.pages[pid]
+            if record.kind == PageKind.MESSAGE and recent_from <= record.turn < self.turn:
+                self._access(pid, Op.READ)
         relevant: list[str] = []
         faulted: list[str] = []
         if self.preset.demand_paging:
@@ -625,14 +660,29 @@ class SessionMemory:
         """Pages relevant to ``query``: BM25 score at least ``min_score`` and at least
         ``relevance_share`` of the best score, best first, at most ``max_relevant``."""
         s = self.settings
-        candidates = [pid for pid in self.pages
-                      if pid not in exclude and self.tier_of(pid) is not None
-                      and self.pages[pid].kind != PageKind.SYSTEM]
-        ranked = self.index.search(query, k or s.max_relevant, candidates)
+        ranked = self._search(query, k or s.max_relevant, exclude)
         if not ranked:
             return []
         floor = max(s.min_score, s.relevance_share * ranked[0][1])
         return [str(pid) for pid, score in ranked if score >= floor]
+
+    def _search(self, query: str, k: int, exclude: set[str] = frozenset()
+                ) -> list[tuple[str, float]]:
+        """The ``k`` best pages for ``query`` outside ``exclude``. The index holds exactly the
+        pages some tier holds, system pages aside (a forgotten summary leaves it), so no
+        candidate list of every page is needed: the work is the postings of the query's terms.
+        """
+        ranked = self.index.best(self._scores(query), k + len(exclude))
+        return [(str(pid), score) for pid, score in ranked
+                if pid not in exclude and self.tier_of(pid) is not None][:k]
+
+    def _scores(self, query: str) -> dict[Any, float]:
+        """BM25 scores of every page for ``query``, computed once while the index is the same
+        (demand paging and the manifest ask with the same message)."""
+        key = (query, self.index.changes)
+        if self._memo_key != key:
+            self._memo_key, self._memo = key, self.index.scores(query)
+        return self._memo
 
     def _take_fault(self, pid: str) -> bool:
         if self.current.fault_budget_left <= 0:
@@ -660,10 +710,7 @@ class SessionMemory:
 
     def search(self, query: str, k: int = 5) -> list[ManifestEntry]:
         """A ``search_pages(query)`` tool call: the best pages anywhere (no fault)."""
-        candidates = [pid for pid in self.pages if self.tier_of(pid) is not None
-                      and self.pages[pid].kind != PageKind.SYSTEM]
-        return [self._entry(str(pid), score)
-                for pid, score in self.index.search(query, k, candidates)]
+        return [self._entry(pid, score) for pid, score in self._search(query, k)]
 
     def add_answer(self, text: str, *, importance: float = DEFAULT_IMPORTANCE) -> list[str]:
         """The answer's pages; the question it answers is no longer held."""
@@ -703,12 +750,33 @@ class SessionMemory:
         level = self.compression.level(pid)
         return list(self.pages[pid].dropped.get(level, [])) if level else []
 
+    def _arrived(self, resident: list[str]) -> None:
+        """Keep :attr:`arrival` to the pages now in L0: the ones that left are dropped, the
+        ones that came (written, faulted back) go last, in creation order."""
+        here = set(resident)
+        for pid in [p for p in self.arrival if p not in here]:
+            del self.arrival[pid]
+        held = set(self.held)
+        # the message being answered goes after pages faulted in for it: it ends the prompt
+        for pid in sorted((p for p in resident if p not in self.arrival), key=held.__contains__):
+            self.arrival[pid] = self._arrivals
+            self._arrivals += 1
+
     def context(self) -> list[ContextPage]:
-        """The pages in L0, in prompt order: system, summary, documents, tool results, then
-        messages, each group in creation order."""
-        order = {pid: k for k, pid in enumerate(self.pages)}
-        resident = [pid for pid in self.pages if self.in_l0(pid)]
-        resident.sort(key=lambda pid: (_KIND_ORDER.get(self.pages[pid].kind, 9), order[pid]))
+        """The pages in L0, in prompt order (docs/sessions.md, "Packing"). ``kinds`` packing:
+        system, summary, documents, tool results, then messages, each group in creation order.
+        ``stable`` packing: system pages, then every other page in the order it came into L0,
+        so that what was in the previous prompt stays its prefix and new pages are appended."""
+        order = self._order
+        resident = self.resident()
+        self._arrived(resident)
+        if self.preset.packing == "stable":
+            arrival = self.arrival
+            resident.sort(key=lambda pid: (self.pages[pid].kind != PageKind.SYSTEM,
+                                           arrival[pid]))
+        else:
+            resident.sort(key=lambda pid: (_KIND_ORDER.get(self.pages[pid].kind, 9),
+                                           order[pid]))
         out = []
         for pid in resident:
             record = self.pages[pid]
@@ -727,13 +795,24 @@ class SessionMemory:
                  ) -> list[ManifestEntry]:
         """Pages outside L0: the most relevant to ``query`` first (then the most recent)."""
         limit = self.settings.manifest_entries if limit is None else limit
-        outside = [pid for pid in self.pages
-                   if self.tier_of(pid) not in (None, 0) and self.pages[pid].kind
-                   != PageKind.SYSTEM]
-        scores = self.index.scores(query, outside) if query else {}
-        position = {pid: k for k, pid in enumerate(self.pages)}
-        outside.sort(key=lambda pid: (-scores.get(pid, 0.0), -position[pid]))
-        return [self._entry(pid, scores.get(pid, 0.0)) for pid in outside[:limit]]
+        if limit <= 0:
+            return []
+        order = self._order
+
+        def outside(pid: str) -> bool:
+            return self.tier_of(pid) not in (None, 0) and self.pages[pid].kind != PageKind.SYSTEM
+
+        scored = [(str(pid), score) for pid, score in
+                  (self._scores(query).items() if query else ()) if outside(str(pid))]
+        chosen = heapq.nsmallest(limit, scored, key=lambda kv: (-kv[1], -order[kv[0]]))
+        taken = {pid for pid, _ in chosen}
+        # then the most recent pages outside L0: newest first, stopping once there are enough
+        for pid in reversed(self.pages):
+            if len(chosen) >= limit:
+                break
+            if pid not in taken and outside(pid):
+                chosen.append((pid, 0.0))
+        return [self._entry(pid, score) for pid, score in chosen]
 
     def pages_for(self, labels: Iterable[str], fact: str | None = None) -> list[str]:
         """Pages carrying ``labels`` (narrowed to those containing ``fact`` when given and
@@ -757,7 +836,7 @@ class SessionMemory:
             "l0_used": self.l0_used,
             "l0": [asdict(p) | {"text": p.text[:200], "dropped": self.dropped_of(p.id)}
                    for p in self.context()],
-            "outside": len([p for p in self.pages if self.tier_of(p) not in (None, 0)]),
+            "outside": sum(self.sim.usage(t).pages for t in range(1, self._tiers)),
             "faults": result.faults,
             "evictions": result.tiers[0].evictions,
             "thrash_index": result.thrash_index,

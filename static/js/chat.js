@@ -178,6 +178,44 @@
         (manifest.length ? `<br><span title="the manifest the model sees">manifest: ` +
           `${esc(manifest.join(", "))}${s.manifest.length > 6 ? " …" : ""}</span>` : "")
       : "Nothing outside L0 yet: every page still fits.";
+    renderCost(s.cost);
+  }
+
+  // The cost panel (docs/cost.md §5): the session's bill with the prompt cache, the last
+  // turn's, and the latest cache breaks with what caused them.
+  function usd(value) {
+    return `$${(value || 0).toFixed(value >= 1 ? 2 : 5)}`;
+  }
+
+  function renderCost(c) {
+    if (!c || !$("cost-panel")) return;
+    const t = c.totals;
+    $("cost-profile").textContent = c.title || c.profile;
+    $("cost-usd").textContent = usd(t.usd);
+    $("cost-nocache").textContent = `(${usd(t.usd_no_cache)} without caching, ` +
+      `hit rate ${pct(t.hit_rate || 0)})`;
+    $("cost-counters").innerHTML = [
+      counter("calls", fmt(t.calls)),
+      counter("read from cache", fmt(t.cache_read_tokens), "cost-read"),
+      counter("written to cache", fmt(t.cache_write_tokens), "cost-written"),
+      counter("uncached", fmt(t.uncached_tokens), "cost-uncached"),
+      counter("output", fmt(t.output_tokens)),
+      counter("cache breaks", fmt(t.cache_breaks), "cost-breaks-count"),
+    ].join("");
+    const last = c.last;
+    $("cost-last-turn").textContent = last ? `(turn ${last.turn})` : "";
+    $("cost-last").innerHTML = last ? [
+      counter("prompt", fmt(last.prompt_tokens)),
+      counter("read", fmt(last.cache_read_tokens)),
+      counter("written", fmt(last.cache_write_tokens)),
+      counter("uncached", fmt(last.uncached_tokens)),
+      counter("cost", usd(last.usd), "cost-last-usd"),
+    ].join("") : "";
+    const breaks = c.breaks || [];
+    $("cost-breaks").innerHTML = breaks.length ? breaks.map((b) =>
+      `<li class="cost-break cause-${esc(b.cause)}"><strong>turn ${fmt(b.turn)}</strong> ` +
+      `<span class="tag">${esc(b.cause)}</span> ${esc(b.detail)}</li>`).join("")
+      : '<li class="muted">none yet</li>';
   }
 
   // A compressed page shows what its compression left out, one click away.

@@ -34,6 +34,9 @@ def test_locate_and_usage_say_where_pages_are_and_how_full_a_tier_is():
     assert sim.locate("a") == Placement(1, "L1", 10, False)  # evicted by d: LRU
     assert sim.locate("zzz") is None and sim.tier_of("zzz") is None
     assert sim.tier_of("b") == 0 and sim.tier_of("a") == 1
+    assert set(sim.residents(0)) == {p for p in "abcd" if sim.tier_of(p) == 0}
+    assert sim.residents(0)[0] == "b"  # pinned first
+    assert "a" in sim.residents(1)
     assert sim.usage(0) == TierUsage("L0", 30, 30, 10, 3)
     assert sim.usage(1) == TierUsage("L1", 1000, 10, 0, 1)
 

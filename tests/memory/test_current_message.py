@@ -9,13 +9,15 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.engine.policies import POLICIES as POLICY_CLASSES
 from simulator.engine.policies import policy_names
 from simulator.memory.memory_presets import PRESETS, get_preset
 from simulator.memory.pages import split_text
 from simulator.memory.session_memory import MemorySettings, MessageTooLarge, SessionMemory
 
 #: every policy a live session can use (OPT needs the future)
-POLICIES = [p for p in policy_names() if p != "opt"]
+# policies that need the future (OPT, the worst policy) cannot manage a live chat
+POLICIES = [p for p in policy_names() if not POLICY_CLASSES[p].needs_future]
 #: few words, so that BM25 finds old pages relevant and demand paging faults them in
 VOCABULARY = ("cat", "miso", "tuna", "harbour", "lighthouse", "island", "teal", "lisbon",
               "tide", "cello", "orchestra", "winter", "compost", "seeds")

@@ -53,3 +53,24 @@ def test_imports_given_files_for_a_user_and_reports_bad_ones(data_dir, tmp_path,
     assert get_user_model().objects.filter(username="lab").count() == 0
     with pytest.raises(CommandError, match="no such file"):
         call_command("load_sample_traces", str(tmp_path / "missing.csv"))
+
+
+def test_large_import_of_a_headerless_csv_past_an_upload_bound(data_dir, tmp_path, alice,
+                                                                settings):
+    """An operator imports a trace too large for the form: --large applies the import's bounds
+    (here 5 accesses for an upload, 100 for an import), with the same checks."""
+    settings.VMEM_MAX_TRACE_ACCESSES = 5
+    settings.VMEM_IMPORT_MAX_ACCESSES = 100
+    path = tmp_path / "big.tsv"
+    path.write_text("".join(f"{k}\tGET\t{k % 3}\n" for k in range(10)))
+    args = (str(path), "--user", "alice", "--columns", "time=1,page_id=3", "--delimiter", "tab",
+            "--no-header")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("load_sample_traces", *args, stdout=StringIO(), stderr=err)
+    assert "more than 5 accesses" in err.getvalue()
+    call_command("load_sample_traces", *args, "--large", stdout=StringIO())
+    trace = Trace.objects.get()
+    assert (trace.requests, trace.distinct_pages, trace.csv_layout["delimiter"]) == (10, 3, "\t")
+    with pytest.raises(CommandError, match="--columns: say which column holds the page id"):
+        call_command("load_sample_traces", str(path), "--columns", "time=1")

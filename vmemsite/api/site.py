@@ -27,6 +27,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
+from vmemsite.chat.api import router as sessions_router
 from vmemsite.errors import (
     Invalid,
     LabError,
@@ -38,6 +39,7 @@ from vmemsite.errors import (
     lab_error,
 )
 from vmemsite.runs.api import router as runs_router
+from vmemsite.sweeps.api import router as sweeps_router
 from vmemsite.traces.api import router as traces_router
 
 from .auth import SIGN_IN
@@ -89,6 +91,8 @@ api = NinjaAPI(
 )
 api.add_router("runs/", runs_router)
 api.add_router("traces/", traces_router)
+api.add_router("sessions/", sessions_router)
+api.add_router("sweeps/", sweeps_router)
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -17,6 +17,15 @@ def _preset_choices() -> list[tuple[str, str]]:
     return [(p.name, p.title) for p in PRESETS.values()]
 
 
+def _pricing_choices() -> list[tuple[str, str]]:
+    from simulator.memory.pricing import shipped_profiles
+
+    profiles = sorted(shipped_profiles().values(), key=lambda p: (p.provider, p.name))
+    return [("", "none (no cost panel)"),
+            *[(p.name, f"{p.title or p.name} — ${p.input:g} in / ${p.output:g} out per MTok")
+              for p in profiles]]
+
+
 def _policy_choices() -> list[tuple[str, str]]:
     return [("", "the preset's own"), *[(p, p) for p in CHAT_POLICIES]]
 
@@ -46,12 +55,17 @@ class ChatForm(_ConfigErrors, forms.Form):
                                    label="Page size (tokens)")
     max_tokens = forms.IntegerField(initial=64, min_value=8, max_value=2048,
                                     label="Answer tokens (max)")
+    pricing = forms.ChoiceField(choices=_pricing_choices, required=False,
+                                label="Pricing profile",
+                                help_text="Bills every model call with the provider's prompt "
+                                          "cache; the cost panel shows it turn by turn.")
 
     def chat_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {key: data.get(key) or "" if key in ("title", "policy") else data[key]
+        return {key: data.get(key) or "" if key in ("title", "policy", "pricing")
+                else data[key]
                 for key in ("title", "provider", "preset", "policy", "context_window",
-                            "page_size", "max_tokens")}
+                            "page_size", "max_tokens", "pricing")}
 
 
 def _script_choices() -> list[tuple[str, str]]:
@@ -62,7 +76,10 @@ def _script_choices() -> list[tuple[str, str]]:
 class ScriptForm(_ConfigErrors, forms.Form):
     script = forms.ChoiceField(choices=_script_choices, required=False,
                                label="Shipped conversation")
-    upload = forms.FileField(required=False, label="…or upload one (JSONL)")
+    upload = forms.FileField(required=False, label="…or upload one",
+                             help_text="A lab script (JSONL), an OpenAI message list or a "
+                                       "ShareGPT conversation (JSON), or a Claude Code "
+                                       "session (JSONL).")
     provider = forms.ChoiceField(
         choices=[("scripted", "Scripted replies (the file's own; no model)"),
                  ("embedded", "Embedded SmolLM2-135M"),
@@ -70,6 +87,8 @@ class ScriptForm(_ConfigErrors, forms.Form):
         initial="scripted", label="Model", widget=forms.RadioSelect)
     preset = forms.ChoiceField(choices=_preset_choices, initial="vmem", label="Memory preset")
     policy = forms.ChoiceField(choices=_policy_choices, required=False, label="L0 policy")
+    pricing = forms.ChoiceField(choices=_pricing_choices, required=False,
+                                label="Pricing profile")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -80,7 +99,8 @@ class ScriptForm(_ConfigErrors, forms.Form):
     def script_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         kwargs: dict[str, Any] = {"provider": data["provider"], "preset": data["preset"],
-                                  "policy": data.get("policy") or ""}
+                                  "policy": data.get("policy") or "",
+                                  "pricing": data.get("pricing") or ""}
         upload = data.get("upload")
         if upload:
             raw = upload.read(1_000_001)
@@ -92,3 +112,43 @@ class ScriptForm(_ConfigErrors, forms.Form):
         else:
             kwargs["script_name"] = data["script"]
         return kwargs
+
+
+class CompareForm(_ConfigErrors, forms.Form):
+    """Cost against recall: a session, presets, pricing profiles and context windows."""
+
+    source = forms.ChoiceField(label="Session")
+    turns = forms.IntegerField(initial=60, min_value=1, max_value=200, required=False,
+                               label="Turns (synthetic session)")
+    presets = forms.MultipleChoiceField(
+        choices=_preset_choices, widget=forms.CheckboxSelectMultiple, label="Presets",
+        initial=["vmem", "batch", "cacheaware", "letta"])
+    pricing = forms.MultipleChoiceField(
+        choices=lambda: _pricing_choices()[1:], widget=forms.CheckboxSelectMultiple,
+        label="Pricing profiles", initial=["claude-sonnet-4.5", "gpt-4.1"])
+    context_windows = forms.CharField(
+        initial="3072, 4096", required=False, max_length=100, label="Context windows (tokens)",
+        help_text="Comma-separated; empty: the session's own.")
+
+    def __init__(self, *args: Any, sources: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = sources
+
+    def clean_context_windows(self) -> list[int | None]:
+        text = self.cleaned_data.get("context_windows") or ""
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if not parts:
+            return [None]
+        try:
+            windows = [int(p) for p in parts]
+        except ValueError:
+            raise forms.ValidationError("whole numbers separated by commas") from None
+        if any(not 256 <= w <= 131_072 for w in windows):
+            raise forms.ValidationError("each between 256 and 131,072 tokens")
+        return list(dict.fromkeys(windows))
+
+    def compare_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"source": data["source"], "turns": data.get("turns") or 60,
+                "presets": data["presets"], "pricing": data["pricing"],
+                "windows": data["context_windows"]}

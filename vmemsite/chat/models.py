@@ -50,6 +50,8 @@ class Chat(models.Model):
     context_window = models.PositiveIntegerField(default=1024)
     page_size = models.PositiveIntegerField(default=64)
     max_tokens = models.PositiveIntegerField(default=64)
+    # the pricing profile that bills every model call ("" = none; docs/cost.md §5)
+    pricing = models.CharField(max_length=80, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
     # ChatSession.to_dict(): everything needed to rebuild the session (no secrets: keys stay
     # in the environment)

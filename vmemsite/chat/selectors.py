@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from simulator.engine.policies import POLICIES, policy_names
+from simulator.llm.scripts import SessionScript
 from simulator.memory.memory_presets import PRESETS
 from simulator.memory.session_memory import SessionMemory
 
@@ -184,7 +185,87 @@ PRESET_NOTES = {
               "a recursive summary; recall through function calls only.",
     "chuk": "Like chuk-ai-session-manager: importance-weighted LRU, last 3 turns pinned, at most "
             "3 faults per turn, anti-thrash and compression on demotion.",
+    "stable": "For prompt caches: the default's LRU with a stable prefix — old pages first, new "
+              "ones and the manifest appended — so a provider reads more from its cache.",
+    "batch": "For prompt caches: at 90 % of the budget, compact down to 60 % in one go (a "
+             "high/low-water mark), so the cached prefix breaks once per batch, not each turn.",
+    "cacheaware": "For prompt caches: batch compaction whose victims weigh their recall value "
+                  "against the cached tokens their eviction would make unreadable.",
 }
+
+
+#: replays one comparison page may ask for (the page waits for them)
+WEB_COMPARE_MAX = 24
+#: turns of a synthetic session on the comparison page
+WEB_SYNTHETIC_MAX = 200
+
+
+def compare_sources(user) -> list[tuple[str, str]]:
+    """What the comparison page can replay: a synthetic session, the shipped conversations
+    and the user's own scripted sessions (uploads and imported transcripts)."""
+    sources = [("synthetic", "Synthetic long session (facts and probes)")]
+    sources += [(f"shipped:{s['name']}", f"{s['title']} ({s['turns']} turns)")
+                for s in script_list_shipped()]
+    mine = Chat.objects.filter(owner=user, kind=Chat.Kind.SCRIPT).order_by("-id")[:50]
+    sources += [(f"chat:{c.pk}", f"Your session {c.pk}: {c.title[:60]}") for c in mine]
+    return sources
+
+
+def session_compare(*, user, source: str, turns: int, presets: list[str],
+                    pricing: list[str], windows: list[int | None]) -> dict[str, Any]:
+    """Cost against recall for a source of :func:`compare_sources` (docs/cost.md §6);
+    ``ConfigError`` naming the field."""
+    from simulator.engine.errors import ConfigError
+    from simulator.llm.compare import compare_sessions
+    from simulator.llm.synthetic import long_script
+    from simulator.memory.pricing import shipped_profile
+
+    count = len(presets) * len(pricing) * len(windows)
+    if count > WEB_COMPARE_MAX:
+        raise ConfigError(f"{count} replays; at most {WEB_COMPARE_MAX} here (the command line "
+                          f"takes more)", field="presets")
+    if source == "synthetic":
+        if not 1 <= turns <= WEB_SYNTHETIC_MAX:
+            raise ConfigError(f"between 1 and {WEB_SYNTHETIC_MAX}", field="turns")
+        script = long_script(turns, context_window=4096, page_size=128)
+    else:
+        script = _compare_script(user, source)
+    try:
+        profiles = [shipped_profile(name) for name in pricing]
+    except ConfigError as exc:
+        raise ConfigError(exc.message, field="pricing") from None
+    return compare_sessions(script, presets, profiles, windows)
+
+
+def _stored_script(text: str) -> SessionScript:
+    """A scripted session's stored text (always the lab's script: uploads of other formats
+    are stored converted) as a script."""
+    import tempfile
+
+    from simulator.engine.errors import ConfigError
+    from simulator.llm.scripts import ScriptError, load_script
+
+    with tempfile.TemporaryDirectory(prefix="vmem-compare-") as folder:
+        path = Path(folder) / "session.jsonl"
+        path.write_text(text, encoding="utf-8")
+        try:
+            return load_script(path)
+        except ScriptError as exc:
+            raise ConfigError(str(exc), field="source") from None
+
+
+def _compare_script(user, source: str) -> SessionScript:
+    from simulator.engine.errors import ConfigError
+    from simulator.llm.scripts import load_script
+
+    kind, _, name = source.partition(":")
+    if kind == "shipped" and (path := script_path_shipped(name)) is not None:
+        return load_script(path)
+    if kind == "chat" and name.isdigit():
+        chat = Chat.objects.filter(owner=user, kind=Chat.Kind.SCRIPT, pk=int(name)).first()
+        if chat is not None:
+            return _stored_script(chat.script_text)
+    raise ConfigError("choose one of the listed sessions", field="source")
 
 
 def preset_infos() -> list[dict[str, Any]]:

@@ -18,8 +18,12 @@ publishes them; provider errors carry messages meant for people (``ProviderError
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
+import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -29,10 +33,12 @@ from django.utils import timezone
 
 from simulator.engine.errors import ConfigError, VMemError
 from simulator.engine.traces import write_trace
+from simulator.llm.costing import SessionCost
 from simulator.llm.providers import Provider, ProviderError, ScriptedProvider
 from simulator.llm.scripts import ScriptError, SessionScript, load_script, scripted_provider_for
 from simulator.llm.scripts import settings_for as script_settings
 from simulator.llm.session import DEFAULT_SYSTEM_PROMPT, ChatSession, TurnResult
+from simulator.llm.transcripts import TranscriptError, load_transcript
 from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings
 
@@ -155,6 +161,42 @@ def memory_settings(*, preset: str, policy: str, context_window: int, page_size:
     return memory.validate()
 
 
+def pricing_make(name: str) -> SessionCost | None:
+    """The cost model of a chat billed with the profile ``name`` (None for ""); a
+    ``ConfigError`` on field ``pricing`` when there is no such profile."""
+    from simulator.memory.pricing import shipped_profile
+
+    if not name:
+        return None
+    try:
+        return SessionCost(shipped_profile(name))
+    except ConfigError as exc:
+        raise ConfigError(exc.message, field="pricing") from None
+
+
+#: cache breaks the chat page lists (the latest)
+COST_BREAKS = 10
+
+
+def cost_view(session: ChatSession) -> dict[str, Any] | None:
+    """The cost panel: the session's totals, the last turn's bill and the latest cache breaks
+    with the turn they happened in."""
+    if session.pricing is None:
+        return None
+    breaks: list[dict[str, Any]] = []
+    last = None
+    for result in reversed(session.results):
+        if result.cost is None:
+            continue
+        last = last or dict(result.cost, turn=result.turn)
+        breaks += [dict(b, turn=result.turn) for b in result.cost["breaks"]]
+        if len(breaks) >= COST_BREAKS:
+            break
+    profile = session.pricing.profile
+    return {"profile": profile.name, "title": profile.title or profile.name,
+            "totals": session.pricing.totals(), "last": last, "breaks": breaks[:COST_BREAKS]}
+
+
 def memory_view(session: ChatSession) -> dict[str, Any]:
     """What the chat page shows of the memory: the L0 pages (tokens, kind, level, pinned), the
     budget, the pages outside L0 by tier, the manifest, faults, evictions, thrash index, and
@@ -177,6 +219,8 @@ def memory_view(session: ChatSession) -> dict[str, Any]:
         tokenizer=session.provider.tokenizer,
         summaries=memory.summaries,
         accesses=len(memory.trace),
+        packing=memory.preset.packing,
+        cost=cost_view(session),
     )
     return view
 
@@ -186,7 +230,7 @@ def memory_view(session: ChatSession) -> dict[str, Any]:
 
 def chat_create(*, owner, title: str = "", provider: str = "embedded", preset: str = "vmem",
                 policy: str = "", context_window: int = 1024, page_size: int = 64,
-                max_tokens: int = 64, system_prompt: str = "") -> Chat:
+                max_tokens: int = 64, system_prompt: str = "", pricing: str = "") -> Chat:
     """Check the settings, build the session (the system prompt pinned in L0) and store it.
     Raises :class:`ConfigError` naming the field (``provider`` when the model cannot be used:
     not installed, no endpoint configured, no key)."""
@@ -205,7 +249,7 @@ def chat_create(*, owner, title: str = "", provider: str = "embedded", preset: s
                           f"tokens)", field="context_window")
     session = ChatSession(model, memory, system_prompt=system_prompt.strip()
                           or DEFAULT_SYSTEM_PROMPT, max_tokens=memory.reserve_tokens,
-                          timeout=TURN_TIMEOUT)
+                          timeout=TURN_TIMEOUT, pricing=pricing_make(pricing))
     chat = Chat.objects.create(
         owner=owner,
         title=title or f"Chat with the {PROVIDER_LABELS[provider]}",
@@ -218,6 +262,7 @@ def chat_create(*, owner, title: str = "", provider: str = "embedded", preset: s
         context_window=memory.context_window,
         page_size=memory.page_size,
         max_tokens=memory.reserve_tokens,
+        pricing=pricing or "",
         state=session.to_dict(),
         snapshot=memory_view(session),
     )
@@ -304,14 +349,19 @@ def _save_turn(chat: Chat, answer: ChatMessage, session: ChatSession | None,
     """Store the answer and the session state in one transaction; False when the chat was
     deleted meanwhile."""
     updates: dict[str, Any] = dict(fields, updated_at=timezone.now())
+    revision = uuid.uuid4().hex
     if session is not None:
-        updates.update(state=session.to_dict(), snapshot=memory_view(session))
+        updates.update(state=session.to_dict() | {"revision": revision},
+                       snapshot=memory_view(session))
     with transaction.atomic():
         if not Chat.objects.filter(pk=chat.pk).update(**updates):
+            live_sessions.drop(chat.pk)
             return False
         answer.save()
     for key, value in updates.items():
         setattr(chat, key, value)
+    if session is not None and chat.kind == Chat.Kind.CHAT:
+        live_sessions.keep(chat.pk, revision, session)
     return True
 
 
@@ -331,12 +381,14 @@ def chat_turn_execute(*, chat_id: int, message_id: int, publisher=None) -> None:
     session: ChatSession | None = None
     try:
         try:
-            session = ChatSession.from_dict(chat.state, provider_make(chat.provider))
+            session = session_restore(chat)
         except ProviderError as exc:
             answer = _answer_message(chat, message.turn, None, [], error=exc.to_dict())
         else:
             mark = _events_mark(session)
-            result = session.send(message.text)
+            # the pricing's clock: seconds since the chat began, when the message was sent
+            at = (message.created_at - chat.created_at).total_seconds()
+            result = session.send(message.text, at=_after(session, at))
             events, _ = session.memory.events_since(mark)
             answer = _answer_message(chat, message.turn, result, events)
     except Exception as exc:  # a bug must not leave the chat thinking forever
@@ -351,12 +403,67 @@ def chat_turn_execute(*, chat_id: int, message_id: int, publisher=None) -> None:
                       "count": _count(chat)})
 
 
+class _LiveSessions:
+    """The sessions this process answered last, kept alive between turns so that a turn does
+    not rebuild its memory by replaying the whole journal (docs/sessions.md, "Long
+    sessions"). Each is valid for one revision of the chat's stored state: a state written by
+    another process (or restored after a restart) does not match, and the session is rebuilt
+    from the database once. At most ``size`` sessions are kept (the least recently used go)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._sessions: OrderedDict[int, tuple[str, ChatSession]] = OrderedDict()
+
+    def take(self, chat: Chat) -> ChatSession | None:
+        """The live session for the chat's stored state, removed from the cache (a turn that
+        fails half-way must not leave a session ahead of the database)."""
+        with self._lock:
+            entry = self._sessions.pop(chat.pk, None)
+        if entry is None or entry[0] != chat.state.get("revision"):
+            return None
+        return entry[1]
+
+    def keep(self, chat_id: int, revision: str, session: ChatSession) -> None:
+        with self._lock:
+            self._sessions[chat_id] = (revision, session)
+            self._sessions.move_to_end(chat_id)
+            while len(self._sessions) > self.size:
+                self._sessions.popitem(last=False)
+
+    def drop(self, chat_id: int) -> None:
+        with self._lock:
+            self._sessions.pop(chat_id, None)
+
+
+live_sessions = _LiveSessions()
+
+
+def session_restore(chat: Chat) -> ChatSession:
+    """The chat's session: the live one when this process holds its current state, else
+    rebuilt from the database (``ChatSession.from_dict``). Raises :class:`ProviderError`."""
+    provider = provider_make(chat.provider)
+    session = live_sessions.take(chat)
+    if session is None:
+        return ChatSession.from_dict(chat.state, provider)
+    session.provider = provider
+    return session
+
+
+def _after(session: ChatSession, at: float) -> float | None:
+    """``at``, or the previous call's time when a clock went back (None without pricing)."""
+    if session.pricing is None:
+        return None
+    now = session.pricing.model.now
+    return at if now is None else max(at, now)
+
+
 # --- scripted sessions ---------------------------------------------------------------------
 
 
 def script_parse(text: str, name: str = "upload.jsonl") -> SessionScript:
-    """A conversation file from its text (``ConfigError`` on field ``script`` with the
-    line)."""
+    """A conversation file from its text: a lab script, or a transcript in any format of
+    docs/cost.md §4 (``ConfigError`` on field ``script`` with the line or JSON path)."""
     if len(text.encode("utf-8")) > MAX_SCRIPT_BYTES:
         raise ConfigError(f"a conversation file is at most {MAX_SCRIPT_BYTES // 1000:,} kB",
                           field="script")
@@ -367,7 +474,31 @@ def script_parse(text: str, name: str = "upload.jsonl") -> SessionScript:
         try:
             return load_script(path)
         except ScriptError as exc:
+            if _is_lab_script(text):
+                raise ConfigError(str(exc), field="script") from None
+        try:  # another format: an OpenAI message list, ShareGPT, a Claude Code session
+            return load_transcript(path).to_script()
+        except TranscriptError as exc:
             raise ConfigError(str(exc), field="script") from None
+
+
+def _is_lab_script(text: str) -> bool:
+    """Whether a text looks like the lab's own script (its first object has a ``type`` of
+    session or document, or a ``role`` with a ``text``) rather than a transcript."""
+    def lab(obj: Any) -> bool:
+        return isinstance(obj, dict) and (obj.get("type") in ("session", "document")
+                                          or ("role" in obj and "text" in obj))
+
+    try:
+        return lab(json.loads(text))  # one JSON document: a lab script only if one line
+    except ValueError:
+        pass
+    first = next((line for line in text.splitlines()
+                  if line.strip() and not line.lstrip().startswith("#")), "")
+    try:
+        return lab(json.loads(first))
+    except ValueError:
+        return True  # not JSON at all: the lab script's own error names the line
 
 
 def _script_memory(script: SessionScript, chat: Chat) -> tuple[MemorySettings, int]:
@@ -379,7 +510,7 @@ def _script_memory(script: SessionScript, chat: Chat) -> tuple[MemorySettings, i
 
 def chat_script_start(*, owner, script_name: str = "", upload_text: str | None = None,
                       upload_name: str = "", provider: str = "scripted", preset: str = "vmem",
-                      policy: str = "", submit: bool = True) -> Chat:
+                      policy: str = "", pricing: str = "", submit: bool = True) -> Chat:
     """Store a scripted session (a shipped file by name, or an uploaded text) and queue it.
     Raises :class:`ConfigError` (fields ``script``, ``provider``, ``preset``, ``policy``)."""
     if provider not in Chat.Provider.values:
@@ -392,9 +523,13 @@ def chat_script_start(*, owner, script_name: str = "", upload_text: str | None =
             raise ConfigError("choose one of the shipped conversations", field="script")
         text, name = path.read_text(encoding="utf-8"), path.name
     script = script_parse(text, name)
+    if upload_text is not None:
+        text = script.to_jsonl()  # a transcript of any format, kept as the lab's script
     _preset_with(preset, policy)
+    pricing_make(pricing)
     chat = Chat(owner=owner, kind=Chat.Kind.SCRIPT, provider=provider, preset=preset,
-                policy=policy or "", title=(script.title or Path(name).stem)[:MAX_TITLE],
+                policy=policy or "", pricing=pricing or "",
+                title=(script.title or Path(name).stem)[:MAX_TITLE],
                 script_name=Path(name).name[:200], script_text=text,
                 turns_total=len(script.turns), status=Chat.Status.QUEUED)
     memory, max_tokens = _script_memory(script, chat)
@@ -430,7 +565,8 @@ def chat_script_execute(*, chat_id: int, publisher=None) -> None:
             raise ConfigError(f"the script's context window ({memory.context_window}) is "
                               f"larger than the model's ({model.context_window})")
         session = ChatSession(model, memory, system_prompt=script.system,
-                              max_tokens=max_tokens, timeout=TURN_TIMEOUT)
+                              max_tokens=max_tokens, timeout=TURN_TIMEOUT,
+                              pricing=pricing_make(chat.pricing))
         for doc in script.documents:
             for k, section in enumerate(doc["sections"]):
                 name = doc["id"] if len(doc["sections"]) == 1 else f"{doc['id']}-s{k}"
@@ -454,7 +590,7 @@ def chat_script_execute(*, chat_id: int, publisher=None) -> None:
                 user.save()
             mark = _events_mark(session)
             result = session.send(turn.text, labels=turn.labels, needs=turn.needs or None,
-                                  fact=turn.fact, expect=turn.expect)
+                                  fact=turn.fact, expect=turn.expect, at=turn.at)
             events, _ = session.memory.events_since(mark)
             answer = _answer_message(chat, k, result, events)
             if not _save_turn(chat, answer, session, turns_done=k):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.chat_list, name="list"),
     path("new/", views.chat_new, name="new"),
     path("scripts/", views.script_new, name="script_new"),
+    path("compare/", views.chat_compare, name="compare"),
     path("<int:chat_id>/", views.chat_detail, name="detail"),
     path("<int:chat_id>/state.json", views.chat_state_json, name="state"),
     path("<int:chat_id>/send", views.chat_send, name="send"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from simulator.engine.errors import ConfigError
 from vmemsite.csv_safe import CsvLines
 
-from .forms import ChatForm, ScriptForm
+from .forms import ChatForm, CompareForm, ScriptForm
 from .models import Chat
 from .selectors import (
     chat_get_owned,
@@ -22,10 +22,12 @@ from .selectors import (
     chat_meta,
     chat_state,
     chat_trace,
+    compare_sources,
     preset_infos,
     provider_infos,
     replay_policy_choices,
     script_list_shipped,
+    session_compare,
 )
 from .services import (
     ChatBusy,
@@ -172,3 +174,24 @@ def chat_delete_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat_delete(chat=chat, user=request.user)
     messages.success(request, f"Deleted “{chat.title}”.")
     return redirect("chat:list")
+
+
+@login_required
+def chat_compare(request: HttpRequest) -> HttpResponse:
+    """Cost against recall: the form, and with it submitted the replays' table and chart."""
+    sources = compare_sources(request.user)
+    submitted = request.method == "POST"
+    form = CompareForm(request.POST if submitted else None, sources=sources,
+                       initial={"source": "synthetic"})
+    result = None
+    status = 200
+    if submitted:
+        if form.is_valid():
+            try:
+                result = session_compare(user=request.user, **form.compare_kwargs())
+            except ConfigError as exc:
+                form.add_config_error(exc)
+        if result is None:
+            status = 400
+    return render(request, "chat/compare.html", {"form": form, "result": result},
+                  status=status)

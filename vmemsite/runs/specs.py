@@ -53,7 +53,8 @@ POLICY_LABELS = {
     "lru": "LRU", "fifo": "FIFO", "lfu": "LFU", "clock": "CLOCK", "arc": "ARC", "2q": "2Q",
     "sieve": "SIEVE", "s3fifo": "S3-FIFO", "random": "Random", "opt": "OPT (Belady)",
     "ws": "Working set", "mru": "MRU", "eclock": "Enhanced CLOCK", "nru": "NRU",
-    "aging": "Aging", "worst": "Worst (UNOPT)",
+    "aging": "Aging", "worst": "Worst (UNOPT)", "importance": "Importance-weighted LRU",
+    "cacheaware": "Cache-aware importance",
 }
 
 

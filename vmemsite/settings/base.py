@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "vmemsite.runs",
     "vmemsite.traces",
+    "vmemsite.sweeps",
     "vmemsite.accounts",
     "vmemsite.chat",
     "vmemsite.teach",
@@ -190,6 +191,21 @@ VMEM_MAX_TRACE_PAGES = int(os.environ.get("VMEM_MAX_TRACE_PAGES") or 1_000_000)
 VMEM_MAX_TRACE_GZIP_RATIO = int(os.environ.get("VMEM_MAX_TRACE_GZIP_RATIO") or 100)
 VMEM_TRACE_VALIDATION_SECONDS = float(os.environ.get("VMEM_TRACE_VALIDATION_SECONDS") or 120)
 VMEM_TRACE_VALIDATIONS_AT_ONCE = int(os.environ.get("VMEM_TRACE_VALIDATIONS_AT_ONCE") or 2)
+# A server-side import (manage.py load_sample_traces --large): traces too large for a form,
+# with the same checks and larger bounds (docs/traces.md "Server-side import").
+VMEM_IMPORT_MAX_BYTES = int(os.environ.get("VMEM_IMPORT_MAX_BYTES") or 50 * 1000**3)
+VMEM_IMPORT_MAX_ACCESSES = int(os.environ.get("VMEM_IMPORT_MAX_ACCESSES") or 1_000_000_000)
+VMEM_IMPORT_MAX_PAGES = int(os.environ.get("VMEM_IMPORT_MAX_PAGES") or 5_000_000)
+VMEM_IMPORT_SECONDS = float(os.environ.get("VMEM_IMPORT_SECONDS") or 6 * 3600)
+# The folder staff may import from over the API (POST /api/traces/import); unset: no import.
+VMEM_TRACE_IMPORT_DIR = os.environ.get("VMEM_TRACE_IMPORT_DIR", "")
+# A trace's analysis (docs/traces.md "Analysis"): inline after the upload up to this many
+# requests, else a background job; jobs at once per server process; a job's time bound.
+VMEM_TRACE_ANALYSIS_INLINE = int(os.environ.get("VMEM_TRACE_ANALYSIS_INLINE") or 200_000)
+VMEM_TRACE_ANALYSES_AT_ONCE = int(os.environ.get("VMEM_TRACE_ANALYSES_AT_ONCE") or 1)
+VMEM_TRACE_ANALYSIS_SECONDS = float(os.environ.get("VMEM_TRACE_ANALYSIS_SECONDS") or 600)
+# Sweeps in the embedded default: processes of the pool (0: one per core; docs/sweeps.md).
+VMEM_SWEEP_PROCESSES = int(os.environ.get("VMEM_SWEEP_PROCESSES") or 0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -37,8 +37,10 @@ from vmemsite.api.schemas import Error
 from vmemsite.errors import Busy, Forbidden, Invalid, NotFound, TooLarge
 
 from . import models
+from .analyses import trace_analysis_request
 from .disconnect import client_gone
 from .selectors import (
+    trace_analysis_state,
     trace_get_visible,
     trace_list_visible,
     trace_reuse_histogram,
@@ -47,7 +49,9 @@ from .selectors import (
 from .services import (
     MAX_NAME_CHARS,
     TraceRejected,
+    clean_csv_layout,
     trace_delete,
+    trace_import_server_file,
     trace_update,
     trace_upload,
 )
@@ -58,7 +62,8 @@ MAX_LIMIT = 1000
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 #: the options of an upload (multipart fields, or the query string of a raw-body upload)
-UPLOAD_OPTIONS = ("name", "format", "public", "size_unit", "bytes_per_token")
+UPLOAD_OPTIONS = ("name", "format", "public", "size_unit", "bytes_per_token", "columns",
+                  "delimiter", "header")
 
 router = Router(tags=["traces"], auth=SIGNED_IN)
 
@@ -71,6 +76,13 @@ SizeUnit = Annotated[str, WithJsonSchema({"type": "string", "enum": list(models.
 _DATE = {"type": "string", "format": "date-time"}
 
 
+class CsvLayoutOut(BaseModel):
+    columns: dict[str, int | str] = Field(description="field -> 1-based column number, or "
+                                          "the header's name for it")
+    delimiter: str
+    header: bool
+
+
 class Trace(BaseModel):
     id: int
     name: str
@@ -78,8 +90,12 @@ class Trace(BaseModel):
     owner: str = Field(description="the owner's user name")
     owned: bool = Field(description="whether the caller owns it")
     public: bool
-    size_bytes: Count = Field(description="the file as uploaded (gzipped or not)")
+    size_bytes: Count = Field(description="the file as uploaded (compressed or not)")
     gzipped: bool
+    compression: Annotated[str, WithJsonSchema({"type": "string", "enum": ["gzip", "zstd"]})] \
+        | None = Field(None, description="gzip, zstd, or null for an uncompressed file")
+    csv_layout: CsvLayoutOut | None = Field(None, description="how a CSV of another shape is "
+                                            "read; null for our header or another format")
     requests: Count
     distinct_pages: Count
     total_tokens: Count = Field(description="in tokens, as replays count them")
@@ -153,7 +169,9 @@ def trace_to_dict(trace: models.Trace, user: Any, *, detail: bool = False) -> di
         "owned": trace.owner_id == getattr(user, "pk", None),
         "public": trace.public,
         "size_bytes": trace.size_bytes,
-        "gzipped": trace.file.endswith(".gz"),
+        "gzipped": trace.compression == "gzip",
+        "compression": trace.compression,
+        "csv_layout": trace.csv_layout,
         "requests": trace.requests,
         "distinct_pages": trace.distinct_pages,
         "total_tokens": trace.total_tokens,
@@ -183,8 +201,9 @@ def _rejections() -> Iterator[None]:
             raise Busy(exc.message, retry_after=exc.retry_after) from None
         kind = TooLarge if exc.too_large else Invalid
         raise kind(exc.message, exc.field, line=exc.line) from None
-    except PermissionDenied:
-        raise Forbidden("only the owner of a trace can change or delete it") from None
+    except PermissionDenied as exc:
+        raise Forbidden(str(exc) or "only the owner of a trace can change or delete it") \
+            from None
 
 
 def _flag(value: str | None, field: str) -> bool:
@@ -211,6 +230,11 @@ _TOKEN = 'curl -H "Authorization: Bearer $VMEM_TOKEN"'
 _FORMAT = {"$ref": "#/components/schemas/TraceFormat"}
 _SIZE_UNIT = {"$ref": "#/components/schemas/SizeUnit"}
 _BYTES_PER_TOKEN = {"type": "integer", "minimum": 1, "maximum": MAX_TOKENS}
+_COLUMNS = {"type": "string", "maxLength": 500, "description": "field=column pairs (a 1-based "
+            "number, or the header's name): time, page_id/obj_id (required), tokens/size, op, "
+            "session, turn"}
+_DELIMITER = {"type": "string", "description": "one character, or comma, tab, semicolon, "
+              "space, pipe", "default": ","}
 
 
 # --- operations -------------------------------------------------------------------------------
@@ -232,14 +256,16 @@ def list_traces(request: HttpRequest,
 
 @router.post(
     "/", url_name="list", operation_id="traces_upload",
-    summary="Upload a trace (plain, CSV or JSON Lines, optionally gzipped)",
+    summary="Upload a trace (plain, CSV, JSON Lines or oracleGeneral; gzip or zstd)",
     description=(
-        "Either a multipart form (field `file`, plus optional `name`, `format`, `public`) or "
+        "Either a multipart form (field `file`, plus optional `name`, `format`, `public`, "
+        "`size_unit`, `bytes_per_token`, and `columns`/`delimiter`/`header` for a CSV of "
+        "another shape) or "
         "the raw file as the request body with the same options in the query string. The "
         "file is streamed and validated line by line; on any error nothing is stored and the "
         "response names the line and the field. Limits (413): the server's "
         "`VMEM_MAX_TRACE_BYTES` (default 200 MB) on the file as sent and on its decompressed "
-        "text, the gzip ratio, accesses, distinct pages and validation time; 429 with "
+        "text, the compression ratio, accesses, distinct pages and validation time; 429 with "
         "`Retry-After` when too many uploads are being validated (docs/traces.md)."
     ),
     response={201: TraceDetail, 400: Error, 401: Error, 403: Error, 413: Error, 429: Error},
@@ -255,6 +281,11 @@ def list_traces(request: HttpRequest,
              "size column holds", "schema": _SIZE_UNIT},
             {"name": "bytes_per_token", "in": "query", "description": "raw-body uploads: with "
              "sizes in bytes, how many make a token", "schema": _BYTES_PER_TOKEN},
+            {"name": "columns", "in": "query", "description": "raw-body uploads: a CSV of "
+             "another shape, e.g. time=1,obj_id=2,size=3", "schema": _COLUMNS},
+            {"name": "delimiter", "in": "query", "schema": _DELIMITER},
+            {"name": "header", "in": "query", "description": "with columns: whether the first "
+             "row names the columns", "schema": {"type": "boolean", "default": True}},
         ],
         "requestBody": {"required": True, "content": {
             "multipart/form-data": {"schema": {
@@ -268,6 +299,9 @@ def list_traces(request: HttpRequest,
                     "public": {"type": "boolean", "default": False},
                     "size_unit": _SIZE_UNIT,
                     "bytes_per_token": _BYTES_PER_TOKEN,
+                    "columns": _COLUMNS,
+                    "delimiter": _DELIMITER,
+                    "header": {"type": "boolean", "default": True},
                 },
             }},
             "text/plain": {"schema": {"type": "string"}},
@@ -276,6 +310,8 @@ def list_traces(request: HttpRequest,
                 "type": "string", "contentMediaType": "application/octet-stream"}},
             "application/gzip": {"schema": {
                 "type": "string", "contentMediaType": "application/gzip"}},
+            "application/zstd": {"schema": {
+                "type": "string", "contentMediaType": "application/zstd"}},
         }},
         "x-codeSamples": [
             _curl(_TOKEN, '-F file=@trace.csv -F name="my trace"', "$VMEM_URL/api/traces/"),
@@ -301,14 +337,53 @@ def upload_trace(request: HttpRequest, response: HttpResponse) -> Status:
         stream, filename = request, ""
         size = int(length) if length.isdigit() else None
     options = {name: fields.get(name) for name in UPLOAD_OPTIONS}
+    header = None if options["header"] in (None, "") else _flag(options["header"], "header")
     with _rejections():
+        layout = clean_csv_layout(options["columns"], options["delimiter"], header)
         trace = trace_upload(
             owner=request.auth.user, stream=stream, filename=filename, size_hint=size,
             name=options["name"] or "", fmt=options["format"] or None,
             public=_flag(options["public"], "public"),
             size_unit=options["size_unit"], bytes_per_token=options["bytes_per_token"],
-            stop=client_gone(),
+            csv_layout=layout, stop=client_gone(),
         )
+    response["Location"] = reverse("traces_api:detail", args=[trace.pk])
+    return Status(201, trace_to_dict(trace, request.auth.user, detail=True))
+
+
+class TraceImport(BaseModel):
+    """A file already on the server (relative to VMEM_TRACE_IMPORT_DIR), imported with the
+    import's bounds (docs/traces.md, "Server-side import"); staff only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    name: Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)] = ""
+    format: str | None = None
+    public: StrictBool = False
+    size_unit: str | None = None
+    bytes_per_token: int | None = None
+    columns: str | None = None
+    delimiter: str | None = None
+    header: StrictBool | None = None
+
+
+@router.post("/import", url_name="import", operation_id="traces_import",
+             summary="Import a trace too large for an upload from a file on the server "
+                     "(staff only)",
+             response={201: TraceDetail, 400: Error, 401: Error, 403: Error, 413: Error,
+                       429: Error},
+             openapi_extra={"x-codeSamples": [_curl(
+                 f"{_TOKEN} -X POST", """-H "Content-Type: application/json" -d """
+                 """'{"path": "twitter/cluster52.oracleGeneral.zst", "size_unit": "ignore"}'""",
+                 "$VMEM_URL/api/traces/import")]})
+def import_trace(request: HttpRequest, response: HttpResponse, payload: TraceImport) -> Status:
+    with _rejections():
+        layout = clean_csv_layout(payload.columns, payload.delimiter, payload.header)
+        trace = trace_import_server_file(
+            user=request.auth.user, path=payload.path, name=payload.name, fmt=payload.format,
+            public=payload.public, size_unit=payload.size_unit,
+            bytes_per_token=payload.bytes_per_token, csv_layout=layout, stop=client_gone())
     response["Location"] = reverse("traces_api:detail", args=[trace.pk])
     return Status(201, trace_to_dict(trace, request.auth.user, detail=True))
 
@@ -357,6 +432,10 @@ def delete_trace(request: HttpRequest, trace_id: int) -> Status:
                     "text/csv": {"schema": {"type": "string"}},
                     "application/gzip": {"schema": {
                         "type": "string", "contentMediaType": "application/gzip"}},
+                    "application/zstd": {"schema": {
+                        "type": "string", "contentMediaType": "application/zstd"}},
+                    "application/octet-stream": {"schema": {
+                        "type": "string", "contentMediaType": "application/octet-stream"}},
                 }}},
                 "x-codeSamples": [_curl('curl -OJ -H "Authorization: Bearer $VMEM_TOKEN"',
                                         "$VMEM_URL/api/traces/1/file")]})
@@ -364,10 +443,49 @@ def trace_file(request: HttpRequest, trace_id: int) -> HttpResponse:
     return trace_file_response(_visible(request, trace_id))
 
 
+class AnalysisState(BaseModel):
+    """A trace's analysis (docs/analysis.md defines every number of ``analysis``)."""
+
+    status: Annotated[str, WithJsonSchema({"type": "string", "enum": [
+        "none", "queued", "running", "done", "failed"]})]
+    progress: Annotated[float, Field(ge=0, le=1)]
+    error: str
+    seconds: float | None = None
+    analysis: dict[str, Any] | None = Field(None, description="null until done: references, "
+                                            "footprint, one-hit wonders, stack and reuse "
+                                            "distance histograms, popularity with the Zipf "
+                                            "fit, working set, request rate, heatmap, sizes")
+
+
+@router.get("/{int:trace_id}/analysis", url_name="analysis", operation_id="traces_analysis",
+            summary="The trace's analysis: its state and progress, and the result once done",
+            response={200: AnalysisState, 401: Error, 404: Error},
+            openapi_extra={"x-codeSamples": [_curl(_TOKEN,
+                                                   "$VMEM_URL/api/traces/1/analysis")]})
+def get_analysis(request: HttpRequest, trace_id: int) -> dict[str, Any]:
+    return trace_analysis_state(_visible(request, trace_id))
+
+
+@router.post("/{int:trace_id}/analysis", url_name="analysis",
+             operation_id="traces_analysis_start",
+             summary="Start the trace's analysis (again, if it failed or was lost); "
+                     "restart=true redoes a finished one (owner only)",
+             response={202: AnalysisState, 401: Error, 403: Error, 404: Error},
+             openapi_extra={"x-codeSamples": [_curl(f"{_TOKEN} -X POST",
+                                                    "$VMEM_URL/api/traces/1/analysis")]})
+def start_analysis(request: HttpRequest, trace_id: int, restart: bool = False) -> Status:
+    trace = _visible(request, trace_id)
+    if restart and trace.owner_id != request.auth.user.pk:
+        raise Forbidden("only the owner of a trace can redo its analysis")
+    trace_analysis_request(trace, restart=restart)
+    return Status(202, trace_analysis_state(trace))
+
+
 #: components of the OpenAPI document that no operation's type names by itself
 OPENAPI_COMPONENTS: dict[str, Any] = {
     "TraceFormat": {"type": "string", "enum": list(FORMAT_ALIASES),
-                    "description": "ndjson is another name of jsonl"},
+                    "description": "ndjson is another name of jsonl; oracle (alias "
+                                   "oraclegeneral) is libCacheSim's oracleGeneral binary"},
     "SizeUnit": {"type": "string", "enum": list(models.SIZE_UNITS), "default": "tokens",
                  "description": "what the size column (tokens, or size) holds: tokens; bytes "
                                 "(bytes_per_token of them make a token, rounded up per access); "

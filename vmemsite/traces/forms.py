@@ -11,6 +11,15 @@ FORMAT_CHOICES = [
     ("plain", "plain — one page id per line"),
     ("csv", "CSV — a header row, then one access per row"),
     ("jsonl", "JSON Lines (NDJSON) — one JSON object per line"),
+    ("oracle", "oracleGeneral — libCacheSim's binary records"),
+]
+
+DELIMITER_CHOICES = [
+    ("comma", "comma ,"),
+    ("tab", "tab"),
+    ("semicolon", "semicolon ;"),
+    ("space", "spaces"),
+    ("pipe", "pipe |"),
 ]
 
 SIZE_UNIT_CHOICES = [
@@ -23,10 +32,12 @@ SIZE_UNIT_CHOICES = [
 class TraceUploadForm(forms.Form):
     file = forms.FileField(
         label="Trace file",
-        help_text="Plain, CSV or JSON Lines, optionally gzipped. Errors are reported with "
-                  "their line number; nothing is stored unless the whole file is valid.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.trace,.jsonl,.ndjson,"
-                                                         ".gz,text/plain,text/csv"}),
+        help_text="Plain, CSV, JSON Lines or libCacheSim's oracleGeneral, optionally gzipped "
+                  "or Zstandard-compressed (.zst). Errors are reported with their line (or "
+                  "record); nothing is stored unless the whole file is valid.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,.trace,.jsonl,"
+                                                         ".ndjson,.oracleGeneral,.bin,.gz,"
+                                                         ".zst,text/plain,text/csv"}),
     )
     name = forms.CharField(
         max_length=200, required=False,
@@ -36,6 +47,19 @@ class TraceUploadForm(forms.Form):
     # Checked by the service, which also knows the format's other names (ndjson, txt).
     fmt = forms.CharField(label="Format", required=False, max_length=20,
                           widget=forms.Select(choices=FORMAT_CHOICES))
+    columns = forms.CharField(
+        label="CSV columns", required=False, max_length=500,
+        help_text="Only for a CSV without our header (time, page_id or obj_id, tokens or "
+                  "size, op, session, turn): which column holds what, by number (from 1) or "
+                  "by the header's name, e.g. time=1,obj_id=2,size=3. Other columns are "
+                  "ignored.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "placeholder": "e.g. time=1,obj_id=2,size=3"}),
+    )
+    delimiter = forms.ChoiceField(label="CSV delimiter", choices=DELIMITER_CHOICES,
+                                  initial="comma", required=False)
+    no_header = forms.BooleanField(
+        label="The CSV has no header row (the first row is an access)", required=False)
     size_unit = forms.ChoiceField(
         label="The size column (tokens, or size) holds", choices=SIZE_UNIT_CHOICES,
         initial="tokens", required=False,

@@ -11,7 +11,11 @@ from django.db.models import Q, QuerySet
 from simulator.engine.sources import TraceSource
 from simulator.engine.traces import TraceStats
 
-from .models import Trace
+from .models import Trace, TraceAnalysis
+
+#: the charts of a trace's analysis that export as CSV (docs/analysis.md defines each)
+ANALYSIS_CHARTS = ("stack_distance", "reuse_distance", "popularity", "working_set",
+                   "request_rate", "heatmap", "sizes")
 
 
 def trace_list_visible(user) -> QuerySet[Trace]:
@@ -39,6 +43,7 @@ def trace_source(trace: Trace, *, unit_pages: bool = False) -> TraceSource:
     source = TraceSource(
         trace_path(trace), trace.fmt, unit_pages=unit_pages or trace.sizes_ignored,
         bytes_per_token=trace.bytes_per_token if trace.sizes_in_bytes else None,
+        csv_layout=trace.layout,
     )
     source._length = trace.requests
     return source
@@ -81,3 +86,52 @@ def trace_reuse_histogram(trace: Trace) -> list[tuple[str, int]]:
     for k in range(end):
         histogram.append((TraceStats.bin_label(k, last=k == len(bins) - 1), bins[k]))
     return histogram
+
+
+def trace_analysis_get(trace: Trace) -> TraceAnalysis | None:
+    return TraceAnalysis.objects.filter(trace=trace).first()
+
+
+def trace_analysis_state(trace: Trace) -> dict[str, Any]:
+    """The analysis as the page and the API show it: ``status`` (``none`` when it was never
+    asked for; ``queued``, ``running``, ``done``, ``failed``), ``progress`` (0 to 1),
+    ``error``, ``seconds`` and ``analysis`` (docs/analysis.md; null until done)."""
+    analysis = trace_analysis_get(trace)
+    if analysis is None:
+        return {"status": "none", "progress": 0.0, "error": "", "seconds": None,
+                "analysis": None}
+    return {"status": analysis.status, "progress": analysis.progress, "error": analysis.error,
+            "seconds": analysis.seconds,
+            "analysis": analysis.result if analysis.status == TraceAnalysis.Status.DONE
+            else None}
+
+
+def trace_analysis_rows(result: dict[str, Any], chart: str) -> tuple[list[str], list[list[Any]]]:
+    """One chart of a finished analysis as a table: (header, rows), for its CSV export."""
+    if chart in ("stack_distance", "reuse_distance"):
+        part = result[chart]
+        return (["distance", "references"],
+                [["cold", part["cold"]]] + [[b["bucket"], b["count"]] for b in part["histogram"]])
+    if chart == "popularity":
+        return (["rank", "frequency"],
+                [[p["rank"], p["frequency"]] for p in result["popularity"]["rank_frequency"]])
+    if chart == "working_set":
+        taus = [str(t) for t in result["working_set"]["taus"]]
+        return (["references", "footprint", *(f"W(tau={t})" for t in taus)],
+                [[p["references"], p["footprint"], *(p["w"][t] for t in taus)]
+                 for p in result["working_set"]["points"]])
+    if chart == "request_rate":
+        return (["start", "end", "references", "rate"],
+                [[r["start"], r["end"], r["requests"], r["rate"]]
+                 for r in result["request_rate"]])
+    if chart == "heatmap":
+        heat = result["heatmap"]
+        return (["first_reference", *(f"rank {c}" for c in heat["columns"])],
+                [[k * heat["row_references"], *row] for k, row in enumerate(heat["grid"])])
+    if chart == "sizes":
+        requests = {b["bucket"]: b["count"] for b in result["sizes"]["requests"]}
+        pages = {b["bucket"]: b["count"] for b in result["sizes"]["pages"]}
+        buckets = list(dict.fromkeys([*requests, *pages]))
+        return (["size_tokens", "references", "pages"],
+                [[b, requests.get(b, 0), pages.get(b, 0)] for b in buckets])
+    raise KeyError(chart)

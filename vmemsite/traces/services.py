@@ -1,8 +1,9 @@
 """Writes of the trace library (HackSoft style: services write, selectors read).
 
 An upload is **streamed**: the bytes as sent are copied to a temporary file under
-``DATA_DIR/traces/`` while the same bytes, gunzipped when they start with gzip's magic, are
-read line by line through the engine's :func:`~simulator.engine.traces.read_accesses`, and
+``DATA_DIR/traces/`` while the same bytes, decompressed when they start with gzip's or
+Zstandard's magic, are read line by line (record by record for libCacheSim's binary
+oracleGeneral) through the engine's :func:`~simulator.engine.traces.read_binary`, and
 :func:`~simulator.engine.traces.trace_stats` is computed in that one pass. Only when the whole
 trace has been read without error is the temporary file renamed into place and the database
 row created (in a transaction). On any error nothing is left: no row, no file, and a
@@ -29,7 +30,6 @@ import threading
 import time
 import unicodedata
 import uuid
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,18 +42,23 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from simulator.engine.access import Access
-from simulator.engine.errors import TraceError
+from simulator.engine.errors import ConfigError, TraceError
 from simulator.engine.traces import (
     FORMAT_ALIASES,
     FORMATS,
     MAX_TOKENS,
+    READ_ERRORS,
+    CsvLayout,
     TraceTooLarge,
+    ZstdStream,
     read_accesses,
+    read_binary,
     sniff_format,
     tokens_from_bytes,
     trace_stats,
 )
 
+from .analyses import trace_analysis_request
 from .models import SIZE_UNITS, Trace
 
 logger = logging.getLogger(__name__)
@@ -70,6 +75,11 @@ MAX_TOTAL = 2**63 - 1
 PART_PREFIX, PART_SUFFIX = ".upload-", ".part"
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: the suffix of a stored file, by its compression
+_COMPRESSION_SUFFIX = {None: "", "gzip": ".gz", "zstd": ".zst"}
+#: the bytes of binary records between two checks (1,024 oracleGeneral records)
+_CHECK_BYTES = 24 * 1024
 _CHUNK = 64 * 1024
 #: how often (in lines) the pass looks at the clock, the client and the gzip ratio
 _CHECK_EVERY = 1024
@@ -152,6 +162,24 @@ class UploadLimits:
                                         default.queue_seconds)),
         )
 
+    @classmethod
+    def for_import(cls) -> UploadLimits:
+        """The bounds of a server-side import (``manage.py load_sample_traces --import``):
+        for traces too large for a form, read from a file on the server by an operator. The
+        same checks, larger bounds (settings ``VMEM_IMPORT_MAX_BYTES`` ..., docs/traces.md);
+        memory stays bounded by the distinct pages."""
+        upload = cls.from_settings()
+        return cls(
+            bytes=int(getattr(settings, "VMEM_IMPORT_MAX_BYTES", 50 * 1000**3)),
+            gzip_ratio=upload.gzip_ratio,
+            gzip_floor=upload.gzip_floor,
+            accesses=int(getattr(settings, "VMEM_IMPORT_MAX_ACCESSES", 1_000_000_000)),
+            pages=int(getattr(settings, "VMEM_IMPORT_MAX_PAGES", 5_000_000)),
+            seconds=float(getattr(settings, "VMEM_IMPORT_SECONDS", 6 * 3600)),
+            at_once=1,
+            queue_seconds=float(getattr(settings, "VMEM_IMPORT_SECONDS", 6 * 3600)),
+        )
+
     @property
     def stale_part_seconds(self) -> float:
         """A temporary file older than this belongs to no running upload."""
@@ -206,17 +234,19 @@ class _Pass:
     text_bytes: int = 0
     lines: int = 0
     first_content: str | None = None
+    #: what ``lines`` counts: lines of text, or the records of a binary format
+    unit: str = "line"
 
 
 class _Guard:
     """The checks made every ``_CHECK_EVERY`` lines: the client is still there, the deadline
     has not passed, the gzip data does not expand beyond the ratio limit."""
 
-    def __init__(self, limits: UploadLimits, tee: _Tee, gzipped: bool,
+    def __init__(self, limits: UploadLimits, tee: _Tee, compression: str | None,
                  stop: threading.Event | None) -> None:
         self._limits = limits
         self._tee = tee
-        self._gzipped = gzipped
+        self._compression = compression
         self._stop = stop
         self._deadline = time.monotonic() + limits.seconds
 
@@ -227,24 +257,26 @@ class _Guard:
         if time.monotonic() > self._deadline:
             raise TraceRejected(
                 f"validating the trace took more than {self._limits.seconds:g} s (stopped at "
-                f"line {state.lines:,}): split or sample it, or try again when the server is "
-                f"less busy", too_large=True, line=state.lines)
+                f"{state.unit} {state.lines:,}): split or sample it, or try again when the "
+                f"server is less busy", too_large=True, line=state.lines)
         ratio = self._limits.gzip_ratio
-        if (self._gzipped and state.text_bytes > self._limits.gzip_floor
+        if (self._compression and state.text_bytes > self._limits.gzip_floor
                 and state.text_bytes > ratio * self._tee.count):
             raise TraceRejected(
-                f"the gzip data expands more than {ratio} times ({human_bytes(self._tee.count)}"
-                f" became {human_bytes(state.text_bytes)} by line {state.lines:,}): upload it "
-                f"uncompressed, or compressed less tightly", too_large=True, line=state.lines)
+                f"the {self._compression} data expands more than {ratio} times "
+                f"({human_bytes(self._tee.count)} became {human_bytes(state.text_bytes)} by "
+                f"{state.unit} {state.lines:,}): upload it uncompressed, or compressed less "
+                f"tightly", too_large=True, line=state.lines)
 
 
 def _lines(stream: IO[bytes], limit: int, state: _Pass, guard: _Guard) -> Iterator[bytes]:
     while True:
         try:
             line = stream.readline(MAX_LINE_BYTES + 1)
-        except (OSError, EOFError, zlib.error) as exc:  # corrupt or truncated gzip
+        except READ_ERRORS as exc:  # corrupt or truncated compressed data
             raise TraceError(f"cannot read the trace after line {state.lines} (corrupt or "
-                             f"truncated gzip data?): {exc}", line=state.lines + 1) from None
+                             f"truncated compressed data?): {exc}",
+                             line=state.lines + 1) from None
         if not line:
             return
         state.lines += 1
@@ -264,6 +296,40 @@ def _lines(stream: IO[bytes], limit: int, state: _Pass, guard: _Guard) -> Iterat
         yield line
 
 
+class _Records(io.RawIOBase):
+    """The decompressed bytes of a binary trace on their way to the engine, counted against
+    the size limit, with the guard's checks every :data:`_CHECK_BYTES` (``state.lines``
+    counts whole records)."""
+
+    def __init__(self, stream: IO[bytes], limit: int, state: _Pass, guard: _Guard) -> None:
+        super().__init__()
+        self._stream = stream
+        self._limit = limit
+        self._state = state
+        self._guard = guard
+        self._next_check = _CHECK_BYTES
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._stream.read(min(len(buffer), _CHUNK))
+        except READ_ERRORS as exc:
+            raise TraceError(f"cannot read the trace after record {self._state.lines:,} "
+                             f"(corrupt or truncated compressed data?): {exc}") from None
+        state = self._state
+        state.text_bytes += len(data)
+        state.lines = state.text_bytes // 24
+        if state.text_bytes > self._limit:
+            raise _TooLarge
+        if state.text_bytes >= self._next_check:
+            self._next_check = state.text_bytes + _CHECK_BYTES
+            self._guard.check(state)
+        buffer[:len(data)] = data
+        return len(data)
+
+
 def _has_control_characters(text: str) -> bool:
     """NUL and other control characters (which PostgreSQL's text refuses, or which hide in a
     page), or lone surrogates (which are not text at all)."""
@@ -274,7 +340,8 @@ def _clean_name(name: str, filename: str) -> str:
     name = " ".join((name or "").split())
     if not name and filename:
         base = Path(filename).name
-        for suffix in (".gz", ".csv", ".jsonl", ".ndjson", ".txt", ".trace"):
+        for suffix in (".gz", ".zst", ".bin", ".csv", ".tsv", ".jsonl", ".ndjson", ".txt",
+                       ".trace", ".oraclegeneral"):
             if base.lower().endswith(suffix):
                 base = base[: -len(suffix)]
         name = " ".join(base.split())
@@ -297,6 +364,27 @@ def _clean_fmt(fmt: str | None) -> str | None:
                             f"ndjson for jsonl, or leave it empty to detect it)",
                             field="format")
     return FORMAT_ALIASES[value]
+
+
+def clean_csv_layout(columns: str | None, delimiter: str | None = None,
+                     header: bool | None = None) -> CsvLayout | None:
+    """The column layout of a CSV of another shape (:class:`~simulator.engine.traces.
+    CsvLayout`), or None when ``columns`` is empty (the CSV has our header). A delimiter or a
+    header choice without columns is refused rather than ignored."""
+    text = (columns or "").strip()
+    if not text:
+        # the page always sends its delimiter choice: the default one means "not given"
+        if (delimiter or "").strip().lower() not in ("", ",", "comma") or header is False:
+            raise TraceRejected("a delimiter or a headerless file needs the columns too "
+                                "(e.g. time=1,obj_id=2,size=3)", field="columns")
+        return None
+    if len(text) > 500:
+        raise TraceRejected("the columns are longer than 500 characters", field="columns")
+    try:
+        return CsvLayout.build(text, delimiter if delimiter else ",",
+                               header=True if header is None else header)
+    except ConfigError as exc:
+        raise TraceRejected(exc.message, field=exc.field) from None
 
 
 @dataclass(frozen=True)
@@ -403,35 +491,57 @@ def trace_upload(
     size_hint: int | None = None,
     size_unit: str | None = None,
     bytes_per_token: int | str | None = None,
+    csv_layout: CsvLayout | None = None,
     stop: threading.Event | None = None,
+    limits: UploadLimits | None = None,
 ) -> Trace:
     """Validate and store a trace read from ``stream`` (any object with ``read(n)``: an
     uploaded file, the request itself, an open file), for ``owner``.
 
-    ``fmt`` is ``plain``, ``csv`` or ``jsonl`` (or ``ndjson``); empty or None detects it from
-    the first line with content (:func:`~simulator.engine.traces.sniff_format`). ``name``
+    ``fmt`` is ``plain``, ``csv``, ``jsonl`` (or ``ndjson``) or ``oracle`` (libCacheSim's
+    oracleGeneral); empty or None detects it from the first bytes (binary: oracle) and the
+    first line with content (:func:`~simulator.engine.traces.sniff_format`). ``csv_layout``
+    reads a CSV of another shape (:func:`clean_csv_layout`); gzip and Zstandard are read
+    transparently. ``name``
     defaults to the file's name without its extensions. ``size_unit`` and
     ``bytes_per_token`` say what the size column holds (:func:`clean_size_meaning`).
     ``size_hint`` (the announced size, if any) rejects an oversized upload before reading it;
     every limit of :class:`UploadLimits` is enforced while streaming anyway. ``stop``, once
-    set (the client left), ends the work at the next check. Raises :class:`TraceRejected`;
-    on any error, nothing is stored.
+    set (the client left), ends the work at the next check. ``limits`` defaults to an
+    upload's (:meth:`UploadLimits.from_settings`). Raises :class:`TraceRejected`; on any
+    error, nothing is stored.
     """
     name = _clean_name(name, filename)
     fmt = _clean_fmt(fmt)
+    if csv_layout is not None:
+        if fmt not in (None, "csv"):
+            raise TraceRejected(f"columns describe a CSV, not {fmt}", field="columns")
+        fmt = "csv"
     sizes = clean_size_meaning(size_unit, bytes_per_token)
-    limits = UploadLimits.from_settings()
+    limits = limits or UploadLimits.from_settings()
     if size_hint is not None and size_hint > limits.bytes:
         raise _too_large(limits.bytes)
     sweep_stale_parts(limits)
     with _validation_turn(limits, stop):
-        return _store(owner=owner, stream=stream, name=name, fmt=fmt, public=public,
-                      sizes=sizes, limits=limits, stop=stop)
+        trace = _store(owner=owner, stream=stream, name=name, fmt=fmt, public=public,
+                       sizes=sizes, layout=csv_layout, limits=limits, stop=stop)
+    _start_analysis(trace)
+    return trace
+
+
+def _start_analysis(trace: Trace) -> None:
+    """The trace's analysis: done now for a small trace, queued for a big one. The upload
+    has succeeded whatever happens here (the page offers to start it again)."""
+    try:
+        trace_analysis_request(trace)
+    except Exception:
+        logger.exception("could not start the analysis of trace %s", trace.pk)
 
 
 def _store(
     *, owner: AbstractBaseUser, stream: IO[bytes], name: str, fmt: str | None, public: bool,
-    sizes: SizeMeaning, limits: UploadLimits, stop: threading.Event | None,
+    sizes: SizeMeaning, layout: CsvLayout | None, limits: UploadLimits,
+    stop: threading.Event | None,
 ) -> Trace:
     directory = traces_dir()
     temp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in every path below
@@ -444,20 +554,32 @@ def _store(
         try:
             tee = _Tee(stream, temp, limits.bytes)
             raw = io.BufferedReader(tee, buffer_size=_CHUNK)
-            gzipped = raw.peek(2)[:2] == _GZIP_MAGIC
-            text = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
-            guard = _Guard(limits, tee, gzipped, stop)
-            stats, raw_total = _statistics(_lines(text, limits.bytes, state, guard), fmt,
-                                           sizes, limits)
+            compression, data = _decompressed(raw)
+            guard = _Guard(limits, tee, compression, stop)
+            if fmt is None and layout is None and _looks_binary(data):
+                fmt = "oracle"
+            unit_pages = sizes.unit == "ignore"
+            if fmt == "oracle":
+                state.unit = "record"
+                records = io.BufferedReader(_Records(data, limits.bytes, state, guard),
+                                            buffer_size=_CHUNK)
+                # the next-access fields are checked too: a replay's OPT trusts them
+                accesses = read_binary(records, "oracle", unit_pages=unit_pages,
+                                       check_future=True)
+            else:
+                accesses = read_accesses(_lines(data, limits.bytes, state, guard), fmt,
+                                         unit_pages=unit_pages, csv_layout=layout)
+            stats, raw_total = _statistics(accesses, sizes, limits)
             while raw.read(_CHUNK):  # copy whatever follows the data (gzip padding)
                 pass
         except _TooLarge:
             raise _too_large(limits.bytes) from None
         except TraceTooLarge as exc:
-            raise TraceRejected(f"line {state.lines}: {exc.message}; the limit is there to "
-                                f"bound the server's work and memory: split or sample the "
-                                f"trace", line=state.lines, field=exc.field,
-                                too_large=True) from None
+            line = state.lines if state.unit == "line" else None  # records are read ahead
+            where = f"line {line}: " if line is not None else ""
+            raise TraceRejected(f"{where}{exc.message}; the limit is there to bound the "
+                                f"server's work and memory: split or sample the trace",
+                                line=line, field=exc.field, too_large=True) from None
         except TraceError as exc:
             raise TraceRejected(str(exc), line=exc.line, field=exc.field) from None
         _check_totals(stats.total_tokens, raw_total)
@@ -465,12 +587,13 @@ def _store(
         temp.flush()
         os.fsync(temp.fileno())
         temp.close()
-        relative = Path(TRACES_DIR) / f"{uuid.uuid4().hex}.{used_fmt}{'.gz' if gzipped else ''}"
+        relative = (Path(TRACES_DIR)
+                    / f"{uuid.uuid4().hex}.{used_fmt}{_COMPRESSION_SUFFIX[compression]}")
         final_path = Path(settings.DATA_DIR) / relative
         os.replace(temp_path, final_path)
-        data = stats.to_dict()
+        summary = stats.to_dict()
         if sizes.unit == "bytes":
-            data["total_bytes"] = raw_total
+            summary["total_bytes"] = raw_total
         with transaction.atomic():
             trace = Trace.objects.create(
                 owner=owner,
@@ -483,7 +606,8 @@ def _store(
                 total_tokens=stats.total_tokens,
                 size_unit=sizes.unit,
                 bytes_per_token=sizes.bytes_per_token,
-                stats=data,
+                csv_layout=layout.to_dict() if layout is not None else None,
+                stats=summary,
                 public=bool(public),
             )
     except BaseException as exc:
@@ -501,12 +625,31 @@ def _store(
     return trace
 
 
+def _looks_binary(data: io.BufferedReader) -> bool:
+    """A NUL in the first bytes: a binary trace (no text trace has one; the engine's rule)."""
+    try:
+        return b"\0" in data.peek(240)[:240]
+    except READ_ERRORS as exc:
+        raise TraceError(f"cannot read the trace (corrupt or truncated compressed data?): "
+                         f"{exc}", line=1) from None
+
+
+def _decompressed(raw: io.BufferedReader) -> tuple[str | None, io.BufferedReader]:
+    """The compression the stream's first bytes announce (None, ``gzip`` or ``zstd``) and
+    its decompressed bytes (which can ``peek``)."""
+    magic = raw.peek(4)[:4]
+    if magic[:2] == _GZIP_MAGIC:
+        return "gzip", io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"))
+    if magic == _ZSTD_MAGIC:
+        return "zstd", io.BufferedReader(ZstdStream(raw))
+    return None, raw
+
+
 def _statistics(
-    lines: Iterator[bytes], fmt: str | None, sizes: SizeMeaning, limits: UploadLimits,
+    accesses: Iterable[Access], sizes: SizeMeaning, limits: UploadLimits,
 ) -> tuple[Any, int]:
     """The engine's statistics of the trace as a replay will read it (sizes converted or
     ignored as the upload says), and the total of the size column as written."""
-    accesses: Iterable[Access] = read_accesses(lines, fmt, unit_pages=sizes.unit == "ignore")
     raw = _RawTotal()
     if sizes.bytes_per_token is not None:
         accesses = tokens_from_bytes(raw.tap(accesses), sizes.bytes_per_token)
@@ -524,13 +667,46 @@ def _check_totals(total_tokens: int, raw_total: int) -> None:
 def trace_import_file(
     *, owner: AbstractBaseUser, path: Path, name: str = "", fmt: str | None = None,
     public: bool = False, size_unit: str | None = None,
-    bytes_per_token: int | str | None = None,
+    bytes_per_token: int | str | None = None, csv_layout: CsvLayout | None = None,
+    large: bool = False,
 ) -> Trace:
-    """Import a trace file from disk (the same checks as an upload)."""
+    """Import a trace file from disk (the same checks as an upload; with ``large``, the
+    bounds of a server-side import, :meth:`UploadLimits.for_import`)."""
+    limits = UploadLimits.for_import() if large else None
     with open(path, "rb") as handle:
         return trace_upload(owner=owner, stream=handle, name=name, filename=path.name, fmt=fmt,
                             public=public, size_hint=path.stat().st_size,
-                            size_unit=size_unit, bytes_per_token=bytes_per_token)
+                            size_unit=size_unit, bytes_per_token=bytes_per_token,
+                            csv_layout=csv_layout, limits=limits)
+
+
+def trace_import_server_file(
+    *, user: AbstractBaseUser, path: str, name: str = "", fmt: str | None = None,
+    public: bool = False, size_unit: str | None = None,
+    bytes_per_token: int | str | None = None, csv_layout: CsvLayout | None = None,
+    stop: threading.Event | None = None,
+) -> Trace:
+    """Import a file that is already on the server, for a staff user (the API's server-side
+    import): ``path`` is relative to ``VMEM_TRACE_IMPORT_DIR`` and may not leave it. The
+    bounds of an import (:meth:`UploadLimits.for_import`), the checks of an upload."""
+    if not getattr(user, "is_staff", False):
+        raise PermissionDenied("only staff can import files from the server")
+    base = getattr(settings, "VMEM_TRACE_IMPORT_DIR", "") or ""
+    if not base:
+        raise TraceRejected("server-side import is not configured (VMEM_TRACE_IMPORT_DIR)",
+                            field="path")
+    root = Path(base).resolve()
+    target = (root / str(path or "")).resolve()
+    if not path or _has_control_characters(str(path)) or not target.is_relative_to(root):
+        raise TraceRejected("expected a file path inside the import folder", field="path")
+    if not target.is_file():
+        raise TraceRejected(f"no such file in the import folder: {path!s:.200}", field="path")
+    with open(target, "rb") as handle:
+        return trace_upload(owner=user, stream=handle, name=name, filename=target.name,
+                            fmt=fmt, public=public, size_hint=target.stat().st_size,
+                            size_unit=size_unit, bytes_per_token=bytes_per_token,
+                            csv_layout=csv_layout, stop=stop,
+                            limits=UploadLimits.for_import())
 
 
 def _require_owner(trace: Trace, user: AbstractBaseUser) -> None:

@@ -93,6 +93,12 @@ class ARC(Policy):
             self._ghost = 2
 
     def insert(self, key: Key, size: int) -> None:
+        # a page inserted without a miss first (an unpinned page coming back to the policy)
+        # may still have a ghost: drop it, or the ghost lists would hold it twice in size
+        if key in self._b1:
+            self._sb1 -= self._b1.pop(key)
+        elif key in self._b2:
+            self._sb2 -= self._b2.pop(key)
         if self._ghost:
             self._t2[key] = size
             self._st2 += size

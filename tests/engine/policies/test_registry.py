@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-import simulator.memory  # noqa: F401 - registers "importance", as any outside policy would be
+import simulator.memory  # noqa: F401 - registers "importance" and "cacheaware", as any outside policy would be
 from simulator.engine.errors import ConfigError
 from simulator.engine.policies import POLICIES, make_policy, policy_names
 from simulator.engine.policies.base import Policy
 
 EXPECTED = {"lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo", "random", "opt", "ws",
-            "importance", "mru", "eclock", "nru", "aging", "worst"}
+            "importance", "mru", "eclock", "nru", "aging", "worst", "cacheaware"}
 
 
 def test_names() -> None:
@@ -108,3 +108,26 @@ def test_flags() -> None:
     assert all(POLICIES[n].needs_future for n in future)
     assert all(POLICIES[n].needs_clock for n in ("ws", "nru", "aging"))
     assert not any(POLICIES[n].needs_future for n in EXPECTED - future)
+
+
+def test_arc_forgets_the_ghost_of_a_page_inserted_without_a_miss() -> None:
+    # a page that left to B1 and comes back by insert alone (an unpin) must not stay a ghost:
+    # before, B1 then held it once but counted its size twice, and a later eviction popped
+    # an empty B1 (found by tests/memory/test_current_message.py with the chuk preset)
+    arc = make_policy("arc", 3)
+    for key in "abc":
+        arc.on_miss(key, 1)
+        arc.insert(key, 1)
+    arc.touch("a")  # to T2: the next victim leaves T1 for the ghost list B1
+    arc.on_miss("d", 1)
+    gone = arc.victim()
+    arc.insert("d", 1)
+    assert gone in set(arc.ghost_keys())
+    arc.insert(gone, 1)  # back without a miss
+    assert gone not in set(arc.ghost_keys())
+    for k in range(4):
+        arc.victim()
+        arc.on_miss(f"x{k}", 1)
+        arc.insert(f"x{k}", 1)
+    resident = list(arc.keys())
+    assert arc.used == sum(arc.size_of(key) for key in resident)

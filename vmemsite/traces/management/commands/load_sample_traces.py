@@ -1,7 +1,10 @@
 """``manage.py load_sample_traces [PATH ...] [--user NAME] [--private]``
 
 Imports trace files into the library with the same streamed validation as an upload. Without
-paths it imports the sample traces shipped in ``fixtures/traces/``. Idempotent: a file whose
+paths it imports the sample traces shipped in ``fixtures/traces/``. ``--large`` applies the
+bounds of a server-side import instead of an upload's (traces too large for a form; settings
+``VMEM_IMPORT_*``, docs/traces.md); ``--columns``/``--delimiter``/``--no-header`` read a CSV
+of another shape. Idempotent: a file whose
 name the user already has in the library is skipped. The user is created (without a usable
 password: it cannot sign in) when missing.
 """
@@ -18,10 +21,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from simulator.engine.traces import FORMAT_ALIASES
 from vmemsite.traces.models import SIZE_UNITS
 from vmemsite.traces.selectors import trace_list_owned
-from vmemsite.traces.services import TraceRejected, trace_import_file
+from vmemsite.traces.services import TraceRejected, clean_csv_layout, trace_import_file
 
 SAMPLES_DIR = Path(settings.BASE_DIR) / "fixtures" / "traces"
-TRACE_SUFFIXES = (".csv", ".txt", ".trace", ".jsonl", ".ndjson", ".gz")
+TRACE_SUFFIXES = (".csv", ".tsv", ".txt", ".trace", ".jsonl", ".ndjson", ".gz", ".zst",
+                  ".oraclegeneral", ".bin")
 
 
 class Command(BaseCommand):
@@ -42,8 +46,22 @@ class Command(BaseCommand):
                                  "with --bytes-per-token)")
         parser.add_argument("--bytes-per-token", type=int,
                             help="sizes are bytes, this many to a token")
+        parser.add_argument("--columns", help="a CSV of another shape: field=column pairs, "
+                            "e.g. time=1,obj_id=2,size=3 (numbers from 1, or header names)")
+        parser.add_argument("--delimiter", help="with --columns: one character, or comma, "
+                            "tab, semicolon, space, pipe")
+        parser.add_argument("--no-header", action="store_true",
+                            help="with --columns: the first row is an access")
+        parser.add_argument("--large", action="store_true",
+                            help="the bounds of a server-side import (VMEM_IMPORT_*) instead "
+                                 "of an upload's")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            layout = clean_csv_layout(options["columns"], options["delimiter"],
+                                      header=not options["no_header"])
+        except TraceRejected as exc:
+            raise CommandError(f"--{exc.field}: {exc.message}") from None
         files = self._files(options["paths"] or [SAMPLES_DIR])
         if not files:
             raise CommandError("no trace files found")
@@ -63,7 +81,8 @@ class Command(BaseCommand):
                 trace = trace_import_file(owner=user, path=path, name=name, fmt=options["fmt"],
                                           public=not options["private"],
                                           size_unit=options["size_unit"],
-                                          bytes_per_token=options["bytes_per_token"])
+                                          bytes_per_token=options["bytes_per_token"],
+                                          csv_layout=layout, large=options["large"])
             except TraceRejected as exc:
                 failures += 1
                 self.stderr.write(f"rejected {path}: {exc.message}")

@@ -1,0 +1,80 @@
+"""JSON API of sweeps, under ``/api/sweeps/`` (Django Ninja): start a sweep, read its cells as
+they finish, re-run the failed ones. Sweeps are private: another user's is a 404."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Router
+from ninja.responses import Status
+from pydantic import BaseModel, ConfigDict, Field
+
+from vmemsite.api.auth import SIGNED_IN
+from vmemsite.api.schemas import Error
+from vmemsite.errors import NotFound
+
+from .models import Sweep
+from .selectors import sweep_get_owned, sweep_state
+from .services import MAX_CELLS, sweep_create, sweep_retry_failed
+from .views import sweep_csv_response
+
+router = Router(tags=["sweeps"], auth=SIGNED_IN)
+
+_TOKEN = 'curl -H "Authorization: Bearer $VMEM_TOKEN"'
+
+
+class SweepIn(BaseModel):
+    """Traces (ids) by policies by cache sizes (pages), at most MAX_CELLS cells."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    traces: list[int] = Field(description="ids of traces you can see (1 to 8)")
+    policies: list[str] = Field(description="engine policy names, e.g. lru, arc, opt")
+    sizes: list[int] | str = Field(description="cache sizes in pages: a list, or text "
+                                   "'100, 1000'")
+    name: Annotated[str, Field(max_length=200)] = ""
+
+
+def _owned(request: HttpRequest, sweep_id: int) -> Sweep:
+    sweep = sweep_get_owned(request.auth.user, sweep_id)
+    if sweep is None:
+        raise NotFound("no such sweep")
+    return sweep
+
+
+@router.post("/", url_name="list", operation_id="sweeps_create",
+             summary=f"Start a sweep (at most {MAX_CELLS:,} cells), computed in parallel",
+             response={201: dict[str, Any], 400: Error, 401: Error},
+             openapi_extra={"x-codeSamples": [{"lang": "curl", "label": "curl", "source": (
+                 f"{_TOKEN} -H 'Content-Type: application/json' \\\n  -d '{{\"traces\": [1], "
+                 "\"policies\": [\"lru\", \"arc\", \"opt\"], \"sizes\": [100, 1000, 10000]}' "
+                 "\\\n  $VMEM_URL/api/sweeps/")}]})
+def create(request: HttpRequest, response: HttpResponse, payload: SweepIn) -> Status:
+    sweep = sweep_create(owner=request.auth.user, trace_ids=payload.traces,
+                         policies=payload.policies, sizes=payload.sizes, name=payload.name)
+    response["Location"] = reverse("sweeps_api:detail", args=[sweep.pk])
+    return Status(201, sweep_state(sweep))
+
+
+@router.get("/{int:sweep_id}/", url_name="detail", operation_id="sweeps_detail",
+            summary="A sweep: cells by status, and its curves with the gap to OPT",
+            response={200: dict[str, Any], 401: Error, 404: Error})
+def detail(request: HttpRequest, sweep_id: int) -> dict[str, Any]:
+    return sweep_state(_owned(request, sweep_id))
+
+
+@router.post("/{int:sweep_id}/retry", url_name="retry", operation_id="sweeps_retry",
+             summary="Queue the failed cells again",
+             response={202: dict[str, Any], 401: Error, 404: Error, 409: Error})
+def retry(request: HttpRequest, sweep_id: int) -> Status:
+    sweep = _owned(request, sweep_id)
+    sweep_retry_failed(sweep=sweep, user=request.auth.user)
+    return Status(202, sweep_state(sweep))
+
+
+@router.get("/{int:sweep_id}/cells.csv", url_name="csv", operation_id="sweeps_csv",
+            summary="Every cell as CSV", response={200: None, 401: Error, 404: Error})
+def cells_csv(request: HttpRequest, sweep_id: int) -> HttpResponse:
+    return sweep_csv_response(_owned(request, sweep_id))

@@ -1,0 +1,67 @@
+"""Sweeps: miss-ratio cells (traces by policies by sizes) computed in parallel (docs/sweeps.md)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Sweep(models.Model):
+    """A grid of cells; its state is its cells' (selectors.sweep_state)."""
+
+    class Backend(models.TextChoices):
+        LOCAL = "local", "process pool of this server"
+        CELERY = "celery", "Celery workers"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="sweeps")
+    name = models.CharField(max_length=200)
+    policies = models.JSONField(default=list)
+    sizes = models.JSONField(default=list)  # cache sizes in pages (classic mode)
+    backend = models.CharField(max_length=6, choices=Backend.choices, default=Backend.LOCAL)
+    cancelled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SweepCell(models.Model):
+    """One point: the misses of ``policy`` at ``size`` pages on ``trace``. Written once
+    (an update conditioned on the cell not being done): a cell computed twice, after a retry,
+    still counts once."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    sweep = models.ForeignKey(Sweep, on_delete=models.CASCADE, related_name="cells")
+    trace = models.ForeignKey("traces.Trace", null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    #: the trace's id when the sweep was made (kept if the trace is deleted), and its name
+    trace_ref = models.BigIntegerField()
+    trace_name = models.CharField(max_length=200)
+    policy = models.CharField(max_length=20)
+    size = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    requests = models.BigIntegerField(null=True, blank=True)
+    misses = models.BigIntegerField(null=True, blank=True)
+    miss_ratio = models.FloatField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    attempts = models.IntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["sweep", "trace_ref", "policy", "size"],
+                                               name="sweep_cell_once")]
+
+    def __str__(self) -> str:
+        return f"{self.trace_name} {self.policy}@{self.size}"

@@ -1,0 +1,307 @@
+"""Writes of sweeps (docs/sweeps.md): create a grid of miss-ratio cells, compute them in
+parallel, record each exactly once, re-run the failed ones.
+
+A cell is the engine's :class:`~simulator.engine.mrc.Cell` (plain data, a pure function of its
+fields): the misses of one policy at one cache size, in pages, on one trace, by the engine's
+own simulation. Where the cells run:
+
+* **local** (the embedded default): a process pool of this server, one process per core
+  (``VMEM_SWEEP_PROCESSES``; processes, because threads would share one interpreter lock). A
+  thread of the server hands the cells to the pool and writes each result as it comes; a
+  process that dies (killed, out of memory) breaks the pool: its cells are submitted again to
+  a fresh pool, up to :data:`MAX_ATTEMPTS` times each, then marked failed.
+* **celery** (``VMEM_RUNNER=celery``): one task per cell in a Celery group whose chord
+  callback closes the sweep. Tasks are acknowledged late and rejected when their worker is
+  lost, so a worker killed mid-cell leaves the cell to another worker.
+
+Every write of a result is conditioned on the cell not being done yet, so a cell computed
+twice (a retry after a lost acknowledgement) is counted once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from simulator.engine.errors import ConfigError, VMemError
+from simulator.engine.mrc import Cell, source_spec
+from simulator.engine.policies import policy_names
+from vmemsite.errors import Conflict, Invalid, NotFound
+from vmemsite.traces.selectors import trace_get_visible, trace_source
+
+from .cells import compute_cell
+from .models import Sweep, SweepCell
+
+logger = logging.getLogger(__name__)
+
+#: the most cells of one sweep (bounds its rows, its page and its work)
+MAX_CELLS = 2000
+MAX_TRACES, MAX_POLICIES, MAX_SIZES = 8, 16, 50
+MAX_SIZE = 10**9
+#: a cell is tried at most this many times (a killed process, a lost worker) before it fails
+MAX_ATTEMPTS = 3
+_DONE = SweepCell.Status.DONE
+
+
+def _clean_policies(policies: Any) -> list[str]:
+    known = policy_names()
+    if not isinstance(policies, list) or not policies or len(policies) > MAX_POLICIES:
+        raise Invalid(f"choose 1 to {MAX_POLICIES} policies", field="policies")
+    out = []
+    for name in policies:
+        value = str(name).strip().lower() if isinstance(name, str) else ""
+        if value not in known:
+            raise Invalid(f"unknown policy {str(name)[:40]!r} (known: {', '.join(known)})",
+                          field="policies")
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def clean_sizes(sizes: Any) -> list[int]:
+    """Cache sizes in pages: a list of integers, or text such as ``100, 1000 10000``."""
+    if isinstance(sizes, str):
+        parts = sizes.replace(",", " ").split()
+        if not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
+            raise Invalid("expected whole numbers of pages separated by commas, such as "
+                          "100, 1000, 10000", field="sizes")
+        sizes = [int(p) for p in parts]
+    if (not isinstance(sizes, list) or not sizes or len(sizes) > MAX_SIZES
+            or any(isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= MAX_SIZE
+                   for s in sizes)):
+        raise Invalid(f"give 1 to {MAX_SIZES} cache sizes, each from 1 to {MAX_SIZE:,} pages",
+                      field="sizes")
+    return sorted(set(sizes))
+
+
+def sweep_create(
+    *, owner: AbstractBaseUser, trace_ids: Iterable[Any], policies: Any, sizes: Any,
+    name: str = "",
+) -> Sweep:
+    """Create a sweep over traces the owner can see and start it (bad input: Invalid naming
+    ``traces``, ``policies``, ``sizes`` or ``name``)."""
+    ids = list(trace_ids) if not isinstance(trace_ids, str | bytes) else []
+    if not ids or len(ids) > MAX_TRACES:
+        raise Invalid(f"choose 1 to {MAX_TRACES} traces", field="traces")
+    traces = []
+    for raw in ids:
+        trace = trace_get_visible(owner, raw) if isinstance(raw, int) and not isinstance(
+            raw, bool) else None
+        if trace is None:
+            raise Invalid(f"no such trace: {str(raw)[:40]}", field="traces")
+        if trace not in traces:
+            traces.append(trace)
+    policies = _clean_policies(policies)
+    sizes = clean_sizes(sizes)
+    if len(traces) * len(policies) * len(sizes) > MAX_CELLS:
+        raise Invalid(f"{len(traces) * len(policies) * len(sizes):,} cells is more than the "
+                      f"limit of {MAX_CELLS:,}: fewer sizes or policies", field="sizes")
+    name = " ".join(str(name or "").split())[:200] or (
+        f"{', '.join(t.name for t in traces)[:150]}, {len(policies)} policies")
+    backend = "celery" if getattr(settings, "VMEM_RUNNER", "local") == "celery" else "local"
+    with transaction.atomic():
+        sweep = Sweep.objects.create(owner=owner, name=name, policies=policies, sizes=sizes,
+                                     backend=backend)
+        SweepCell.objects.bulk_create(
+            SweepCell(sweep=sweep, trace=trace, trace_ref=trace.pk, trace_name=trace.name,
+                      policy=policy, size=size)
+            for trace in traces for policy in policies for size in sizes)
+        transaction.on_commit(lambda: _dispatch(sweep))
+    return sweep
+
+
+def sweep_retry_failed(*, sweep: Sweep, user: AbstractBaseUser) -> int:
+    """Queue the failed cells again (their attempts start over); returns how many."""
+    if sweep.owner_id != user.pk:
+        raise NotFound("no such sweep")
+    with transaction.atomic():
+        count = sweep.cells.filter(status=SweepCell.Status.FAILED).update(
+            status=SweepCell.Status.QUEUED, attempts=0, error="")
+        if not count:
+            raise Conflict("no failed cell to re-run")
+        Sweep.objects.filter(pk=sweep.pk).update(finished_at=None, cancelled=False)
+        transaction.on_commit(lambda: _dispatch(sweep))
+    return count
+
+
+def sweep_cancel(*, sweep: Sweep, user: AbstractBaseUser) -> int:
+    """Cancel the cells not started yet (running ones finish); returns how many."""
+    if sweep.owner_id != user.pk:
+        raise NotFound("no such sweep")
+    count = sweep.cells.filter(status=SweepCell.Status.QUEUED).update(
+        status=SweepCell.Status.FAILED, error="cancelled")
+    Sweep.objects.filter(pk=sweep.pk).update(cancelled=True)
+    sweep_close(sweep.pk)
+    return count
+
+
+def sweep_close(sweep_id: int) -> None:
+    """Mark the sweep finished once no cell is queued or running (idempotent)."""
+    pending = SweepCell.objects.filter(sweep_id=sweep_id, status__in=[
+        SweepCell.Status.QUEUED, SweepCell.Status.RUNNING]).exists()
+    if not pending:
+        Sweep.objects.filter(pk=sweep_id, finished_at__isnull=True).update(
+            finished_at=timezone.now())
+
+
+# --- one cell ------------------------------------------------------------------------------
+
+
+def cell_spec(cell_id: int) -> dict[str, Any] | None:
+    """The engine cell of a queued or running sweep cell, marked running (an attempt more);
+    None when it is done already, gone, or its trace was deleted (then it is failed)."""
+    with transaction.atomic():
+        cell = (SweepCell.objects.select_for_update(of=("self",)).select_related("trace")
+                .filter(pk=cell_id).first())
+        if cell is None or cell.status == _DONE:
+            return None
+        if cell.trace is None:
+            _fail(cell_id, "the trace was deleted")
+            return None
+        SweepCell.objects.filter(pk=cell_id).update(status=SweepCell.Status.RUNNING,
+                                                    attempts=F("attempts") + 1)
+        source = trace_source(cell.trace, unit_pages=True)
+    return Cell(source_spec(source), cell.policy, int(cell.size), unit_pages=True).to_dict()
+
+
+def cell_record(cell_id: int, result: dict[str, Any]) -> bool:
+    """Store a cell's result unless it is stored already; True if this call stored it."""
+    return bool(SweepCell.objects.filter(pk=cell_id).exclude(status=_DONE).update(
+        status=_DONE, error="", **result))
+
+
+def _fail(cell_id: int, message: str) -> None:
+    SweepCell.objects.filter(pk=cell_id).exclude(status=_DONE).update(
+        status=SweepCell.Status.FAILED, error=message[:1000])
+
+
+def cell_execute(cell_id: int) -> None:
+    """Compute and store one cell in this process (a Celery task's body)."""
+    spec = cell_spec(cell_id)
+    if spec is None:
+        return
+    try:
+        cell_record(cell_id, compute_cell(spec))
+    except (VMemError, OSError) as exc:
+        _fail(cell_id, str(exc))
+    except Exception as exc:  # a bug in one cell must not leave it running forever
+        logger.exception("sweep cell %s failed", cell_id)
+        _fail(cell_id, f"internal error: {type(exc).__name__}")
+
+
+# --- where cells run ---------------------------------------------------------------------
+
+
+def _dispatch(sweep: Sweep) -> None:
+    cells = list(sweep.cells.filter(status=SweepCell.Status.QUEUED).values_list("pk",
+                                                                               flat=True))
+    if sweep.backend == Sweep.Backend.CELERY:
+        _send_to_celery(sweep.pk, cells)
+        return
+    threading.Thread(target=_run_locally, args=(sweep.pk, cells), daemon=True,
+                     name=f"vmem-sweep-{sweep.pk}").start()
+
+
+def _send_to_celery(sweep_id: int, cell_ids: list[int]) -> None:
+    """The cells as a Celery group with the chord that closes the sweep when all are back
+    (tasks named, not imported: tasks.py imports this module)."""
+    from celery import chord
+
+    from vmemsite.celery import app
+
+    if not cell_ids:
+        sweep_close(sweep_id)
+        return
+    chord(app.signature("sweeps.cell", args=[cell_id]) for cell_id in cell_ids)(
+        app.signature("sweeps.close", args=[sweep_id]))
+
+
+def processes() -> int:
+    return max(1, int(getattr(settings, "VMEM_SWEEP_PROCESSES", 0) or os.cpu_count() or 1))
+
+
+def _run_locally(sweep_id: int, cell_ids: list[int]) -> None:
+    close_old_connections()
+    try:
+        pending = list(cell_ids)
+        while pending:
+            pending = _one_pool(sweep_id, pending)
+        sweep_close(sweep_id)
+    except Exception:
+        logger.exception("sweep %s failed", sweep_id)
+    finally:
+        connection.close()
+
+
+def _one_pool(sweep_id: int, cell_ids: list[int]) -> list[int]:
+    """Run cells on a fresh process pool; returns those to run again (their process died)."""
+    # spawn: a fork of a server with threads and database connections is not safe
+    context = multiprocessing.get_context("spawn")
+    again: list[int] = []
+    with ProcessPoolExecutor(max_workers=processes(), mp_context=context) as pool:
+        running: dict[Future, int] = {}
+        queue = list(reversed(cell_ids))
+        while queue or running:
+            while queue and len(running) < 2 * processes():
+                if Sweep.objects.filter(pk=sweep_id, cancelled=True).exists():
+                    queue.clear()
+                    break
+                cell_id = queue.pop()
+                spec = cell_spec(cell_id)
+                if spec is not None:
+                    running[pool.submit(compute_cell, spec)] = cell_id
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                cell_id = running.pop(future)
+                if _settle(cell_id, future):
+                    again.append(cell_id)
+            if again:  # the pool is broken: what is left goes to the next one
+                again += [running.pop(f) for f in list(running)] + list(reversed(queue))
+                _requeue(again)
+                return [c for c in again if _attempts_left(c)]
+    return []
+
+
+def _settle(cell_id: int, future: Future) -> bool:
+    """Store a finished future's result; True if its process died (run it again)."""
+    try:
+        cell_record(cell_id, future.result())
+    except BrokenProcessPool:
+        return True
+    except (VMemError, ConfigError, OSError) as exc:
+        _fail(cell_id, str(exc))
+    except Exception as exc:  # a bug in one cell must not stop the others
+        logger.exception("sweep cell %s failed", cell_id)
+        _fail(cell_id, f"internal error: {type(exc).__name__}")
+    return False
+
+
+def _requeue(cell_ids: list[int]) -> None:
+    SweepCell.objects.filter(pk__in=cell_ids).exclude(status=_DONE).update(
+        status=SweepCell.Status.QUEUED)
+    time.sleep(0.2)  # let the dead pool's processes go
+
+
+def _attempts_left(cell_id: int) -> bool:
+    cell = SweepCell.objects.filter(pk=cell_id).first()
+    if cell is None or cell.status == _DONE:
+        return False
+    if cell.attempts >= MAX_ATTEMPTS:
+        _fail(cell_id, f"its process died {cell.attempts} times")
+        return False
+    return True
