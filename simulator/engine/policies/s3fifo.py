@@ -123,6 +123,10 @@ class S3FIFO(Policy):
         return size < self._s or (size == self._s and self._ghost_hit)
 
     def insert(self, key: Key, size: int) -> None:
+        # a page inserted without a miss first (an unpinned page coming back to the policy)
+        # may still have a ghost: drop it, or the ghost FIFO's size would count it twice
+        if not self._ghost_hit and key in self._ghost:
+            self._s_ghost -= self._ghost.pop(key)
         if self._ghost_hit:
             self._ghost_hit = False
             self._main[key] = size

@@ -103,6 +103,10 @@ class TwoQ(Policy):
         return not self._strict or size <= self._kin
 
     def insert(self, key: Key, size: int) -> None:
+        # a page inserted without a miss first (an unpinned page coming back to the policy)
+        # may still have a ghost in A1out: drop it, or A1out's size would count it twice
+        if not self._ghost_hit and key in self._a1out:
+            self._s_out -= self._a1out.pop(key)
         if self._ghost_hit:
             self._am[key] = size
             self._ghost_hit = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 import simulator.memory  # noqa: F401 - registers "importance" and "cacheaware", as any outside policy would be
@@ -131,3 +133,31 @@ def test_arc_forgets_the_ghost_of_a_page_inserted_without_a_miss() -> None:
         arc.insert(f"x{k}", 1)
     resident = list(arc.keys())
     assert arc.used == sum(arc.size_of(key) for key in resident)
+
+
+@pytest.mark.parametrize("name", ["arc", "2q", "s3fifo"])
+@pytest.mark.parametrize("seed", range(20))
+def test_ghosts_stay_consistent_when_pages_come_back_without_a_miss(name: str, seed: int) -> None:
+    # unpinned pages return by insert alone, ghosts or not (the chat's pinning does it):
+    # the ghost lists must not count such a page twice, or a later eviction pops an empty list
+    rng = random.Random(seed)
+    policy = make_policy(name, 6)
+    resident: set[str] = set()
+    for _ in range(300):
+        key = f"p{rng.randrange(12)}"
+        if key in resident:
+            policy.touch(key)
+            continue
+        ghosts = set(policy.ghost_keys())
+        back_without_miss = key in ghosts and rng.random() < 0.5
+        if not back_without_miss:
+            policy.on_miss(key, 1)
+            if not policy.admits(key, 1):
+                continue
+        while policy.used + 1 > 6:
+            resident.discard(policy.victim())
+        policy.insert(key, 1)
+        resident.add(key)
+        assert key not in set(policy.ghost_keys())
+    assert set(policy.keys()) == resident
+    assert policy.used == len(resident)
