@@ -348,10 +348,12 @@ class Simulation:
         """The hot loop over one window's accesses. Returns (accesses consumed, stopped because
         the clock reached ``time_limit``). Hits touch the policy and a local counter, nothing
         else; everything that costs more lives in :meth:`_fault` and :meth:`_other`."""
+        if self._single_tier_fast:
+            return self._process_classic(accesses, time_limit)
         policy = self.tiers[0].policy
         touch = policy.touch
         location_get = self.location.get
-        fault = self._fault_single_tier if self._single_tier_fast else self._fault
+        fault = self._fault
         other = self._other
         start = self.index
         hits = 0  # L0 read hits in this call
@@ -446,47 +448,103 @@ class Simulation:
             self._emit((FAULT, i, self.clock_ms, page_id, src_name, l0.name, cost, refault))
         return cost
 
-    def _fault_single_tier(self, acc: Access, i: int, loc: int | None) -> float:
-        """:meth:`_fault` for the classic shape — L0 alone, no protection, prefetch or policy
-        hooks — where a page absent from L0 is nowhere and costs nothing to fetch. Same
-        counts and events as the general path (the tests run both); it exists because this is
-        the path libCacheSim-style comparisons hammer, a million times a second."""
-        page_id = acc[1]
-        size = 1 if self._unit else acc[2]
-        self.reads += 1
-        self.faults += 1
-        self.first_touches += 1
-        location = self.location
-        thrash = self.thrash
-        refault = False
-        stamp = thrash.evicted_at.pop(page_id, None)
-        if stamp is not None:
-            # alone, L0's pages are exactly the pages with a location
-            refault = thrash.judge(stamp, i, len(location))
+    def _process_classic(self, accesses: Iterable[Access], time_limit: float
+                         ) -> tuple[int, bool]:
+        """:meth:`_process` for the classic shape — L0 alone, no protection, prefetch or
+        policy hooks — where a page absent from L0 is nowhere and costs nothing to fetch.
+
+        The fault path is written into the loop: no call but the policy's own ``victim`` and
+        ``insert`` (and the refault test when the page was evicted before). Counters stay
+        local until the slice ends or a write or a pin needs them current; a hit counts
+        nothing (hits are what is left of the slice). An evicted page leaves ``sizes`` too:
+        alone, L0's page table holds its resident pages only, which keeps it small (and in the
+        processor's cache) however many pages the trace has. Same counts and events as the general
+        path (a Hypothesis test runs both); it exists because this is the path
+        libCacheSim-style comparisons hammer (bench/README.md, "Where the time goes")."""
         l0 = self.tiers[0]
         policy = l0.policy
-        room = l0.capacity - l0.pinned_tokens
-        emit = self._emit if self._record_events else None
-        if size > room:
-            self.dropped += 1  # larger than the context can ever hold: served, not kept
-        else:
-            if policy.used + size > room:
-                evicted_at = thrash.evicted_at
-                for victim in l0.make_room(size, i, self.sizes):
-                    thrash.evictions += 1
-                    evicted_at[victim] = thrash.evictions
-                    del location[victim]
-                    self.dirty.discard(victim)
-                    self.dropped += 1
-                    if emit is not None:
-                        emit((EVICT, i, self.clock_ms, victim, l0.name, ""))
-            policy.insert(page_id, size)
-            location[page_id] = 0
-            self.sizes[page_id] = size
-        if emit is not None:
-            emit((FAULT, i, self.clock_ms, page_id, NEW if stamp is None else STORE, l0.name,
-                  0.0, refault))
-        return 0.0
+        touch, insert, victim_of = policy.touch, policy.insert, policy.victim
+        location = self.location
+        location_get = location.get
+        sizes, dirty, thrash = self.sizes, self.dirty, self.thrash
+        sizes_pop = sizes.pop
+        evicted_at = thrash.evicted_at
+        stamp_of = evicted_at.pop
+        judge = thrash.judge
+        record = self._emit if self._record_events else None
+        name, unit, capacity = l0.name, self._unit, l0.capacity
+        read, pinned = READ, PINNED
+        room = capacity - l0.pinned_tokens
+        clock = self.clock_ms  # faults here cost nothing: only a write or a pin moves it
+        start = counted = self.index  # accesses before ``counted`` are in self's counters
+        i = start - 1  # the current access
+        faults = 0  # since ``counted``
+        evictions = thrash.evictions  # the eviction stamp, kept local
+        victims = 0  # L0 evictions since ``counted`` (each also a drop: nothing is below L0)
+        timed_out = False
+        for i, acc in enumerate(accesses, start):
+            if acc[3] is read:
+                page_id = acc[1]
+                loc = location_get(page_id)
+                if loc == 0:
+                    touch(page_id)
+                    continue
+                if loc == pinned:
+                    continue
+                faults += 1
+                size = 1 if unit else acc[2]
+                stamp = stamp_of(page_id, None)
+                refault = False
+                if stamp is not None:
+                    thrash.evictions = evictions
+                    # alone, L0's pages are exactly the pages with a location
+                    refault = judge(stamp, i, len(location))
+                if size > room:
+                    self.dropped += 1  # larger than the context can ever hold: served, not kept
+                else:
+                    limit = room - size
+                    while policy.used > limit:
+                        victim = victim_of()
+                        evictions += 1
+                        victims += 1
+                        evicted_at[victim] = evictions
+                        del location[victim]
+                        sizes_pop(victim, None)  # alone, a page leaving L0 is gone
+                        if dirty:
+                            dirty.discard(victim)
+                        if record is not None:
+                            record((EVICT, i, clock, victim, name, ""))
+                    insert(page_id, size)
+                    location[page_id] = 0
+                    sizes[page_id] = size
+                if record is not None:
+                    record((FAULT, i, clock, page_id, NEW if stamp is None else STORE, name,
+                            0.0, refault))
+                continue
+            # a write, a pin or an unpin: the general code, with the counters made current
+            self._count_classic(i - counted - faults, faults, evictions, victims)
+            counted, faults, victims = i + 1, 0, 0
+            self._other(acc, i)
+            evictions = thrash.evictions
+            room = capacity - l0.pinned_tokens
+            clock = self.clock_ms
+            if clock >= time_limit:
+                timed_out = True
+                break
+        self._count_classic(i + 1 - counted - faults, faults, evictions, victims)
+        return i + 1 - start, timed_out
+
+    def _count_classic(self, hits: int, faults: int, evictions: int, victims: int) -> None:
+        """Add what :meth:`_process_classic` counted locally (``hits`` read hits): every fault
+        there is a read of a page no tier holds, every L0 eviction a page dropped;
+        ``evictions`` is the new eviction stamp."""
+        self.hits += hits
+        self.reads += hits + faults
+        self.faults += faults
+        self.first_touches += faults
+        self.thrash.evictions = evictions
+        self.tiers[0].evictions += victims
+        self.dropped += victims
 
     def _place(self, page_id: Hashable, size: int, loc: int | None, i: int) -> float:
         """Move ``page_id`` (now at tier ``loc``, or nowhere) into L0, demoting victims.

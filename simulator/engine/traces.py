@@ -70,7 +70,8 @@ import zlib
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from itertools import chain
+from functools import partial
+from itertools import chain, repeat
 from pathlib import Path
 from typing import IO, Any
 
@@ -137,6 +138,10 @@ _OPS = {op.value: op for op in Op}
 _OPS_TEXT = ", ".join(_OPS)
 _READ = Op.READ
 _new = tuple.__new__
+_make_access = partial(_new, Access)
+#: bytes read at a time by the plain reader (whole lines of a block are parsed at once)
+_BLOCK = 1 << 20
+_DIGITS_AND_NEWLINES = b"0123456789\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,9 +307,11 @@ def _session_json(value: Any, line: int, source: str | None) -> str:
 # lines
 
 
-def _numbered(lines: Iterable[str | bytes], source: str | None) -> Iterator[tuple[int, str]]:
-    """(1-based line number, text without its line ending); bytes are decoded as UTF-8."""
-    for lineno, raw in enumerate(lines, 1):
+def _numbered(lines: Iterable[str | bytes], source: str | None, first: int = 1
+              ) -> Iterator[tuple[int, str]]:
+    """(1-based line number, from ``first``, and the text without its line ending); bytes are
+    decoded as UTF-8."""
+    for lineno, raw in enumerate(lines, first):
         if isinstance(raw, bytes | bytearray):
             try:
                 text = raw.decode("utf-8")
@@ -559,6 +566,10 @@ def read_binary(
             raise ConfigError("a column layout applies to CSV, not oracle", field="fmt")
         accesses = read_oracle(stream, source=source, unit_pages=unit_pages,
                                max_tokens=MAX_TOKENS, check_future=check_future)
+    elif fmt == "plain" and csv_layout is None:
+        # a block of lines at a time (the format is known: sniffing would need the stream
+        # rewound, which a Zstandard stream does not offer)
+        accesses = chain.from_iterable(_plain_blocks(stream, source))
     else:
         accesses = _read(_guarded_lines(stream, source or ""), _text_fmt(fmt, csv_layout),
                          source, unit_pages, csv_layout)
@@ -614,8 +625,8 @@ def _read(
         raise TraceError("empty trace: a header but no accesses", source=source)
 
 
-def _parse_plain(content: Iterator[tuple[int, str]], source: str | None) -> Iterator[Access]:
-    index = 0.0
+def _parse_plain(content: Iterator[tuple[int, str]], source: str | None, index: float = 0.0
+                 ) -> Iterator[Access]:
     for lineno, text in content:
         yield _new(Access, (index, _id_text(text.strip(), lineno, source), 1, _READ, "", 0))
         index += 1.0
@@ -921,6 +932,72 @@ def open_trace_future(path: str | os.PathLike[str]) -> array:
         except READ_ERRORS as exc:
             raise TraceError(f"cannot read the trace (corrupt or truncated file?): {exc}",
                              source=source) from None
+
+
+def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[Iterator[Access]]:
+    """A plain trace as the accesses of one block of lines after another. A block made only
+    of digits and line ends (the common case: integer ids) is parsed with one call of ``int``
+    per id and turned into accesses by C code; any other block goes through the line reader,
+    which handles and names everything else (comments, text ids, bad lines) exactly as for
+    any trace."""
+    index = 0  # accesses so far
+    lineno = 0  # lines before the block
+    carry = b""  # an incomplete last line, completed by the next block
+    while True:
+        block = _read_block(stream, lineno, source)
+        if block:
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            block, carry = block[:cut], block[cut:]
+            if not block:
+                continue
+        elif carry:
+            block, carry = carry + b"\n", b""
+        else:
+            break
+        ids = _plain_ids(block)
+        if ids is None:
+            content = _content(_numbered(block.split(b"\n")[:-1], source, lineno + 1))
+            tally = [0]
+            yield _tallied(_parse_plain(content, source, float(index)), tally)
+            index += tally[0]
+        else:
+            times = map(float, range(index, index + len(ids)))
+            yield map(_make_access, zip(times, ids, repeat(1), repeat(_READ), repeat(""),
+                                        repeat(0)))
+            index += len(ids)
+        lineno += block.count(b"\n")
+    if index == 0:
+        raise TraceError("empty trace: no accesses found", source=source)
+
+
+def _tallied(accesses: Iterator[Access], tally: list[int]) -> Iterator[Access]:
+    """``accesses`` again, counted in ``tally[0]``."""
+    for access in accesses:
+        tally[0] += 1
+        yield access
+
+
+def _read_block(stream: IO[bytes], lineno: int, source: str | None) -> bytes:
+    try:
+        return stream.read(_BLOCK)
+    except READ_ERRORS as exc:
+        raise TraceError(f"cannot read the trace after line {lineno} "
+                         f"(corrupt or truncated file?): {exc}", line=lineno + 1,
+                         source=source or "") from None
+
+
+def _plain_ids(block: bytes) -> list[int] | None:
+    """The ids of a block of lines made only of ASCII digits (blank lines skipped, as the
+    line reader skips them), or None for any other block, or one holding an id of 2**64 or
+    more (the line reader names it)."""
+    if block.translate(None, _DIGITS_AND_NEWLINES):
+        return None
+    try:
+        ids = list(map(int, block.split()))
+    except ValueError:  # thousands of digits: Python's int refuses them
+        return None
+    return None if ids and max(ids) > MAX_PAGE_ID else ids
 
 
 def detect_format(path: str | os.PathLike[str], *, first_line: str | None = None) -> str:

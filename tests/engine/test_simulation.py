@@ -395,3 +395,49 @@ def test_single_tier_fast_path_matches_the_general_path(ids, sizes, capacity, po
         return result, recorder.events, [w.to_dict() for w in recorder.windows]
 
     assert run(True) == run(False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    accesses=st.lists(st.tuples(st.integers(0, 15), st.sampled_from(list(Op))), min_size=1,
+                      max_size=300),
+    sizes=st.lists(st.integers(1, 5), min_size=16, max_size=16),
+    capacity=st.integers(3, 20),
+    policy=st.sampled_from(["lru", "fifo", "clock", "sieve", "lfu", "random", "mru",
+                            "eclock"]),
+    unit=st.booleans(),
+    window=st.integers(1, 60),
+    max_events=st.sampled_from([0, 3, 20]),
+    watch_events=st.booleans(),
+)
+def test_classic_loop_matches_the_general_path_with_writes_and_pins(
+    accesses, sizes, capacity, policy, unit, window, max_events, watch_events,
+):
+    """The classic loop keeps its counters local between writes and pins, which run the
+    general code: every count, window, event and the final placement stay the same."""
+    stream = [Access(float(i), p, sizes[p], op) for i, (p, op) in enumerate(accesses)]
+
+    def run(fast):
+        config = SimConfig(tiers=[TierConfig("L0", capacity, policy)], unit_pages=unit,
+                           window_accesses=window)
+        recorder = Recorder(events=watch_events)
+        sim = Simulation(config, stream, observers=[recorder], max_events=max_events)
+        assert sim._single_tier_fast
+        sim._single_tier_fast = fast
+        result = sim.run()
+        windows = [w.to_dict() for w in recorder.windows]
+        return result, recorder.events, windows, sim.location, sim.dirty
+
+    assert run(True) == run(False)
+
+
+def test_classic_loop_steps_one_access_at_a_time_like_a_whole_run():
+    """Slices of one access (the dashboard's step) count exactly what one run counts."""
+    stream = [Access(float(i), p % 7, 1, Op.WRITE if p % 5 == 0 else Op.READ)
+              for i, p in enumerate(range(0, 300, 3))]
+    config = SimConfig.classic("lru", 4)
+    whole = Simulation(config, stream).run()
+    stepped = Simulation(config, stream)
+    while stepped.step(1):
+        pass
+    assert stepped.result() == whole

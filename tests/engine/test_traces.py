@@ -9,12 +9,15 @@ import os
 import random
 import sys
 from array import array
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.engine import traces
 from simulator.engine.access import Access, Op
 from simulator.engine.errors import ConfigError, TraceError
 from simulator.engine.traces import (
@@ -410,6 +413,42 @@ def test_any_input_parses_or_raises_trace_error(lines: list[str], fmt: str | Non
         for access in accesses:
             assert isinstance(access.page_id, int | str) and not isinstance(access.page_id, bool)
             assert access.tokens >= 1 and access.time >= 0 and access.turn >= 0
+
+
+_PLAIN_LINES = st.lists(st.one_of(
+    st.integers(0, 2**64 + 5).map(str),
+    st.sampled_from(["", "# comment", "007", "12\r", " 3", "4 ", "a", "1 2", "\ufeff5",
+                     "9" * 30, "-1", "\u0663"]),
+), max_size=40)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=_PLAIN_LINES, block=st.integers(1, 64), last_newline=st.booleans(),
+       gz=st.booleans())
+def test_plain_files_read_by_blocks_as_line_by_line(tmp_path_factory: pytest.TempPathFactory,
+                                                    lines: list[str], block: int,
+                                                    last_newline: bool, gz: bool) -> None:
+    """The plain reader of files parses blocks of digit lines at once: the same accesses,
+    or the same error (line and field), as the line reader, wherever the blocks cut."""
+    text = "\n".join(lines) + ("\n" if last_newline else "")
+    data = text.encode()
+    folder = tmp_path_factory.mktemp("plain")
+    named = folder / "t.txt"  # plain by its name
+    sniffed = folder / "t"  # plain by its first line
+    for path in (named, sniffed):
+        path.write_bytes(gzip.compress(data) if gz else data)
+
+    def outcome(read: Callable[[], Iterable[Access]]) -> object:
+        try:
+            return list(read())
+        except TraceError as exc:
+            return (str(exc), exc.line, exc.field)
+
+    with mock.patch.object(traces, "_BLOCK", block):
+        for path in (named, sniffed):
+            expected = outcome(lambda p=path: read_accesses(data.splitlines(keepends=True),
+                                                            "plain", source=p.name))
+            assert outcome(lambda p=path: open_trace(p)) == expected
 
 
 @settings(max_examples=200, deadline=None)
