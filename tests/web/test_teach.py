@@ -101,6 +101,32 @@ def test_a_stored_trace_gives_its_first_accesses(client, user, tmp_path):
     assert "no such trace" in response.content.decode()
 
 
+def test_a_chat_session_gives_its_first_page_accesses(client, user, other):
+    from simulator.engine.access import Op
+    from vmemsite.chat.selectors import chat_trace
+    from vmemsite.chat.services import chat_create, chat_turn_execute, chat_turn_send
+
+    chat = chat_create(owner=user, provider="scripted", context_window=300, page_size=16,
+                       max_tokens=16)
+    for text in ("my cat is called Miso and she likes tuna a lot", "what does my cat like?"):
+        message = chat_turn_send(chat=chat, user=user, text=text, submit=False)
+        chat_turn_execute(chat_id=chat.pk, message_id=message.pk, publisher=lambda *a: None)
+    chat.refresh_from_db()
+    pages = [str(a.page_id) for a in chat_trace(chat) if a.op in (Op.READ, Op.WRITE)][:12]
+    numbered: dict[str, str] = {}
+    expected = [numbered.setdefault(page, str(len(numbered) + 1)) for page in pages]
+
+    client.force_login(user)
+    data = script_data(client.get(URL, {"chat": str(chat.pk), "n": "12", "policies": "lru"}))
+    assert [s["ref"] for s in data["tables"][0]["steps"]] == expected
+    assert len(set(expected)) > 3  # the session's pages, numbered in order
+    client.force_login(other)  # someone else's chat is not there for them
+    response = client.get(URL, {"chat": str(chat.pk)})
+    assert response.status_code == 400 and "no such chat session" in response.content.decode()
+    client.logout()
+    assert client.get(URL, {"chat": str(chat.pk)}).status_code == 400
+
+
 @pytest.mark.parametrize(("query", "field", "words"), [
     ({"refs": ",".join(["1"] * 201)}, "refs", "at most 200 references"),
     ({"refs": "1,2,<script>"}, "refs", "reference 3"),

@@ -7,7 +7,7 @@ module only chooses what to ask for and shapes it for the template and the page'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -29,6 +29,7 @@ from simulator.engine.explain import (
     thrashing_curve,
 )
 from simulator.engine.policies import POLICIES
+from vmemsite.chat.selectors import chat_get_owned, chat_trace
 from vmemsite.errors import Invalid
 from vmemsite.traces.selectors import trace_get_visible, trace_source
 
@@ -168,25 +169,43 @@ def _policies(raw: str, problems: list[ConfigError]) -> list[str]:
     return names or list(DEFAULT_POLICIES)
 
 
-def _trace_refs(user: Any, trace_id: int, n: int) -> list[Ref]:
-    """The first ``n`` reads and writes of a stored trace the user may see, pages renamed
-    1, 2, 3… by first appearance when their ids are not short names."""
-    trace = trace_get_visible(user, trace_id)
-    if trace is None:
-        raise ConfigError("no such trace, or it is not public", field="trace")
-    try:
-        accesses = trace_source(trace, unit_pages=True).open()
-        picked = list(islice((a for a in accesses if a.op in (Op.READ, Op.WRITE)), n))
-    except (ConfigError, TraceError, OSError):  # a file gone or damaged since its upload
-        # (the engine's message names the server's path: not for a visitor's eyes)
-        raise ConfigError("the trace cannot be read any more", field="trace") from None
+def _first_refs(accesses: Iterable[Any], n: int) -> list[Any]:
+    """The first ``n`` reads and writes of ``accesses``."""
+    return list(islice((a for a in accesses if a.op in (Op.READ, Op.WRITE)), n))
+
+
+def _named_refs(picked: list[Any], what: str) -> list[Ref]:
+    """References named as on the board: page ids kept when they are short names, otherwise
+    renamed 1, 2, 3… by first appearance."""
     if not picked:
-        raise ConfigError("the trace has no reads or writes", field="trace")
+        raise ConfigError(f"the {what} has no reads or writes", field=what)
     names = [str(a.page_id) for a in picked]
     if not all(name.isalnum() and name.isascii() and len(name) <= 8 for name in names):
         renamed: dict[str, str] = {}
         names = [renamed.setdefault(name, str(len(renamed) + 1)) for name in names]
     return [Ref(name, a.op == Op.WRITE) for name, a in zip(names, picked, strict=True)]
+
+
+def _trace_refs(user: Any, trace_id: int, n: int) -> list[Ref]:
+    """The first ``n`` reads and writes of a stored trace the user may see."""
+    trace = trace_get_visible(user, trace_id)
+    if trace is None:
+        raise ConfigError("no such trace, or it is not public", field="trace")
+    try:
+        picked = _first_refs(trace_source(trace, unit_pages=True).open(), n)
+    except (ConfigError, TraceError, OSError):  # a file gone or damaged since its upload
+        # (the engine's message names the server's path: not for a visitor's eyes)
+        raise ConfigError("the trace cannot be read any more", field="trace") from None
+    return _named_refs(picked, "trace")
+
+
+def _chat_refs(user: Any, chat_id: int, n: int) -> list[Ref]:
+    """The first ``n`` reads and writes of one of the user's chat sessions (its pages, the
+    messages' pieces, renamed 1, 2, 3… in the order the session first touched them)."""
+    chat = chat_get_owned(user, chat_id) if getattr(user, "is_authenticated", False) else None
+    if chat is None:
+        raise ConfigError("no such chat session of yours", field="chat")
+    return _named_refs(_first_refs(chat_trace(chat), n), "chat")
 
 
 def _refs(query: Mapping[str, str], user: Any, preset: Preset | None,
@@ -203,6 +222,12 @@ def _refs(query: Mapping[str, str], user: Any, preset: Preset | None,
             n = _int(query, "n", 20, 1, MAX_REFS, problems)
             if trace_id:
                 return _trace_refs(user, trace_id, n), {"trace": trace_id, "n": n}
+            return [], {}
+        if query.get("chat"):
+            chat_id = _int(query, "chat", 0, 1, 2**62, problems)
+            n = _int(query, "n", 20, 1, MAX_REFS, problems)
+            if chat_id:
+                return _chat_refs(user, chat_id, n), {"chat": chat_id, "n": n}
             return [], {}
         text = query.get("refs") or (preset.refs if preset else "1,2,3,4,1,2,5,1,2,3,4,5")
         refs = parse_refs(text)

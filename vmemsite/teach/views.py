@@ -16,7 +16,7 @@ from . import selectors
 
 def _form_values(request: HttpRequest) -> dict[str, str]:
     """What the visitor typed, given back to the form (cut short: never echo a huge value)."""
-    names = ("refs", "policies", "frames", "tau", "gen", "pages", "seed", "trace", "n")
+    names = ("refs", "policies", "frames", "tau", "gen", "pages", "seed", "trace", "chat", "n")
     return {name: request.GET.get(name, "")[:2000] for name in names}
 
 
