@@ -106,3 +106,24 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} t{self.turn}: {self.text[:40]}"
+
+
+class UserPricingProfile(models.Model):
+    """A pricing profile a user wrote (docs/cost.md, "Your own profiles"): the text as typed
+    (TOML or JSON) and its decoded table, validated by the same code as the shipped files."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pricing_profiles"
+    )
+    name = models.CharField(max_length=80)
+    text = models.TextField()
+    data = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"],
+                                               name="one_pricing_name_per_user")]
+
+    def __str__(self) -> str:
+        return self.name
