@@ -158,6 +158,16 @@ def api(user):
 def test_the_api_lists_the_pricing_profiles(api):
     rows = api.get("/api/sessions/pricing").json()
     assert {"claude-sonnet-4.5", "gpt-4.1"} <= {r["name"] for r in rows}
+    assert not any(r.get("own") for r in rows)
+
+
+def test_the_api_lists_ones_own_profiles_after_the_shipped(api, user):
+    from vmemsite.chat.services import pricing_profile_save
+
+    pricing_profile_save(owner=user, text='{"name": "mine", "provider": "p", "model": "m", '
+                                          '"prices": {"input": 1, "output": 2}}')
+    rows = api.get("/api/sessions/pricing").json()
+    assert rows[-1]["name"] == "mine" and rows[-1]["own"] is True
 
 
 def test_the_api_imports_a_transcript_and_shows_its_cost(api, user, settings):

@@ -1,7 +1,7 @@
 """The sessions JSON API under ``/api/sessions/`` (Django Ninja; token or session auth).
 
 * ``GET  /api/sessions/pricing`` — the pricing profiles (what ``vmem session pricing --json``
-  lists)
+  lists), then the user's own (``"own": true``, written at ``/chat/pricing/``)
 * ``POST /api/sessions/import`` — a conversation file's text (a lab script, an OpenAI message
   list, ShareGPT JSON or a Claude Code session, docs/cost.md §4) as a scripted session, queued
   to play: ``{text, name?, provider?, preset?, policy?, pricing?}`` → 201
@@ -75,10 +75,14 @@ def _session(chat: Chat, *, snapshot: bool = False) -> dict[str, Any]:
 @router.get("pricing", url_name="api_pricing", operation_id="listPricing",
             summary="List the pricing profiles", response={200: list[dict[str, Any]], 401: Error})
 def list_pricing(request: HttpRequest) -> list[dict[str, Any]]:
-    from simulator.memory.pricing import shipped_profiles
+    from simulator.memory.pricing import parse_profile, shipped_profiles
+
+    from .selectors import user_pricing_profiles
 
     profiles = sorted(shipped_profiles().values(), key=lambda p: (p.provider, p.name))
-    return [p.summary() for p in profiles]
+    own = [{**parse_profile(p.data).summary(), "own": True}
+           for p in user_pricing_profiles(request.user)]
+    return [p.summary() for p in profiles] + own
 
 
 @router.post("import", url_name="api_session_import", operation_id="importSession",
