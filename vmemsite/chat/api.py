@@ -81,7 +81,7 @@ def list_pricing(request: HttpRequest) -> list[dict[str, Any]]:
 
     profiles = sorted(shipped_profiles().values(), key=lambda p: (p.provider, p.name))
     own = [{**parse_profile(p.data).summary(), "own": True}
-           for p in user_pricing_profiles(request.user)]
+           for p in user_pricing_profiles(request.auth.user)]
     return [p.summary() for p in profiles] + own
 
 
