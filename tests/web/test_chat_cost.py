@@ -247,3 +247,37 @@ def test_an_imported_session_of_someone_else_cannot_be_compared(alice_client, bo
     response = alice_client.post("/chat/compare/", {
         "source": f"chat:{theirs.pk}", "presets": ["vmem"], "pricing": ["gpt-4.1"]})
     assert response.status_code == 400
+
+
+# --- the think time ------------------------------------------------------------------------
+
+def test_a_chats_think_time_bills_as_if_that_long_passed_between_turns(user):
+    """gpt-4.1's cache lives 5 minutes: with 10 minutes between turns every turn misses it,
+    with the real (instant) time between the test's messages the second turn reads it."""
+    big = {"context_window": 8192, "page_size": 128}
+    slow = _chat(user, think_time=600, **big)
+    fast = _chat(user, **big)
+    for chat in (slow, fast):
+        for k in range(3):
+            _turn(chat, user, f"Message {k} " + "about the same long topic " * 150)
+    assert slow.think_time == 600.0 and fast.think_time is None
+    assert slow.snapshot["cost"]["totals"]["cache_read_tokens"] == 0
+    assert fast.snapshot["cost"]["totals"]["cache_read_tokens"] > 0
+
+
+def test_a_scripts_think_time_is_kept_and_a_bad_one_is_named(user):
+    path = "fixtures/transcripts/sharegpt.json"
+    from django.conf import settings
+
+    text = (settings.BASE_DIR / path).read_text()
+    chat = chat_script_start(owner=user, upload_text=text, upload_name="s.json",
+                             pricing="gpt-4.1", think_time=900, submit=False)
+    chat_script_execute(chat_id=chat.pk, publisher=lambda *a: None)
+    chat.refresh_from_db()
+    assert chat.status == Chat.Status.FINISHED and chat.think_time == 900.0
+    assert chat.totals["cost"]["think_time"] == 900.0  # what the bill assumed
+    for bad in (-1, float("nan"), "soon"):
+        with pytest.raises(ConfigError) as info:
+            chat_script_start(owner=user, upload_text=text, upload_name="s.json",
+                              pricing="gpt-4.1", think_time=bad, submit=False)
+        assert info.value.field == "think_time"

@@ -4,7 +4,7 @@
   lists), then the user's own (``"own": true``, written at ``/chat/pricing/``)
 * ``POST /api/sessions/import`` — a conversation file's text (a lab script, an OpenAI message
   list, ShareGPT JSON or a Claude Code session, docs/cost.md §4) as a scripted session, queued
-  to play: ``{text, name?, provider?, preset?, policy?, pricing?}`` → 201
+  to play: ``{text, name?, provider?, preset?, policy?, pricing?, think_time?}`` → 201
 * ``GET  /api/sessions/<id>`` — a session's status, progress, totals (``cost`` included) and
   memory snapshot
 
@@ -43,6 +43,8 @@ class SessionImport(BaseModel):
     preset: str = Field("vmem", max_length=40)
     policy: str = Field("", max_length=40)
     pricing: str = Field("", max_length=80, description="a pricing profile's name, or none")
+    think_time: float | None = Field(None, description="seconds between turns where the file "
+                                                       "gives no time (30 by default)")
 
 
 class Session(BaseModel):
@@ -91,7 +93,8 @@ def list_pricing(request: HttpRequest) -> list[dict[str, Any]]:
 def import_session(request: HttpRequest, body: SessionImport) -> Status:
     chat = chat_script_start(owner=request.auth.user, upload_text=body.text,
                              upload_name=body.name, provider=body.provider,
-                             preset=body.preset, policy=body.policy, pricing=body.pricing)
+                             preset=body.preset, policy=body.policy, pricing=body.pricing,
+                             think_time=body.think_time)
     return Status(201, _session(chat))
 
 

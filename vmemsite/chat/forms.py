@@ -90,13 +90,18 @@ class ChatForm(_OwnPricing, forms.Form):
                                 label="Pricing profile",
                                 help_text="Bills every model call with the provider's prompt "
                                           "cache; the cost panel shows it turn by turn.")
+    think_time = forms.FloatField(
+        required=False, min_value=0, max_value=86_400, label="Think time (s)",
+        help_text="Bill as if this many seconds passed between turns (the cache's "
+                  "time-to-live); empty: the real time between your messages.")
 
     def chat_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {key: data.get(key) or "" if key in ("title", "policy", "pricing")
-                else data[key]
-                for key in ("title", "provider", "preset", "policy", "context_window",
-                            "page_size", "max_tokens", "pricing")}
+        kwargs = {key: data.get(key) or "" if key in ("title", "policy", "pricing")
+                  else data[key]
+                  for key in ("title", "provider", "preset", "policy", "context_window",
+                              "page_size", "max_tokens", "pricing")}
+        return {**kwargs, "think_time": data.get("think_time")}
 
 
 def _script_choices() -> list[tuple[str, str]]:
@@ -120,6 +125,10 @@ class ScriptForm(_OwnPricing, forms.Form):
     policy = forms.ChoiceField(choices=_policy_choices, required=False, label="L0 policy")
     pricing = forms.ChoiceField(choices=_pricing_choices, required=False,
                                 label="Pricing profile")
+    think_time = forms.FloatField(
+        required=False, min_value=0, max_value=86_400, label="Think time (s)",
+        help_text="Seconds between turns where the transcript gives no time (the cache's "
+                  "time-to-live); empty: 30 s.")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -131,7 +140,8 @@ class ScriptForm(_OwnPricing, forms.Form):
         data = self.cleaned_data
         kwargs: dict[str, Any] = {"provider": data["provider"], "preset": data["preset"],
                                   "policy": data.get("policy") or "",
-                                  "pricing": data.get("pricing") or ""}
+                                  "pricing": data.get("pricing") or "",
+                                  "think_time": data.get("think_time")}
         upload = data.get("upload")
         if upload:
             raw = upload.read(1_000_001)

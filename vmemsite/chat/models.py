@@ -38,6 +38,9 @@ class Chat(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chats"
     )
+    #: seconds between turns for the prompt-cache bill (docs/cost.md §5); None: a chat's real
+    #: time between messages, a script's transcript times (else the default think time)
+    think_time = models.FloatField(null=True, blank=True)
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHAT)
     provider = models.CharField(max_length=10, choices=Provider.choices,
