@@ -281,3 +281,11 @@ def test_a_scripts_think_time_is_kept_and_a_bad_one_is_named(user):
             chat_script_start(owner=user, upload_text=text, upload_name="s.json",
                               pricing="gpt-4.1", think_time=bad, submit=False)
         assert info.value.field == "think_time"
+
+
+def test_the_chat_form_names_a_bad_think_time(alice_client):
+    response = alice_client.post("/chat/new/", {
+        "provider": "scripted", "preset": "vmem", "context_window": 1024, "page_size": 64,
+        "max_tokens": 64, "pricing": "gpt-4.1", "think_time": "-5"})
+    assert response.status_code == 400 and "Think time" in response.content.decode()
+    assert not Chat.objects.exists()
