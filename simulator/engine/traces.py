@@ -437,16 +437,7 @@ class CsvLayout:
     def split(self, text: str, lineno: int, source: str | None) -> list[str]:
         if self.delimiter == " ":
             return text.split()
-        if '"' not in text:
-            return text.split(self.delimiter)
-        try:
-            rows = list(csv.reader((text,), delimiter=self.delimiter, strict=True))
-        except csv.Error as exc:
-            raise TraceError(f"malformed CSV: {exc}", line=lineno, source=source) from None
-        if len(rows) != 1:
-            raise TraceError("malformed CSV: a quoted field may not span lines", line=lineno,
-                             source=source)
-        return rows[0]
+        return _split_csv(text, lineno, source, self.delimiter)
 
     def resolve(self, names: list[str], lineno: int, source: str | None) -> dict[str, int]:
         """Each field's 0-based column, given the header row's ``names``."""
@@ -632,11 +623,12 @@ def _parse_plain(content: Iterator[tuple[int, str]], source: str | None, index: 
         index += 1.0
 
 
-def _split_csv(text: str, lineno: int, source: str | None) -> list[str]:
+def _split_csv(text: str, lineno: int, source: str | None, delimiter: str = ",") -> list[str]:
+    """One CSV line's fields (quotes only when the line has any: the common case is a split)."""
     if '"' not in text:
-        return text.split(",")
+        return text.split(delimiter)
     try:
-        rows = list(csv.reader((text,), strict=True))
+        rows = list(csv.reader((text,), delimiter=delimiter, strict=True))
     except csv.Error as exc:
         raise TraceError(f"malformed CSV: {exc}", line=lineno, source=source) from None
     if len(rows) != 1:
