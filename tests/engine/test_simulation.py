@@ -441,3 +441,47 @@ def test_classic_loop_steps_one_access_at_a_time_like_a_whole_run():
     while stepped.step(1):
         pass
     assert stepped.result() == whole
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    accesses=st.lists(st.tuples(st.integers(0, 15), st.sampled_from(list(Op))), min_size=1,
+                      max_size=300),
+    sizes=st.lists(st.integers(1, 6), min_size=16, max_size=16),
+    capacities=st.tuples(st.integers(3, 20), st.integers(1, 12), st.integers(1, 30)),
+    policies=st.tuples(*[st.sampled_from(["lru", "fifo", "clock", "sieve", "lfu", "random",
+                                          "mru", "eclock"])] * 3),
+    unit=st.booleans(),
+    write_through=st.booleans(),
+    window=st.integers(1, 60),
+    max_events=st.sampled_from([0, 3, 20]),
+    watch_events=st.booleans(),
+)
+def test_lean_fault_path_matches_the_general_path(
+    accesses, sizes, capacities, policies, unit, write_through, window, max_events,
+    watch_events,
+):
+    """The lean fault path writes the placement and the demotion cascade in: with reads,
+    writes, pins, tiers too small for a page, random latencies and any event log, every
+    count, window, event, latency draw and placement stays the same as the general path."""
+    stream = [Access(float(i), p, sizes[p], op) for i, (p, op) in enumerate(accesses)]
+    latencies = [LatencyModel("uniform", low_ms=1, high_ms=9),
+                 LatencyModel("lognormal", ms=40, sigma=0.4),
+                 LatencyModel("lognormal", ms=300, sigma=0.5)]
+    tiers = [TierConfig(f"L{k}", capacities[k], policies[k], latencies[k - 1] if k else const(0))
+             for k in range(3)]
+    tiers.append(TierConfig("L3", None, "fifo", LatencyModel("lognormal", ms=3000, sigma=0.6)))
+
+    def run(lean):
+        config = SimConfig(tiers=tiers, unit_pages=unit, window_accesses=window, seed=3,
+                           write_policy="write-through" if write_through else "write-back")
+        recorder = Recorder(events=watch_events)
+        sim = Simulation(config, stream, observers=[recorder], max_events=max_events)
+        assert sim._lean_faults
+        sim._lean_faults = lean
+        result = sim.run()
+        windows = [w.to_dict() for w in recorder.windows]
+        return (result, recorder.events, windows, sim.location, sim.dirty, sim.tokens_moved,
+                sim.clock_ms, [list(t.policy.keys()) for t in sim.tiers])
+
+    assert run(True) == run(False)
