@@ -20,6 +20,15 @@ whenever the pages change. Over a chat of 100 to 300 pages that made them 8 to 1
 than these postings; on a static collection of 3,000 pages one bm25s query is about as fast as
 one here (0.8 times) and rank-bm25's is 16 times slower. Both would also add NumPy to the memory
 package for no gain, so the index stays here, checked against the formula by a property test.
+
+Bounded work per query (:meth:`BM25Index.top_scores`, the MaxScore rule of Turtle and Flood,
+1995): a term ``t`` adds less than ``ub(t) = times(t) * idf(t) * (k1 + 1)`` to any document,
+because ``tf / (tf + norm) < 1``. The query's terms are read rarest first (highest ``ub``); a
+document met in a postings list is scored whole (its other terms looked up in its own counts).
+Once the ``k`` best accepted documents so far all score at least the sum of ``ub`` over the
+terms not yet read, no unread document can reach them, so the common words' long postings are
+never walked. The ``k`` best are exactly those of the full scoring (ties included: an unread
+document scores strictly less). See docs/sessions.md, "Long sessions".
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 __all__ = ["STOP_WORDS", "BM25Index", "terms"]
 
@@ -145,6 +154,52 @@ class BM25Index:
                 norm = k1 * (1.0 - b + b * lengths[doc_id] / avgdl)
                 out[doc_id] = out.get(doc_id, 0.0) + weight * f / (f + norm)
         return out
+
+    def top_scores(self, query: str, k: int, accept: Callable[[Hashable], bool] | None = None,
+                   floor: float = 0.0) -> dict[Hashable, float]:
+        """Scores (as :meth:`scores`) of a set of accepted documents that holds the ``k`` best
+        accepted documents scoring at least ``floor`` — and every document tied with them —
+        reading only the postings needed (the MaxScore rule in the module docstring)."""
+        counts = Counter(terms(query))
+        if not counts or not self._terms or k <= 0:
+            return {}
+        weights = {t: n * self.idf(t) * (self.k1 + 1.0) for t, n in counts.items()
+                   if t in self._postings}
+        order = sorted(weights, key=lambda t: (-weights[t], t))
+        remaining = sum(weights.values())
+        avgdl = self._total / len(self._terms) or 1.0
+        seen: set[Hashable] = set()
+        out: dict[Hashable, float] = {}
+        best: list[float] = []  # a min-heap of the k best accepted scores
+        for term in order:
+            threshold = max(floor, best[0] if len(best) >= k else 0.0)
+            if threshold > 0.0 and remaining * (1.0 + 1e-9) <= threshold:
+                break  # an unread document scores strictly less than ``remaining``
+            for doc_id in self._postings[term]:
+                if doc_id in seen:
+                    continue
+                seen.add(doc_id)
+                if accept is not None and not accept(doc_id):
+                    continue
+                score = self._score(doc_id, weights, avgdl)
+                out[doc_id] = score
+                if score >= floor:
+                    if len(best) < k:
+                        heapq.heappush(best, score)
+                    elif score > best[0]:
+                        heapq.heapreplace(best, score)
+            remaining -= weights[term]
+        return out
+
+    def _score(self, doc_id: Hashable, weights: dict[str, float], avgdl: float) -> float:
+        tf = self._terms[doc_id]
+        norm = self.k1 * (1.0 - self.b + self.b * self._len[doc_id] / avgdl)
+        score = 0.0
+        for term, weight in weights.items():
+            f = tf.get(term)
+            if f:
+                score += weight * f / (f + norm)
+        return score
 
     def search(self, query: str, k: int = 5, candidates: Iterable[Hashable] | None = None
                ) -> list[tuple[Hashable, float]]:

@@ -252,8 +252,6 @@ class SessionMemory:
         self.pages: dict[str, PageRecord] = {}
         #: page id -> its place in creation order (the order of ``pages``)
         self._order: dict[str, int] = {}
-        self._memo_key: tuple[str, int] | None = None
-        self._memo: dict[Any, float] = {}
         self.index = BM25Index()
         self.labels: dict[str, list[str]] = {}
         self.journal: list[list[Any]] = []
@@ -668,21 +666,15 @@ class SessionMemory:
 
     def _search(self, query: str, k: int, exclude: set[str] = frozenset()
                 ) -> list[tuple[str, float]]:
-        """The ``k`` best pages for ``query`` outside ``exclude``. The index holds exactly the
-        pages some tier holds, system pages aside (a forgotten summary leaves it), so no
-        candidate list of every page is needed: the work is the postings of the query's terms.
-        """
-        ranked = self.index.best(self._scores(query), k + len(exclude))
-        return [(str(pid), score) for pid, score in ranked
-                if pid not in exclude and self.tier_of(pid) is not None][:k]
+        """The ``k`` best pages for ``query`` outside ``exclude`` scoring at least
+        ``min_score``. The index holds exactly the pages some tier holds, system pages aside (a
+        forgotten summary leaves it); the work is bounded by the MaxScore rule of
+        :meth:`BM25Index.top_scores` (docs/sessions.md, "Long sessions")."""
+        def accept(pid: Any) -> bool:
+            return pid not in exclude and self.tier_of(pid) is not None
 
-    def _scores(self, query: str) -> dict[Any, float]:
-        """BM25 scores of every page for ``query``, computed once while the index is the same
-        (demand paging and the manifest ask with the same message)."""
-        key = (query, self.index.changes)
-        if self._memo_key != key:
-            self._memo_key, self._memo = key, self.index.scores(query)
-        return self._memo
+        scores = self.index.top_scores(query, k, accept, self.settings.min_score)
+        return [(str(pid), score) for pid, score in self.index.best(scores, k)]
 
     def _take_fault(self, pid: str) -> bool:
         if self.current.fault_budget_left <= 0:
@@ -802,8 +794,10 @@ class SessionMemory:
         def outside(pid: str) -> bool:
             return self.tier_of(pid) not in (None, 0) and self.pages[pid].kind != PageKind.SYSTEM
 
-        scored = [(str(pid), score) for pid, score in
-                  (self._scores(query).items() if query else ()) if outside(str(pid))]
+        # not kept between calls: which pages are outside L0 changes within a turn
+        scores = self.index.top_scores(query, limit, lambda pid: outside(str(pid))
+                                       ) if query else {}
+        scored = [(str(pid), score) for pid, score in scores.items()]
         chosen = heapq.nsmallest(limit, scored, key=lambda kv: (-kv[1], -order[kv[0]]))
         taken = {pid for pid, _ in chosen}
         # then the most recent pages outside L0: newest first, stopping once there are enough

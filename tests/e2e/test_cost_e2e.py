@@ -114,3 +114,26 @@ def test_the_cost_vs_recall_page_renders(browser_page, screenshot_dir):
     expect(page.locator("#compare-result-card")).to_contain_text("Open-loop replay")
     assert page.locator("#compare-table tr.best").count() == 1
     page.screenshot(path=screenshot_dir / "cost-vs-recall.png", full_page=True)
+
+
+def test_ones_own_pricing_profile_is_written_corrected_and_offered(browser_page,
+                                                                    screenshot_dir):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    _sign_up(page)
+    page.click("#pricing-link")
+    page.wait_for_url("**/chat/pricing/")
+    profile = ('name = "my-cheap"\nprovider = "example"\nmodel = "cheap-1"\n\n'
+               "[prices]\ninput = -1\noutput = 2\n")
+    page.fill("#id_text", profile)
+    page.click("#pricing-form button[type=submit]")
+    expect(page.locator(".form-errors")).to_contain_text("prices.input")
+    page.fill("#id_text", profile.replace("input = -1", "input = 0.5"))
+    page.click("#pricing-form button[type=submit]")
+    expect(page.locator("#pricing-profiles")).to_contain_text("my-cheap")
+    page.screenshot(path=screenshot_dir / "pricing-profiles.png", full_page=True)
+    page.goto("/chat/")
+    own = page.locator("#id_pricing option[value='my-cheap']")
+    expect(own).to_have_count(2)  # the chat form's and the script form's
+    expect(own.first).to_have_text("my-cheap (yours)")

@@ -88,3 +88,38 @@ def test_incremental_adds_and_removals_score_as_the_formula(steps, query):
         assert got[doc_id] == pytest.approx(score)
     some = sorted(docs)[::2]
     assert set(index.scores(query, candidates=some)) == set(expected) & set(some)
+
+
+@settings(max_examples=80, deadline=None)
+@given(texts=st.lists(st.lists(WORDS, max_size=12).map(" ".join), min_size=1, max_size=30),
+       query=st.lists(WORDS, min_size=1, max_size=6).map(" ".join),
+       k=st.integers(1, 6), floor=st.sampled_from([0.0, 0.5, 1.0]),
+       odd_only=st.booleans())
+def test_top_scores_hold_the_same_k_best_as_full_scoring(texts, query, k, floor, odd_only):
+    """The MaxScore rule reads fewer postings, never a different top k (ties included)."""
+    index = BM25Index()
+    for doc_id, text in enumerate(texts):
+        index.add(doc_id, text)
+    accept = (lambda d: d % 2 == 1) if odd_only else None
+    full = {d: s for d, s in index.scores(query).items()
+            if (accept is None or accept(d)) and s >= floor}
+    pruned = index.top_scores(query, k, accept, floor)
+    for doc_id, score in pruned.items():  # whatever it scores, it scores right
+        assert score == pytest.approx(index.scores(query)[doc_id])
+    kept = {d: s for d, s in pruned.items() if s >= floor}
+    assert index.best(kept, k) == index.best(full, k)
+    kth = sorted(full.values(), reverse=True)[k - 1] if len(full) >= k else floor
+    assert {d for d, s in full.items() if s >= kth} <= set(kept)  # every tie with the k-th
+
+
+def test_top_scores_skip_the_postings_of_a_common_word():
+    """A rare word fills the top k, so the 2,000 pages holding only the common word are never
+    scored: the work is the rare word's postings, not the session's size."""
+    index = BM25Index()
+    for n in range(2000):
+        index.add(n, f"handbook section {n % 7} says nothing special")
+    index.add("fact", "the handbook says the locker code is 4512")
+    scored = index.top_scores("what does the handbook say about the locker code", k=3, floor=1.0)
+    assert index.best(scored, 3)[0][0] == "fact"
+    assert len(scored) < 10
+    assert len(index.scores("what does the handbook say about the locker code")) == 2001

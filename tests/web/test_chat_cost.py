@@ -158,6 +158,16 @@ def api(user):
 def test_the_api_lists_the_pricing_profiles(api):
     rows = api.get("/api/sessions/pricing").json()
     assert {"claude-sonnet-4.5", "gpt-4.1"} <= {r["name"] for r in rows}
+    assert not any(r.get("own") for r in rows)
+
+
+def test_the_api_lists_ones_own_profiles_after_the_shipped(api, user):
+    from vmemsite.chat.services import pricing_profile_save
+
+    pricing_profile_save(owner=user, text='{"name": "mine", "provider": "p", "model": "m", '
+                                          '"prices": {"input": 1, "output": 2}}')
+    rows = api.get("/api/sessions/pricing").json()
+    assert rows[-1]["name"] == "mine" and rows[-1]["own"] is True
 
 
 def test_the_api_imports_a_transcript_and_shows_its_cost(api, user, settings):
@@ -237,3 +247,45 @@ def test_an_imported_session_of_someone_else_cannot_be_compared(alice_client, bo
     response = alice_client.post("/chat/compare/", {
         "source": f"chat:{theirs.pk}", "presets": ["vmem"], "pricing": ["gpt-4.1"]})
     assert response.status_code == 400
+
+
+# --- the think time ------------------------------------------------------------------------
+
+def test_a_chats_think_time_bills_as_if_that_long_passed_between_turns(user):
+    """gpt-4.1's cache lives 5 minutes: with 10 minutes between turns every turn misses it,
+    with the real (instant) time between the test's messages the second turn reads it."""
+    big = {"context_window": 8192, "page_size": 128}
+    slow = _chat(user, think_time=600, **big)
+    fast = _chat(user, **big)
+    for chat in (slow, fast):
+        for k in range(3):
+            _turn(chat, user, f"Message {k} " + "about the same long topic " * 150)
+    assert slow.think_time == 600.0 and fast.think_time is None
+    assert slow.snapshot["cost"]["totals"]["cache_read_tokens"] == 0
+    assert fast.snapshot["cost"]["totals"]["cache_read_tokens"] > 0
+
+
+def test_a_scripts_think_time_is_kept_and_a_bad_one_is_named(user):
+    path = "fixtures/transcripts/sharegpt.json"
+    from django.conf import settings
+
+    text = (settings.BASE_DIR / path).read_text()
+    chat = chat_script_start(owner=user, upload_text=text, upload_name="s.json",
+                             pricing="gpt-4.1", think_time=900, submit=False)
+    chat_script_execute(chat_id=chat.pk, publisher=lambda *a: None)
+    chat.refresh_from_db()
+    assert chat.status == Chat.Status.FINISHED and chat.think_time == 900.0
+    assert chat.totals["cost"]["think_time"] == 900.0  # what the bill assumed
+    for bad in (-1, float("nan"), "soon"):
+        with pytest.raises(ConfigError) as info:
+            chat_script_start(owner=user, upload_text=text, upload_name="s.json",
+                              pricing="gpt-4.1", think_time=bad, submit=False)
+        assert info.value.field == "think_time"
+
+
+def test_the_chat_form_names_a_bad_think_time(alice_client):
+    response = alice_client.post("/chat/new/", {
+        "provider": "scripted", "preset": "vmem", "context_window": 1024, "page_size": 64,
+        "max_tokens": 64, "pricing": "gpt-4.1", "think_time": "-5"})
+    assert response.status_code == 400 and "Think time" in response.content.decode()
+    assert not Chat.objects.exists()

@@ -1,10 +1,10 @@
 """The sessions JSON API under ``/api/sessions/`` (Django Ninja; token or session auth).
 
 * ``GET  /api/sessions/pricing`` — the pricing profiles (what ``vmem session pricing --json``
-  lists)
+  lists), then the user's own (``"own": true``, written at ``/chat/pricing/``)
 * ``POST /api/sessions/import`` — a conversation file's text (a lab script, an OpenAI message
   list, ShareGPT JSON or a Claude Code session, docs/cost.md §4) as a scripted session, queued
-  to play: ``{text, name?, provider?, preset?, policy?, pricing?}`` → 201
+  to play: ``{text, name?, provider?, preset?, policy?, pricing?, think_time?}`` → 201
 * ``GET  /api/sessions/<id>`` — a session's status, progress, totals (``cost`` included) and
   memory snapshot
 
@@ -43,6 +43,8 @@ class SessionImport(BaseModel):
     preset: str = Field("vmem", max_length=40)
     policy: str = Field("", max_length=40)
     pricing: str = Field("", max_length=80, description="a pricing profile's name, or none")
+    think_time: float | None = Field(None, description="seconds between turns where the file "
+                                                       "gives no time (30 by default)")
 
 
 class Session(BaseModel):
@@ -75,10 +77,14 @@ def _session(chat: Chat, *, snapshot: bool = False) -> dict[str, Any]:
 @router.get("pricing", url_name="api_pricing", operation_id="listPricing",
             summary="List the pricing profiles", response={200: list[dict[str, Any]], 401: Error})
 def list_pricing(request: HttpRequest) -> list[dict[str, Any]]:
-    from simulator.memory.pricing import shipped_profiles
+    from simulator.memory.pricing import parse_profile, shipped_profiles
+
+    from .selectors import user_pricing_profiles
 
     profiles = sorted(shipped_profiles().values(), key=lambda p: (p.provider, p.name))
-    return [p.summary() for p in profiles]
+    own = [{**parse_profile(p.data).summary(), "own": True}
+           for p in user_pricing_profiles(request.auth.user)]
+    return [p.summary() for p in profiles] + own
 
 
 @router.post("import", url_name="api_session_import", operation_id="importSession",
@@ -87,7 +93,8 @@ def list_pricing(request: HttpRequest) -> list[dict[str, Any]]:
 def import_session(request: HttpRequest, body: SessionImport) -> Status:
     chat = chat_script_start(owner=request.auth.user, upload_text=body.text,
                              upload_name=body.name, provider=body.provider,
-                             preset=body.preset, policy=body.policy, pricing=body.pricing)
+                             preset=body.preset, policy=body.policy, pricing=body.pricing,
+                             think_time=body.think_time)
     return Status(201, _session(chat))
 
 

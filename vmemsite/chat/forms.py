@@ -30,7 +30,20 @@ def _policy_choices() -> list[tuple[str, str]]:
     return [("", "the preset's own"), *[(p, p) for p in CHAT_POLICIES]]
 
 
+def _own_pricing_choices(user: Any) -> list[tuple[str, str]]:
+    from .selectors import user_pricing_profiles
+
+    if user is None or not getattr(user, "pk", None):
+        return []
+    return [(p.name, f"{p.name} (yours)") for p in user_pricing_profiles(user)]
+
+
 class _ConfigErrors:
+    def add_own_pricing(self, user: Any) -> None:
+        """Offer ``user``'s own pricing profiles after the shipped ones."""
+        field = self.fields["pricing"]
+        field.choices = [*field.choices, *_own_pricing_choices(user)]
+
     def add_config_error(self, exc: ConfigError) -> None:
         field = (exc.field or "").split(".")[0]
         if field in self.fields:
@@ -39,7 +52,25 @@ class _ConfigErrors:
             self.add_error(None, exc.message)
 
 
-class ChatForm(_ConfigErrors, forms.Form):
+class _OwnPricing(_ConfigErrors):
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_own_pricing(user)
+
+
+class ProfileForm(_ConfigErrors, forms.Form):
+    """A pricing profile of one's own, as a TOML or JSON text (docs/cost.md)."""
+
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 18, "cols": 80}),
+                           max_length=20_000, label="Profile (TOML or JSON)")
+
+    def add_config_error(self, exc: ConfigError) -> None:
+        """The profile's own field (``prices.input``…) named in the message on the text."""
+        where = exc.field if exc.field and exc.field != "text" else ""
+        self.add_error("text", f"{where}: {exc.message}" if where else exc.message)
+
+
+class ChatForm(_OwnPricing, forms.Form):
     title = forms.CharField(max_length=200, required=False, label="Title",
                             widget=forms.TextInput(attrs={"placeholder": "optional"}))
     provider = forms.ChoiceField(choices=Chat.Provider.choices, initial="embedded",
@@ -59,13 +90,18 @@ class ChatForm(_ConfigErrors, forms.Form):
                                 label="Pricing profile",
                                 help_text="Bills every model call with the provider's prompt "
                                           "cache; the cost panel shows it turn by turn.")
+    think_time = forms.FloatField(
+        required=False, min_value=0, max_value=86_400, label="Think time (s)",
+        help_text="Bill as if this many seconds passed between turns (the cache's "
+                  "time-to-live); empty: the real time between your messages.")
 
     def chat_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {key: data.get(key) or "" if key in ("title", "policy", "pricing")
-                else data[key]
-                for key in ("title", "provider", "preset", "policy", "context_window",
-                            "page_size", "max_tokens", "pricing")}
+        kwargs = {key: data.get(key) or "" if key in ("title", "policy", "pricing")
+                  else data[key]
+                  for key in ("title", "provider", "preset", "policy", "context_window",
+                              "page_size", "max_tokens", "pricing")}
+        return {**kwargs, "think_time": data.get("think_time")}
 
 
 def _script_choices() -> list[tuple[str, str]]:
@@ -73,7 +109,7 @@ def _script_choices() -> list[tuple[str, str]]:
             for s in script_list_shipped()]
 
 
-class ScriptForm(_ConfigErrors, forms.Form):
+class ScriptForm(_OwnPricing, forms.Form):
     script = forms.ChoiceField(choices=_script_choices, required=False,
                                label="Shipped conversation")
     upload = forms.FileField(required=False, label="…or upload one",
@@ -89,6 +125,10 @@ class ScriptForm(_ConfigErrors, forms.Form):
     policy = forms.ChoiceField(choices=_policy_choices, required=False, label="L0 policy")
     pricing = forms.ChoiceField(choices=_pricing_choices, required=False,
                                 label="Pricing profile")
+    think_time = forms.FloatField(
+        required=False, min_value=0, max_value=86_400, label="Think time (s)",
+        help_text="Seconds between turns where the transcript gives no time (the cache's "
+                  "time-to-live); empty: 30 s.")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -100,7 +140,8 @@ class ScriptForm(_ConfigErrors, forms.Form):
         data = self.cleaned_data
         kwargs: dict[str, Any] = {"provider": data["provider"], "preset": data["preset"],
                                   "policy": data.get("policy") or "",
-                                  "pricing": data.get("pricing") or ""}
+                                  "pricing": data.get("pricing") or "",
+                                  "think_time": data.get("think_time")}
         upload = data.get("upload")
         if upload:
             raw = upload.read(1_000_001)
@@ -130,9 +171,11 @@ class CompareForm(_ConfigErrors, forms.Form):
         initial="3072, 4096", required=False, max_length=100, label="Context windows (tokens)",
         help_text="Comma-separated; empty: the session's own.")
 
-    def __init__(self, *args: Any, sources: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sources: list[tuple[str, str]], user: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = sources
+        self.add_own_pricing(user)
 
     def clean_context_windows(self) -> list[int | None]:
         text = self.cleaned_data.get("context_windows") or ""

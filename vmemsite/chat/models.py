@@ -38,6 +38,9 @@ class Chat(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chats"
     )
+    #: seconds between turns for the prompt-cache bill (docs/cost.md §5); None: a chat's real
+    #: time between messages, a script's transcript times (else the default think time)
+    think_time = models.FloatField(null=True, blank=True)
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHAT)
     provider = models.CharField(max_length=10, choices=Provider.choices,
@@ -106,3 +109,24 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} t{self.turn}: {self.text[:40]}"
+
+
+class UserPricingProfile(models.Model):
+    """A pricing profile a user wrote (docs/cost.md, "Your own profiles"): the text as typed
+    (TOML or JSON) and its decoded table, validated by the same code as the shipped files."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pricing_profiles"
+    )
+    name = models.CharField(max_length=80)
+    text = models.TextField()
+    data = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"],
+                                               name="one_pricing_name_per_user")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -16,12 +16,14 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from simulator.engine.errors import ConfigError
 from simulator.engine.policies import POLICIES, policy_names
 from simulator.llm.scripts import SessionScript
 from simulator.memory.memory_presets import PRESETS
+from simulator.memory.pricing import PricingProfile
 from simulator.memory.session_memory import SessionMemory
 
-from .models import Chat, ChatMessage
+from .models import Chat, ChatMessage, UserPricingProfile
 
 #: events shown on a page (state on connect)
 STATE_EVENTS = 60
@@ -218,7 +220,6 @@ def session_compare(*, user, source: str, turns: int, presets: list[str],
     from simulator.engine.errors import ConfigError
     from simulator.llm.compare import compare_sessions
     from simulator.llm.synthetic import long_script
-    from simulator.memory.pricing import shipped_profile
 
     count = len(presets) * len(pricing) * len(windows)
     if count > WEB_COMPARE_MAX:
@@ -230,10 +231,7 @@ def session_compare(*, user, source: str, turns: int, presets: list[str],
         script = long_script(turns, context_window=4096, page_size=128)
     else:
         script = _compare_script(user, source)
-    try:
-        profiles = [shipped_profile(name) for name in pricing]
-    except ConfigError as exc:
-        raise ConfigError(exc.message, field="pricing") from None
+    profiles = [pricing_profile_find(name, user) for name in pricing]
     return compare_sessions(script, presets, profiles, windows)
 
 
@@ -305,3 +303,26 @@ def provider_infos() -> list[dict[str, Any]]:
             {"value": Chat.Provider.HTTP.value, "label": Chat.Provider.HTTP.label, **http},
             {"value": Chat.Provider.SCRIPTED.value, "label": Chat.Provider.SCRIPTED.label,
              **scripted}]
+
+
+# --- pricing profiles ----------------------------------------------------------------------
+
+
+def user_pricing_profiles(owner: Any) -> list[UserPricingProfile]:
+    """The owner's own pricing profiles, by name (at most services.MAX_USER_PROFILES)."""
+    return list(UserPricingProfile.objects.filter(owner=owner).order_by("name"))
+
+
+def pricing_profile_find(name: str, owner: Any = None) -> PricingProfile:
+    """A shipped profile, else ``owner``'s own profile ``name`` (``ConfigError`` on field
+    ``pricing`` when neither exists)."""
+    from simulator.memory.pricing import parse_profile, shipped_profiles
+
+    shipped = shipped_profiles().get(name)
+    if shipped is not None:
+        return shipped
+    own = (UserPricingProfile.objects.filter(owner=owner, name=name).first()
+           if owner is not None and getattr(owner, "pk", None) else None)
+    if own is None:
+        raise ConfigError(f"no pricing profile {name!r}", field="pricing")
+    return parse_profile(own.data, path=f"your profile {name}")

@@ -22,6 +22,7 @@ import json
 import logging
 import tempfile
 import threading
+import tomllib
 import uuid
 from collections import OrderedDict
 from dataclasses import asdict
@@ -39,17 +40,20 @@ from simulator.llm.scripts import ScriptError, SessionScript, load_script, scrip
 from simulator.llm.scripts import settings_for as script_settings
 from simulator.llm.session import DEFAULT_SYSTEM_PROMPT, ChatSession, TurnResult
 from simulator.llm.transcripts import TranscriptError, load_transcript
+from simulator.memory.cost import DEFAULT_THINK_TIME
 from simulator.memory.memory_presets import get_preset
+from simulator.memory.pricing import PricingError, parse_profile
 from simulator.memory.session_memory import MemorySettings
 
 from . import runners
-from .models import Chat, ChatMessage
+from .models import Chat, ChatMessage, UserPricingProfile
 from .recovery import chat_recover_stale
 from .selectors import (
     CHAT_POLICIES,
     REPLAY_POLICIES,
     chat_trace,
     message_data,
+    pricing_profile_find,
     script_path_shipped,
 )
 
@@ -161,17 +165,96 @@ def memory_settings(*, preset: str, policy: str, context_window: int, page_size:
     return memory.validate()
 
 
-def pricing_make(name: str) -> SessionCost | None:
-    """The cost model of a chat billed with the profile ``name`` (None for ""); a
-    ``ConfigError`` on field ``pricing`` when there is no such profile."""
-    from simulator.memory.pricing import shipped_profile
-
+def pricing_make(name: str, owner: Any = None, think_time: float | None = None
+                 ) -> SessionCost | None:
+    """The cost model of a chat billed with the profile ``name`` (None for ""): a shipped
+    profile or one of ``owner``'s own; ``think_time`` the seconds between calls given no time.
+    A ``ConfigError`` on field ``pricing`` when there is no such profile."""
     if not name:
         return None
+    return SessionCost(pricing_profile_find(name, owner),
+                       think_time=DEFAULT_THINK_TIME if think_time is None else think_time)
+
+
+#: the longest think time a chat may set: a day (every cache has expired long before)
+MAX_THINK_TIME = 86_400.0
+
+
+def _think_time(value: Any) -> float | None:
+    """None (no setting) or seconds in [0, a day]; ``ConfigError`` on field ``think_time``."""
+    if value is None or value == "":
+        return None
     try:
-        return SessionCost(shipped_profile(name))
-    except ConfigError as exc:
-        raise ConfigError(exc.message, field="pricing") from None
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError("a number of seconds", field="think_time") from None
+    if not 0.0 <= seconds <= MAX_THINK_TIME:  # NaN fails too
+        raise ConfigError(f"between 0 and {MAX_THINK_TIME:,.0f} seconds", field="think_time")
+    return seconds
+
+
+#: a user's own pricing profiles: at most this many, each at most this many characters
+MAX_USER_PROFILES = 50
+MAX_PROFILE_CHARS = 20_000
+
+
+def _profile_decode(text: str) -> dict[str, Any]:
+    """TOML or JSON (a text starting with ``{`` is JSON); ``ConfigError`` on field ``text``."""
+    if len(text) > MAX_PROFILE_CHARS:
+        raise ConfigError(f"at most {MAX_PROFILE_CHARS:,} characters", field="text")
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"neither valid TOML nor JSON: {exc}", field="text") from None
+    if not isinstance(data, dict):
+        raise ConfigError("a profile is a table of fields", field="text")
+    return data
+
+
+def pricing_profile_save(*, owner: Any, text: str, profile_id: int | None = None
+                         ) -> UserPricingProfile:
+    """Validate ``text`` as the shipped profiles are (``parse_profile``) and store it as the
+    owner's. ``ConfigError`` names the profile's field (``prices.input``, ``name``…)."""
+    from simulator.memory.pricing import shipped_profiles
+
+    data = _profile_decode(text)
+    try:
+        profile = parse_profile(data)
+    except PricingError as exc:
+        raise ConfigError(exc.message, field=exc.field or "text") from None
+    if profile.name in shipped_profiles():
+        raise ConfigError(f"{profile.name!r} is a shipped profile; choose another name",
+                          field="name")
+    mine = UserPricingProfile.objects.filter(owner=owner)
+    entry = mine.filter(pk=profile_id).first() if profile_id is not None else None
+    if profile_id is not None and entry is None:
+        raise ConfigError("no such profile of yours", field="profile")
+    if mine.filter(name=profile.name).exclude(pk=profile_id).exists():
+        raise ConfigError(f"you already have a profile named {profile.name!r}", field="name")
+    if entry is None and mine.count() >= MAX_USER_PROFILES:
+        raise ConfigError(f"at most {MAX_USER_PROFILES} profiles; delete one first",
+                          field="text")
+    if entry is not None and entry.name != profile.name and _profile_in_use(owner, entry.name):
+        raise ConfigError("chats are billed with this profile: keep its name", field="name")
+    entry = entry or UserPricingProfile(owner=owner)
+    entry.name, entry.text, entry.data = profile.name, text, data
+    entry.save()
+    return entry
+
+
+def _profile_in_use(owner: Any, name: str) -> bool:
+    return Chat.objects.filter(owner=owner, pricing=name).exists()
+
+
+def pricing_profile_delete(*, owner: Any, profile_id: int) -> None:
+    """Delete one of the owner's profiles, unless a chat of theirs is billed with it."""
+    entry = UserPricingProfile.objects.filter(owner=owner, pk=profile_id).first()
+    if entry is None:
+        raise ConfigError("no such profile of yours", field="profile")
+    if _profile_in_use(owner, entry.name):
+        raise ConfigError(f"chats are billed with {entry.name!r}: delete them first",
+                          field="profile")
+    entry.delete()
 
 
 #: cache breaks the chat page lists (the latest)
@@ -230,13 +313,15 @@ def memory_view(session: ChatSession) -> dict[str, Any]:
 
 def chat_create(*, owner, title: str = "", provider: str = "embedded", preset: str = "vmem",
                 policy: str = "", context_window: int = 1024, page_size: int = 64,
-                max_tokens: int = 64, system_prompt: str = "", pricing: str = "") -> Chat:
+                max_tokens: int = 64, system_prompt: str = "", pricing: str = "",
+                think_time: float | None = None) -> Chat:
     """Check the settings, build the session (the system prompt pinned in L0) and store it.
     Raises :class:`ConfigError` naming the field (``provider`` when the model cannot be used:
     not installed, no endpoint configured, no key)."""
     if provider not in Chat.Provider.values:
         raise ConfigError("choose embedded, http or scripted", field="provider")
     title = " ".join((title or "").split())[:MAX_TITLE]
+    think_time = _think_time(think_time)
     memory = memory_settings(preset=preset, policy=policy, context_window=context_window,
                              page_size=page_size, max_tokens=max_tokens)
     try:
@@ -249,7 +334,8 @@ def chat_create(*, owner, title: str = "", provider: str = "embedded", preset: s
                           f"tokens)", field="context_window")
     session = ChatSession(model, memory, system_prompt=system_prompt.strip()
                           or DEFAULT_SYSTEM_PROMPT, max_tokens=memory.reserve_tokens,
-                          timeout=TURN_TIMEOUT, pricing=pricing_make(pricing))
+                          timeout=TURN_TIMEOUT,
+                          pricing=pricing_make(pricing, owner, think_time))
     chat = Chat.objects.create(
         owner=owner,
         title=title or f"Chat with the {PROVIDER_LABELS[provider]}",
@@ -263,6 +349,7 @@ def chat_create(*, owner, title: str = "", provider: str = "embedded", preset: s
         page_size=memory.page_size,
         max_tokens=memory.reserve_tokens,
         pricing=pricing or "",
+        think_time=think_time,
         state=session.to_dict(),
         snapshot=memory_view(session),
     )
@@ -387,8 +474,10 @@ def chat_turn_execute(*, chat_id: int, message_id: int, publisher=None) -> None:
         else:
             mark = _events_mark(session)
             # the pricing's clock: seconds since the chat began, when the message was sent
+            # (or, with a think time set, the previous call's plus that think time)
             at = (message.created_at - chat.created_at).total_seconds()
-            result = session.send(message.text, at=_after(session, at))
+            result = session.send(message.text, at=None if chat.think_time is not None
+                                  else _after(session, at))
             events, _ = session.memory.events_since(mark)
             answer = _answer_message(chat, message.turn, result, events)
     except Exception as exc:  # a bug must not leave the chat thinking forever
@@ -445,7 +534,8 @@ def session_restore(chat: Chat) -> ChatSession:
     provider = provider_make(chat.provider)
     session = live_sessions.take(chat)
     if session is None:
-        return ChatSession.from_dict(chat.state, provider)
+        return ChatSession.from_dict(
+            chat.state, provider, lambda name: pricing_profile_find(name, chat.owner))
     session.provider = provider
     return session
 
@@ -510,7 +600,8 @@ def _script_memory(script: SessionScript, chat: Chat) -> tuple[MemorySettings, i
 
 def chat_script_start(*, owner, script_name: str = "", upload_text: str | None = None,
                       upload_name: str = "", provider: str = "scripted", preset: str = "vmem",
-                      policy: str = "", pricing: str = "", submit: bool = True) -> Chat:
+                      policy: str = "", pricing: str = "", think_time: float | None = None,
+                      submit: bool = True) -> Chat:
     """Store a scripted session (a shipped file by name, or an uploaded text) and queue it.
     Raises :class:`ConfigError` (fields ``script``, ``provider``, ``preset``, ``policy``)."""
     if provider not in Chat.Provider.values:
@@ -526,9 +617,10 @@ def chat_script_start(*, owner, script_name: str = "", upload_text: str | None =
     if upload_text is not None:
         text = script.to_jsonl()  # a transcript of any format, kept as the lab's script
     _preset_with(preset, policy)
-    pricing_make(pricing)
+    think_time = _think_time(think_time)
+    pricing_make(pricing, owner)
     chat = Chat(owner=owner, kind=Chat.Kind.SCRIPT, provider=provider, preset=preset,
-                policy=policy or "", pricing=pricing or "",
+                policy=policy or "", pricing=pricing or "", think_time=think_time,
                 title=(script.title or Path(name).stem)[:MAX_TITLE],
                 script_name=Path(name).name[:200], script_text=text,
                 turns_total=len(script.turns), status=Chat.Status.QUEUED)
@@ -566,7 +658,7 @@ def chat_script_execute(*, chat_id: int, publisher=None) -> None:
                               f"larger than the model's ({model.context_window})")
         session = ChatSession(model, memory, system_prompt=script.system,
                               max_tokens=max_tokens, timeout=TURN_TIMEOUT,
-                              pricing=pricing_make(chat.pricing))
+                              pricing=pricing_make(chat.pricing, chat.owner, chat.think_time))
         for doc in script.documents:
             for k, section in enumerate(doc["sections"]):
                 name = doc["id"] if len(doc["sections"]) == 1 else f"{doc['id']}-s{k}"

@@ -5,6 +5,8 @@ Every chat page is its owner's only: anyone else gets 404, as for a chat that do
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from simulator.engine.errors import ConfigError
 from vmemsite.csv_safe import CsvLines
 
-from .forms import ChatForm, CompareForm, ScriptForm
+from .forms import ChatForm, CompareForm, ProfileForm, ScriptForm
 from .models import Chat
 from .selectors import (
     chat_get_owned,
@@ -28,6 +30,7 @@ from .selectors import (
     replay_policy_choices,
     script_list_shipped,
     session_compare,
+    user_pricing_profiles,
 )
 from .services import (
     ChatBusy,
@@ -38,6 +41,8 @@ from .services import (
     chat_replay_create,
     chat_script_start,
     chat_turn_send,
+    pricing_profile_delete,
+    pricing_profile_save,
 )
 
 
@@ -52,8 +57,8 @@ def _list_page(request: HttpRequest, chat_form: ChatForm | None = None,
                script_form: ScriptForm | None = None, status: int = 200) -> HttpResponse:
     return render(request, "chat/list.html", {
         "chats": chat_list_owned(request.user)[:100],
-        "form": chat_form or ChatForm(),
-        "script_form": script_form or ScriptForm(),
+        "form": chat_form or ChatForm(user=request.user),
+        "script_form": script_form or ScriptForm(user=request.user),
         "presets": preset_infos(),
         "providers": provider_infos(),
         "scripts": script_list_shipped(),
@@ -69,7 +74,7 @@ def chat_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def chat_new(request: HttpRequest) -> HttpResponse:
-    form = ChatForm(request.POST)
+    form = ChatForm(request.POST, user=request.user)
     if form.is_valid():
         try:
             chat = chat_create(owner=request.user, **form.chat_kwargs())
@@ -83,7 +88,7 @@ def chat_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def script_new(request: HttpRequest) -> HttpResponse:
-    form = ScriptForm(request.POST, request.FILES)
+    form = ScriptForm(request.POST, request.FILES, user=request.user)
     if form.is_valid():
         try:
             chat = chat_script_start(owner=request.user, **form.script_kwargs())
@@ -182,7 +187,7 @@ def chat_compare(request: HttpRequest) -> HttpResponse:
     sources = compare_sources(request.user)
     submitted = request.method == "POST"
     form = CompareForm(request.POST if submitted else None, sources=sources,
-                       initial={"source": "synthetic"})
+                       initial={"source": "synthetic"}, user=request.user)
     result = None
     status = 200
     if submitted:
@@ -195,3 +200,69 @@ def chat_compare(request: HttpRequest) -> HttpResponse:
             status = 400
     return render(request, "chat/compare.html", {"form": form, "result": result},
                   status=status)
+
+
+# --- one's own pricing profiles ------------------------------------------------------------
+
+
+def _profiles_page(request: HttpRequest, form: ProfileForm, editing: Any = None,
+                   status: int = 200) -> HttpResponse:
+    return render(request, "chat/pricing.html", {
+        "form": form, "editing": editing, "profiles": user_pricing_profiles(request.user),
+        "example": PROFILE_EXAMPLE}, status=status)
+
+
+@login_required
+def pricing_profiles(request: HttpRequest) -> HttpResponse:
+    """Your pricing profiles: the list and a form to add one."""
+    if request.method != "POST":
+        return _profiles_page(request, ProfileForm(initial={"text": PROFILE_EXAMPLE}))
+    return _profile_submit(request, None)
+
+
+@login_required
+def pricing_profile_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
+    entry = next((p for p in user_pricing_profiles(request.user) if p.pk == profile_id), None)
+    if entry is None:
+        raise Http404("no such profile")
+    if request.method != "POST":
+        return _profiles_page(request, ProfileForm(initial={"text": entry.text}), entry)
+    return _profile_submit(request, entry)
+
+
+def _profile_submit(request: HttpRequest, entry: Any) -> HttpResponse:
+    form = ProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = pricing_profile_save(owner=request.user, text=form.cleaned_data["text"],
+                                         profile_id=entry.pk if entry else None)
+        except ConfigError as exc:
+            form.add_config_error(exc)
+        else:
+            messages.success(request, f"Saved “{saved.name}”.")
+            return redirect("chat:pricing")
+    return _profiles_page(request, form, entry, status=400)
+
+
+@login_required
+@require_POST
+def pricing_profile_delete_view(request: HttpRequest, profile_id: int) -> HttpResponse:
+    try:
+        pricing_profile_delete(owner=request.user, profile_id=profile_id)
+    except ConfigError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Deleted the profile.")
+    return redirect("chat:pricing")
+
+
+#: what the form starts from: a profile without a cache, every required field
+PROFILE_EXAMPLE = """name = "my-model"
+provider = "example"
+model = "my-model-1"
+title = "My model"
+
+[prices]  # USD per million tokens
+input = 1.0
+output = 4.0
+"""
