@@ -58,6 +58,9 @@
       (state.status === "running" ? "…" : ".");
     document.getElementById("sweep-bar").value = cells.done;
     document.getElementById("sweep").dataset.status = state.status;
+    // offer only what can be done: cancel while cells are pending, re-run once some failed
+    document.getElementById("cancel-sweep").hidden = state.status !== "running";
+    document.getElementById("retry-failed").hidden = !cells.failed;
   }
 
   function poll(section) {

@@ -33,6 +33,9 @@ def test_a_sweep_fills_in_its_curves(browser_page, screenshot_dir):
     expect(page.locator('#sweep-curves[data-points="30"]')).to_be_attached()
     expect(page.locator("#sweep-curves .scatterlayer .trace")).to_have_count(6)
     expect(page.locator("#sweep-gap .scatterlayer .trace")).to_have_count(5)
+    # a finished sweep with no failed cell offers neither Cancel nor a re-run
+    expect(page.locator("#cancel-sweep")).to_be_hidden()
+    expect(page.locator("#retry-failed")).to_be_hidden()
     page.screenshot(path=screenshot_dir / "sweep.png", full_page=True)
     with page.expect_download() as info:
         page.locator("#export-csv").click()
