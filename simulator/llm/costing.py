@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.engine import ConfigError
-from simulator.memory.cost import Block, CallCost, CostModel
+from simulator.memory.cost import Block, CallCost, CostModel, CostTotals
 from simulator.memory.pages import PageKind
 from simulator.memory.pricing import PricingProfile, shipped_profile
 from simulator.memory.session_memory import ContextPage, SessionMemory
@@ -30,8 +30,10 @@ __all__ = ["NOTES_BLOCK", "SessionCost", "TurnCost", "prompt_blocks"]
 NOTES_BLOCK = "prompt:notes"
 #: cache breaks kept per turn (the rest are counted)
 MAX_TURN_BREAKS = 8
-_TOTAL_FIELDS = ("prompt_tokens", "cache_read_tokens", "cache_write_tokens", "uncached_tokens",
-                 "output_tokens", "expired_tokens")
+#: what a turn reports (a session's totals also keep the storage price of explicit caches)
+_TURN_FIELDS = ("calls", "prompt_tokens", "cache_read_tokens", "cache_write_tokens",
+                "uncached_tokens", "output_tokens", "expired_tokens", "usd", "usd_no_cache",
+                "cache_breaks", "at", "breaks")
 
 
 def _notes_block(text: str, count: Callable[[str], int]) -> Block:
@@ -85,38 +87,22 @@ def why_removed(memory: SessionMemory, page_ids: Sequence[str]) -> dict[str, str
 
 
 @dataclass
-class TurnCost:
-    """The model calls of one turn, summed; ``breaks`` are their cache breaks (at most
-    :data:`MAX_TURN_BREAKS`, ``cache_breaks`` counts them all)."""
+class TurnCost(CostTotals):
+    """The model calls of one turn, summed as a session's totals are; ``breaks`` are their
+    cache breaks (at most :data:`MAX_TURN_BREAKS`, ``cache_breaks`` counts them all)."""
 
-    calls: int = 0
-    prompt_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    uncached_tokens: int = 0
-    output_tokens: int = 0
-    expired_tokens: int = 0
-    usd: float = 0.0
-    usd_no_cache: float = 0.0
-    cache_breaks: int = 0
     at: float = 0.0
     breaks: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, call: CallCost) -> None:
         if not self.calls:
             self.at = call.at
-        self.calls += 1
-        for name in _TOTAL_FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(call, name))
-        self.usd += call.usd
-        self.usd_no_cache += call.usd_no_cache
-        if call.cache_break is not None:
-            self.cache_breaks += 1
-            if len(self.breaks) < MAX_TURN_BREAKS:
-                self.breaks.append(call.cache_break.to_dict() | {"call": call.index})
+        super().add(call)
+        if call.cache_break is not None and len(self.breaks) < MAX_TURN_BREAKS:
+            self.breaks.append(call.cache_break.to_dict() | {"call": call.index})
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: getattr(self, name) for name in _TURN_FIELDS}
 
 
 class SessionCost:
