@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -53,10 +54,14 @@ def _owned_or_404(request: HttpRequest, chat_id: int) -> Chat:
     return chat
 
 
+CHATS_PER_PAGE = 25
+
+
 def _list_page(request: HttpRequest, chat_form: ChatForm | None = None,
                script_form: ScriptForm | None = None, status: int = 200) -> HttpResponse:
     return render(request, "chat/list.html", {
-        "chats": chat_list_owned(request.user)[:100],
+        "page": Paginator(chat_list_owned(request.user), CHATS_PER_PAGE).get_page(
+            request.GET.get("page")),
         "form": chat_form or ChatForm(user=request.user),
         "script_form": script_form or ScriptForm(user=request.user),
         "presets": preset_infos(),

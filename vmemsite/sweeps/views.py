@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -53,10 +54,15 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
     }, status=400 if errors else 200)
 
 
+SWEEPS_PER_PAGE = 25
+
+
 @login_required
 @require_GET
 def sweep_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "sweeps/list.html", {"sweeps": sweep_list_owned(request.user)[:100]})
+    page = Paginator(sweep_list_owned(request.user), SWEEPS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "sweeps/list.html", {"page": page})
 
 
 @login_required

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -51,10 +52,14 @@ def _visible_or_404(request: HttpRequest, trace_id: int) -> Trace:
     return trace
 
 
+TRACES_PER_PAGE = 25
+
+
 @require_GET
 def trace_list(request: HttpRequest) -> HttpResponse:
     traces = trace_list_visible(request.user).select_related("owner")
-    return render(request, "traces/list.html", {"traces": traces})
+    page = Paginator(traces, TRACES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "traces/list.html", {"page": page})
 
 
 @login_required
