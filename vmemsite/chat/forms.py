@@ -8,6 +8,7 @@ from django import forms
 
 from simulator.engine.errors import ConfigError
 from simulator.memory.memory_presets import PRESETS
+from vmemsite.runs.specs import policy_label
 
 from .models import Chat
 from .selectors import CHAT_POLICIES, script_list_shipped
@@ -27,7 +28,7 @@ def _pricing_choices() -> list[tuple[str, str]]:
 
 
 def _policy_choices() -> list[tuple[str, str]]:
-    return [("", "the preset's own"), *[(p, p) for p in CHAT_POLICIES]]
+    return [("", "the preset's own"), *[(p, policy_label(p)) for p in CHAT_POLICIES]]
 
 
 def _own_pricing_choices(user: Any) -> list[tuple[str, str]]:
