@@ -125,3 +125,10 @@ def test_scripted_session_from_a_shipped_file_and_an_upload(alice_client, alice)
 def test_delete(alice_client, chat):
     response = alice_client.post(f"/chat/{chat.pk}/delete")
     assert response.status_code == 302 and not Chat.objects.filter(pk=chat.pk).exists()
+
+
+def test_policies_are_named_as_people_do(alice_client, alice):
+    Chat.objects.create(owner=alice, title="labelled", policy="s3fifo")
+    page = alice_client.get("/chat/").content.decode()
+    assert '<option value="s3fifo">S3-FIFO</option>' in page
+    assert "/ S3-FIFO ·" in page and "/ s3fifo" not in page
