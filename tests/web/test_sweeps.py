@@ -188,3 +188,22 @@ def test_page_api_and_exports(alice, alice_client, bob_client, data_dir, setting
                                         "sizes": [3]}, content_type="application/json")
     assert bad_api.status_code == 400 and bad_api.json()["field"] == "policies"
     assert api.post(f"/api/sweeps/{sweep_id}/retry").status_code == 409
+
+
+def test_notes_name_the_sizes_where_a_policy_caches_nothing():
+    from vmemsite.sweeps.selectors import sweep_notes
+
+    notes = sweep_notes(["lru", "s3fifo", "2q"], [3, 10, 100])
+    assert len(notes) == 2
+    assert notes[0].startswith("S3-FIFO caches no new page at 3, 10 pages")
+    assert notes[1].startswith("2Q caches no new page at 3 pages")
+    assert sweep_notes(["lru", "s3fifo"], [20, 1000]) == []
+
+
+def test_the_page_shows_the_notes(alice, alice_client):
+    from vmemsite.sweeps.models import Sweep
+
+    sweep = Sweep.objects.create(owner=alice, name="tiny", policies=["s3fifo"], sizes=[10])
+    html = alice_client.get(f"/sweeps/{sweep.pk}/").content.decode()
+    assert "data-note>S3-FIFO caches no new page at 10 pages" in html
+    assert alice_client.get(f"/sweeps/{sweep.pk}/state.json").json()["notes"]

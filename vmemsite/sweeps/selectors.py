@@ -6,6 +6,9 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
+from simulator.engine.policies import refuses_new_pages
+from vmemsite.runs.specs import policy_label
+
 from .models import Sweep, SweepCell
 
 
@@ -52,7 +55,25 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
         "created_at": sweep.created_at.isoformat(),
         "finished_at": sweep.finished_at.isoformat() if sweep.finished_at else None,
         "curves": list(curves.values()),
+        "notes": sweep_notes(sweep.policies, sweep.sizes),
     }
+
+
+def sweep_notes(policies: list[str], sizes: list[int]) -> list[str]:
+    """What a reader of the curves should know before comparing them: a policy that caches
+    nothing at some of the sizes (libCacheSim's strict S3-FIFO below 20 pages, 2Q below 4),
+    whose miss ratio there is about 1 by its rule, not by the trace."""
+    notes = []
+    for policy in policies:
+        refused = [size for size in sizes if refuses_new_pages(policy, size)]
+        if refused:
+            shown = ", ".join(f"{size:,}" for size in refused)
+            notes.append(
+                f"{policy_label(policy)} caches no new page at {shown} page"
+                f"{'s' if refused[-1] != 1 else ''}: that is libCacheSim's strict rule for "
+                "so small a cache (docs/policies.md), so its miss ratio there is about 1 "
+                "whatever the trace.")
+    return notes
 
 
 def sweep_rows(sweep: Sweep) -> tuple[list[str], list[list[Any]]]:

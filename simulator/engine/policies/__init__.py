@@ -52,6 +52,7 @@ __all__ = [
     "Worst",
     "make_policy",
     "policy_names",
+    "refuses_new_pages",
     "register_policy",
 ]
 
@@ -152,3 +153,14 @@ def make_policy(name: str, capacity: int | None, *, seed: int = 0, **params: Any
         return cls(capacity, **kwargs)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"policy {key!r}: {exc}", field="policy") from exc
+
+
+def refuses_new_pages(name: str, capacity: int, **params: Any) -> bool:
+    """Whether the policy, at ``capacity`` one-token pages, refuses to cache a page on its
+    first miss (asked of the policy's own ``admits``, never of a table kept beside it):
+    libCacheSim's strict S3-FIFO below 20 pages and strict 2Q below 4 do (docs/policies.md),
+    so their miss ratio there is about 1. Pages, sweeps and curves say so next to the figure."""
+    policy = make_policy(name, capacity, **params)
+    probe = object()  # a page no policy has seen
+    policy.on_miss(probe, 1)
+    return not policy.admits(probe, 1)

@@ -8,7 +8,7 @@ import pytest
 
 import simulator.memory  # noqa: F401 - registers "importance" and "cacheaware", as any outside policy would be
 from simulator.engine.errors import ConfigError
-from simulator.engine.policies import POLICIES, make_policy, policy_names
+from simulator.engine.policies import POLICIES, make_policy, policy_names, refuses_new_pages
 from simulator.engine.policies.base import Policy
 
 EXPECTED = {"lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo", "random", "opt", "ws",
@@ -161,3 +161,23 @@ def test_ghosts_stay_consistent_when_pages_come_back_without_a_miss(name: str, s
         assert key not in set(policy.ghost_keys())
     assert set(policy.keys()) == resident
     assert policy.used == len(resident)
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_refuses_new_pages_is_what_a_run_shows(name: str) -> None:
+    """Asked of the rule itself: where a policy refuses new pages, a run of a page read
+    over and over never hits; elsewhere its second read hits. libCacheSim's strict corners
+    (docs/policies.md): S3-FIFO below 20 pages, 2Q below 4, nothing else."""
+    from simulator.engine.access import Access
+    from simulator.engine.config import SimConfig
+    from simulator.engine.simulation import Simulation
+
+    expected = {"s3fifo": range(1, 20), "2q": range(1, 4)}.get(name, range(0))
+    for capacity in (1, 2, 3, 4, 5, 10, 19, 20, 21, 100):
+        refuses = refuses_new_pages(name, capacity)
+        assert refuses == (capacity in expected), (name, capacity)
+        if name in ("opt", "worst", "ws", "cacheaware", "importance"):
+            continue  # need the future, a window or a session: the rule above is enough
+        pages = [Access(float(i), "p") for i in range(5)]
+        result = Simulation(SimConfig.classic(name, capacity), iter(pages)).run()
+        assert (result.hits == 0) == refuses, (name, capacity, result.hits)
