@@ -503,8 +503,8 @@ def _simulate(cell: Cell, accesses: Iterable[Access], future: Sequence[int] | No
     tier = TierConfig("L0", capacity or cell.size, cell.policy, policy_params=dict(cell.params))
     config = SimConfig(tiers=[tier], unit_pages=cell.unit_pages,
                        window_accesses=_ONE_WINDOW).validate()
-    result = Simulation(config, accesses, future=future, max_events=0,
-                        observers=observers).run()
+    result = Simulation(config, accesses, future=future, max_events=0, observers=observers,
+                        track_refaults=False).run()
     return result.requests, result.misses
 
 

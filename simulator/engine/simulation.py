@@ -104,12 +104,25 @@ def next_pages(page_id: Hashable, depth: int) -> list[Hashable]:
     return [f"{base}#{k + j}" for j in range(1, depth + 1)]
 
 
+class _NoStamps(dict):
+    """The eviction stamps of a run that does not track refaults: it keeps none."""
+
+    def __setitem__(self, page_id: Hashable, stamp: int) -> None:
+        pass
+
+
 class Simulation:
     """One run of a :class:`SimConfig` over a stream of :class:`Access`.
 
     ``future`` gives, for OPT, the index of the next access of the same page for every access
     (see ``traces.next_use_indices``); it is required when a tier uses ``opt``. ``total`` (the
     number of accesses, when known) only feeds the progress figure of snapshots.
+
+    ``track_refaults=False`` is for callers that only count misses (the cells of a miss-ratio
+    curve or a sweep): no page's eviction is stamped, so no fault is judged a refault —
+    ``refaults`` and the thrash index stay 0, ``mean_eviction_distance`` None, and a fault
+    event names its source ``new`` — while every hit, miss, eviction and placement is the
+    same. The refault test is about a third of the classic loop's time (bench/README.md).
     """
 
     def __init__(
@@ -123,6 +136,7 @@ class Simulation:
         concurrent: bool = False,
         max_events: int = 20,
         compression: SizeHook | None = None,
+        track_refaults: bool = True,
     ) -> None:
         self.config = config.checked()  # validated once, however many runs use it
         #: compression on demotion (None: pages keep their size in every tier)
@@ -154,6 +168,9 @@ class Simulation:
         self.dirty: set[Hashable] = set()
         self.prefetched: set[Hashable] = set()
         self.thrash = ThrashMeter(config.thrash_window)
+        self._track_refaults = track_refaults
+        if not track_refaults:
+            self.thrash.evicted_at = _NoStamps()
         self.n_tiers = len(self.tiers)
         self.tokens_moved = [[0] * self.n_tiers for _ in range(self.n_tiers)]
         self.faults_by_tier: dict[str, int] = {t.name: 0 for t in self.tiers[1:]}
@@ -577,6 +594,7 @@ class Simulation:
         sizes_pop = sizes.pop
         evicted_at = thrash.evicted_at
         stamp_of = evicted_at.pop
+        stamps = self._track_refaults
         judge = thrash.judge
         record = self._emit if self._record_events else None
         name, unit, capacity = l0.name, self._unit, l0.capacity
@@ -600,7 +618,7 @@ class Simulation:
                     continue
                 faults += 1
                 size = 1 if unit else acc[2]
-                stamp = stamp_of(page_id, None)
+                stamp = stamp_of(page_id, None) if stamps else None
                 refault = False
                 if stamp is not None:
                     thrash.evictions = evictions
@@ -614,7 +632,8 @@ class Simulation:
                         victim = victim_of()
                         evictions += 1
                         victims += 1
-                        evicted_at[victim] = evictions
+                        if stamps:
+                            evicted_at[victim] = evictions
                         del location[victim]
                         sizes_pop(victim, None)  # alone, a page leaving L0 is gone
                         if dirty:

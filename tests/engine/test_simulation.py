@@ -3,6 +3,8 @@ prefetch, concurrency, control, and the metric definitions of docs/architecture.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -485,3 +487,49 @@ def test_lean_fault_path_matches_the_general_path(
                 sim.clock_ms, [list(t.policy.keys()) for t in sim.tiers])
 
     assert run(True) == run(False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    accesses=st.lists(st.tuples(st.integers(0, 15), st.sampled_from(list(Op))), min_size=1,
+                      max_size=300),
+    sizes=st.lists(st.integers(1, 5), min_size=16, max_size=16),
+    capacities=st.tuples(st.integers(3, 20), st.integers(1, 12)),
+    policy=st.sampled_from(["lru", "fifo", "clock", "sieve", "lfu", "arc", "2q", "s3fifo"]),
+    hierarchy=st.booleans(),
+    unit=st.booleans(),
+    window=st.integers(1, 60),
+)
+def test_without_refault_tracking_only_the_refault_figures_change(
+    accesses, sizes, capacities, policy, hierarchy, unit, window,
+):
+    """``track_refaults=False`` (what miss-ratio cells run with) keeps no eviction stamps: on
+    the classic loop and on the general path alike, every hit, miss, eviction and placement
+    is the same, and refaults, the thrash index and eviction distances read 0 and None."""
+    stream = [Access(float(i), p, sizes[p], op) for i, (p, op) in enumerate(accesses)]
+    tiers = [TierConfig("L0", capacities[0], policy)]
+    if hierarchy:
+        tiers.append(TierConfig("L1", capacities[1], "fifo", const(1)))
+
+    def run(track):
+        config = SimConfig(tiers=tiers, unit_pages=unit, window_accesses=window)
+        sim = Simulation(config, stream, max_events=0, track_refaults=track)
+        result = sim.run()
+        return result, sim.location, [list(t.policy.keys()) for t in sim.tiers]
+
+    tracked, untracked = run(True), run(False)
+    assert untracked[0].refaults == 0 and untracked[0].thrash_index == 0
+    assert untracked[0].mean_eviction_distance is None
+    same = {"refaults": 0, "thrash_index": 0.0, "mean_eviction_distance": None}
+    assert dataclasses.replace(tracked[0], **same) == dataclasses.replace(untracked[0], **same)
+    assert tracked[1:] == untracked[1:]
+
+
+def test_without_refault_tracking_a_thrashing_loop_shows_none():
+    """A loop over C+1 pages under LRU refaults on every access once warm (docs/metrics.md);
+    untracked, the same run counts the same misses and no refault."""
+    loop = [Access(float(i), i % 5) for i in range(100)]
+    tracked = Simulation(SimConfig.classic("lru", 4), loop).run()
+    untracked = Simulation(SimConfig.classic("lru", 4), loop, track_refaults=False).run()
+    assert tracked.refaults == 95 and untracked.refaults == 0
+    assert tracked.misses == untracked.misses == 100
