@@ -77,3 +77,16 @@ def test_a_step_of_a_huge_window_can_be_stopped(lab):
     time.sleep(0.5)  # the step (8,000,000 accesses) is under way
     _api(lab, "POST", f"/api/runs/{run['id']}/control", {"action": "stop"})
     assert _until(lab, run["id"], "stopped", 60) < ANSWER_S
+
+
+def test_progress_shows_inside_a_huge_window(lab):
+    """No window closes for many seconds, yet the run's accesses (stored, and published as
+    status messages for the page's progress bar) keep growing about once a second."""
+    run = _endless_run(lab)
+    _until(lab, run["id"], "running", 30)
+    time.sleep(1.5)
+    first = _api(lab, "GET", f"/api/runs/{run['id']}/")
+    time.sleep(2.0)
+    second = _api(lab, "GET", f"/api/runs/{run['id']}/")
+    _api(lab, "POST", f"/api/runs/{run['id']}/control", {"action": "stop"})
+    assert 0 < first["accesses"] < second["accesses"] < 1_000_000

@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 MAX_WINDOWS = 20_000
 #: seconds between frames (at most ~10 a second) and between looks at the controls
 TICK = 0.1
+#: seconds between two progress messages inside one window (see _Execution.progress_only)
+PROGRESS_S = 1.0
 #: a run left paused this long is stopped (it holds a runner thread or worker)
 PAUSE_LIMIT_S = 30 * 60
 
@@ -221,6 +223,7 @@ class _Execution:
         self.publish = publisher
         self.seq = run.seq
         self.last_frame = 0.0
+        self.last_progress = 0.0
         self.rate_index = driver.index
         self.rate_wall = time.monotonic()
         self.speed = run.speed
@@ -253,6 +256,7 @@ class _Execution:
         points, events, counters = self.driver.drain()
         self.last_frame = time.monotonic()
         if not points and not force:
+            self.progress_only()
             return
         run = self.run
         self.seq += 1
@@ -282,6 +286,21 @@ class _Execution:
             # wall-clock span in which these windows closed (epoch s), for latency figures
             "windows_at": self.driver.window_times,
         })
+
+    def progress_only(self) -> None:
+        """Inside a long window no frame has a window to carry: every :data:`PROGRESS_S`,
+        store and publish how far the run is (a status message: the page's progress bar
+        and ETA), so that a run of huge windows does not look stuck."""
+        run = self.run
+        index = self.driver.index
+        now = time.monotonic()
+        if index == run.accesses or now - self.last_progress < PROGRESS_S:
+            return
+        self.last_progress = now
+        run.accesses, run.progress = index, self.progress()
+        Run.objects.filter(pk=run.pk).update(accesses=run.accesses, progress=run.progress,
+                                             updated_at=timezone.now())
+        self.publish(run.pk, status_message(run, eta_s=self.eta_s()))
 
     def finish(self, status: str, error: str = "") -> None:
         self.frame()
