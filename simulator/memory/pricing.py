@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import math
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -376,44 +376,84 @@ def _sources(raw: Any) -> dict[str, Source]:
 
 
 def parse_profile(data: Mapping[str, Any], *, path: str = "") -> PricingProfile:
-    """A validated profile from a decoded file; :class:`PricingError` names the bad field."""
+    """A validated profile from a decoded file. :class:`PricingError` names the bad field;
+    where several fields are bad it holds every one in ``errors`` (the first is its own)."""
     try:
         return _parse(data, path)
     except PricingError:
         raise
     except ConfigError as exc:
-        raise PricingError(exc.message, field=exc.field, source=path or None) from None
+        leaves = [PricingError(e.message, field=e.field, source=path or None)
+                  for e in exc.errors]
+        raise _pricing_error_of(leaves) from None
+
+
+def _pricing_error_of(leaves: list[PricingError]) -> PricingError:
+    if len(leaves) == 1:
+        return leaves[0]
+    first = leaves[0]
+    combined = PricingError(first.message, field=first.field, source=first.source)
+    combined.errors = tuple(leaves)
+    combined.args = ("; ".join(str(leaf) for leaf in leaves),)
+    return combined
+
+
+class _Problems:
+    """Collects the errors of independent parts of a profile, so that one pass names every
+    bad field (as every other form of the lab does) instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def take(self, parse: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``parse(*args, **kwargs)``, or None (the error kept) if it raises ConfigError."""
+        try:
+            return parse(*args, **kwargs)
+        except ConfigError as exc:
+            self.errors.extend(exc.errors)
+            return None
+
+    def add(self, message: str, field: str) -> None:
+        self.errors.append(ConfigError(message, field=field))
 
 
 def _parse(data: Mapping[str, Any], path: str) -> PricingProfile:
     data = _table(dict(data) if isinstance(data, Mapping) else data, "", _TOP)
+    problems = _Problems()
     currency = data.get("currency", "USD")
     if currency != "USD":
-        raise ConfigError(f"prices must be in USD, got {currency!r}", field="currency")
-    prices = _table(data.get("prices"), "prices", _PRICES)
-    cache = _cache_rules(data.get("cache", {"mode": "none"}), "cache", explicit=False)
+        problems.add(f"prices must be in USD, got {currency!r}", "currency")
+    prices = problems.take(_table, data.get("prices"), "prices", _PRICES)
+    cache = problems.take(_cache_rules, data.get("cache", {"mode": "none"}), "cache",
+                          explicit=False)
     explicit = (None if data.get("explicit_cache") is None else
-                _cache_rules(data["explicit_cache"], "explicit_cache", explicit=True))
-    profile = PricingProfile(
-        name=_text(data, "name", "", required=True),
-        provider=_text(data, "provider", "", required=True),
-        model=_text(data, "model", "", required=True),
-        title=_text(data, "title", ""),
-        notes=_text(data, "notes", ""),
-        input=_price(prices, "input", "prices"),
-        output=_price(prices, "output", "prices"),
-        cache_read=_price(prices, "cache_read", "prices", required=False),
-        cache=cache,
-        explicit_cache=explicit,
-        long_prompt=_long_prompt(data.get("long_prompt")),
-        sources=_sources(data.get("sources")),
+                problems.take(_cache_rules, data["explicit_cache"], "explicit_cache",
+                              explicit=True))
+    texts = {key: problems.take(_text, data, key, "", required=key in _REQUIRED_TEXTS)
+             for key in ("name", "provider", "model", "title", "notes")}
+    money = {} if prices is None else {
+        key: problems.take(_price, prices, key, "prices", required=key != "cache_read")
+        for key in ("input", "output", "cache_read")}
+    long_prompt = problems.take(_long_prompt, data.get("long_prompt"))
+    sources = problems.take(_sources, data.get("sources"))
+    if texts["name"] is not None:
+        problems.take(_check_name, texts["name"])
+    caches = (cache is not None and cache.caches) or data.get("explicit_cache") is not None
+    if caches and prices is not None and "cache_read" not in prices:
+        problems.add("a profile that caches needs the cached-read price", "prices.cache_read")
+    if problems.errors:
+        raise ConfigError.of(problems.errors)
+    return PricingProfile(
+        name=texts["name"], provider=texts["provider"], model=texts["model"],
+        title=texts["title"], notes=texts["notes"],
+        input=money["input"], output=money["output"], cache_read=money["cache_read"],
+        cache=cache, explicit_cache=explicit, long_prompt=long_prompt, sources=sources,
         path=path,
     )
-    if (cache.caches or explicit is not None) and profile.cache_read is None:
-        raise ConfigError("a profile that caches needs the cached-read price",
-                          field="prices.cache_read")
-    _check_name(profile.name)
-    return profile
+
+
+#: the text fields a profile must have
+_REQUIRED_TEXTS = ("name", "provider", "model")
 
 
 def _long_prompt(raw: Any) -> LongPromptRates | None:

@@ -211,3 +211,16 @@ def test_a_file_too_large_or_missing_is_refused(tmp_path):
 def test_cacheable_lengths(tokens, anthropic, openai):
     assert ANTHROPIC.cache.cacheable(tokens) == anthropic
     assert OPENAI.cache.cacheable(tokens) == openai
+
+
+def test_a_profile_with_several_bad_fields_names_every_one():
+    """One pass names every bad part (each with its field), the first being the error's own."""
+    from simulator.memory.pricing import PricingError, parse_profile
+
+    with pytest.raises(PricingError) as info:
+        parse_profile({"name": "Bad Name", "currency": "EUR",
+                       "prices": {"input": -1, "output": 1}}, path="mine.toml")
+    fields = [error.field for error in info.value.errors]
+    assert fields == ["currency", "provider", "model", "prices.input", "name"]
+    assert info.value.field == "currency" and str(info.value).startswith("mine.toml: ")
+    assert all(error.source == "mine.toml" for error in info.value.errors)

@@ -52,6 +52,17 @@ def test_a_bad_price_is_named_and_nothing_is_saved(alice_client):
     assert not UserPricingProfile.objects.exists()
 
 
+def test_every_bad_field_is_named_at_once(alice_client):
+    bad = (MINE.replace('model = "cheap-1"\n', "").replace("input = 0.5", "input = -1")
+           .replace('name = "cheap-model"', 'name = "Cheap Model"'))
+    response = alice_client.post("/chat/pricing/", {"text": bad})
+    assert response.status_code == 400
+    page = response.content.decode()
+    for field in ("model: is required", "prices.input: must be at least 0", "name: use at most"):
+        assert field in page, field
+    assert not UserPricingProfile.objects.exists()
+
+
 def test_json_is_accepted_and_a_missing_field_is_named(alice):
     pricing_profile_save(owner=alice, text='{"name": "j", "provider": "p", "model": "m", '
                                            '"prices": {"input": 1, "output": 2}}')

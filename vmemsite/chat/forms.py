@@ -66,9 +66,11 @@ class ProfileForm(_ConfigErrors, forms.Form):
                            max_length=20_000, label="Profile (TOML or JSON)")
 
     def add_config_error(self, exc: ConfigError) -> None:
-        """The profile's own field (``prices.input``…) named in the message on the text."""
-        where = exc.field if exc.field and exc.field != "text" else ""
-        self.add_error("text", f"{where}: {exc.message}" if where else exc.message)
+        """Every problem, each with the profile's own field (``prices.input``…) named in its
+        message, on the text."""
+        for error in exc.errors:
+            where = error.field if error.field and error.field != "text" else ""
+            self.add_error("text", f"{where}: {error.message}" if where else error.message)
 
 
 class ChatForm(_OwnPricing, forms.Form):

@@ -220,8 +220,9 @@ def pricing_profile_save(*, owner: Any, text: str, profile_id: int | None = None
     data = _profile_decode(text)
     try:
         profile = parse_profile(data)
-    except PricingError as exc:
-        raise ConfigError(exc.message, field=exc.field or "text") from None
+    except PricingError as exc:  # every bad field of the profile, not only the first
+        raise ConfigError.of([ConfigError(error.message, field=error.field or "text")
+                              for error in exc.errors]) from None
     if profile.name in shipped_profiles():
         raise ConfigError(f"{profile.name!r} is a shipped profile; choose another name",
                           field="name")
