@@ -291,6 +291,10 @@ def anomalies(curves: Mapping[str, Any]) -> list[str]:
 
 # --- the frame table, shaped for the template and the script ------------------------------
 
+#: how the state line shows an empty ghost list
+EMPTY_LIST = "\u2013"
+
+
 def _state_text(step_index: int, state: Any) -> str:
     marks = state.marks
     label = state.marks_label
@@ -305,6 +309,10 @@ def _state_text(step_index: int, state: Any) -> str:
             parts.append(f"{page}:#{marks[page] + 1}")
         else:
             parts.append(f"{page}:{marks[page]}")
+    # the lists a rule keeps beside its resident pages: ARC's B1/B2, 2Q's A1out, S3-FIFO's ghost
+    for name, pages in state.extra.items():
+        if isinstance(pages, list):
+            parts.append(f"· {name}: {' '.join(map(str, pages)) or EMPTY_LIST}")
     return " ".join(parts)
 
 

@@ -6,7 +6,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 
 class ARC(Policy):
@@ -143,6 +143,15 @@ class ARC(Policy):
         if self._st1 + self._st2 + self._sb1 + self._sb2 >= 2 * c and self._sb2 > 0:
             self._sb2 -= self._b2.popitem(last=False)[1]
         return self._replace()
+
+    def snapshot(self) -> PolicyState:
+        """T1 then T2, least recent first (each page marked with its list); ``extra`` has
+        the ghosts B1 and B2 (least recent first) and the target size p of T1."""
+        t1, t2 = tuple(self._t1), tuple(self._t2)
+        marks = {**dict.fromkeys(t1, "T1"), **dict.fromkeys(t2, "T2")}
+        return PolicyState(t1 + t2, "T1 (seen once) then T2 (seen again), least recent first",
+                           marks, "list", {"B1": list(self._b1), "B2": list(self._b2),
+                                           "p": self._p})
 
     def remove(self, key: Key) -> None:
         if key in self._t1:

@@ -6,7 +6,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 
 class S3FIFO(Policy):
@@ -192,6 +192,15 @@ class S3FIFO(Policy):
                 key = self._evict_small()
             if key is not None:
                 return key
+
+    def snapshot(self) -> PolicyState:
+        """The small queue then the main one, oldest first; each page marked with its queue
+        and hit counter (``S1``: small, one hit); ``extra`` has the ghost queue."""
+        small, main = tuple(self._small), tuple(self._main)
+        freq = self._freq
+        marks = {**{k: f"S{freq[k]}" for k in small}, **{k: f"M{freq[k]}" for k in main}}
+        return PolicyState(small + main, "small queue (S) then main queue (M), oldest first",
+                           marks, "queue and hit counter", {"ghost": list(self._ghost)})
 
     def remove(self, key: Key) -> None:
         del self._freq[key]

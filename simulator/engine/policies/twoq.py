@@ -6,7 +6,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from .base import Key, Policy
+from .base import Key, Policy, PolicyState
 
 
 class TwoQ(Policy):
@@ -132,6 +132,14 @@ class TwoQ(Policy):
         key, size = self._am.popitem(last=False)
         self.used -= size
         return key
+
+    def snapshot(self) -> PolicyState:
+        """A1in (FIFO, oldest first) then Am (LRU, least recent first), each page marked
+        with its queue; ``extra`` has the ghost queue A1out, oldest first."""
+        a1in, am = tuple(self._a1in), tuple(self._am)
+        marks = {**dict.fromkeys(a1in, "A1in"), **dict.fromkeys(am, "Am")}
+        return PolicyState(a1in + am, "A1in (first use, oldest first) then Am (reused, "
+                           "least recent first)", marks, "queue", {"A1out": list(self._a1out)})
 
     def remove(self, key: Key) -> None:
         if key in self._a1in:

@@ -282,3 +282,31 @@ def test_every_policy_snapshots(policy):
     p = make_policy(policy, 4)
     simulate_misses(p, [1, 2, 3, 1, 4, 5, 1])
     assert sorted(p.snapshot().order) == sorted(p.keys())
+
+
+@settings(max_examples=40, deadline=None)
+@given(ids=st.lists(st.integers(0, 8), min_size=1, max_size=60), frames=st.integers(2, 6),
+       policy=st.sampled_from(["arc", "2q", "s3fifo"]))
+def test_queue_policies_show_their_queues_and_ghosts(ids, frames, policy):
+    """ARC, 2Q and S3-FIFO show which queue holds each resident page and the ghosts they
+    keep (never a resident page), as their own lists hold them."""
+    p = make_policy(policy, frames, **({"strict": False} if policy != "arc" else {}))
+    simulate_misses(p, ids)
+    state = p.snapshot()
+    assert sorted(state.order) == sorted(p.keys())
+    ghosts = {"arc": ("B1", "B2"), "2q": ("A1out",), "s3fifo": ("ghost",)}[policy]
+    for name in ghosts:
+        assert not set(state.extra[name]) & set(state.order)
+    queues = {"arc": ("_t1", "_t2"), "2q": ("_a1in", "_am"), "s3fifo": ("_small", "_main")}
+    first, second = (list(getattr(p, q)) for q in queues[policy])
+    assert list(state.order) == first + second
+
+
+def test_arc_snapshot_hand_worked():
+    """c = 2: 1 and 2 enter T1; 1 again moves to T2; 3 misses and REPLACE (|T1| = 1 > p = 0)
+    sends T1's least recent page, 2, to the ghost list B1."""
+    p = make_policy("arc", 2)
+    simulate_misses(p, [1, 2, 1, 3])
+    state = p.snapshot()
+    assert state.order == (3, 1) and dict(state.marks) == {3: "T1", 1: "T2"}
+    assert state.extra["B1"] == [2] and state.extra["B2"] == [] and state.extra["p"] == 0
