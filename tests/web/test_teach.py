@@ -193,3 +193,15 @@ def test_a_trace_file_gone_since_its_upload_is_a_400(client, user, tmp_path):
     assert response.status_code == 400
     html = response.content.decode()
     assert "the trace cannot be read" in html and "/traces/" not in html.split("teach-errors")[1]
+
+
+def test_a_policy_that_keeps_nothing_at_these_frames_is_explained(client, db):
+    """Strict S3-FIFO keeps no new page below 20 frames: its table says why it only faults;
+    LRU's does not."""
+    html = client.get("/teach/", {"refs": "1 2 1 2 1", "policies": "s3fifo,lru",
+                                  "frames": "3"}).content.decode()
+    assert html.count("data-refuses") == 1
+    assert "S3-FIFO keeps no page on its first miss" in html
+    html = client.get("/teach/", {"refs": "1 2 1 2 1", "policies": "s3fifo",
+                                  "frames": "20"}).content.decode()
+    assert "data-refuses" not in html

@@ -28,7 +28,7 @@ from simulator.engine.explain import (
     random_refs,
     thrashing_curve,
 )
-from simulator.engine.policies import POLICIES
+from simulator.engine.policies import POLICIES, refuses_new_pages
 from vmemsite.chat.selectors import chat_get_owned, chat_trace
 from vmemsite.errors import Invalid
 from vmemsite.traces.selectors import trace_get_visible, trace_source
@@ -346,6 +346,8 @@ def frame_table(shown: Explanation) -> dict[str, Any]:
         "resident": [sum(p is not None for p in s.frames) for s in steps],
         "states": [_state_text(s.index, s.state) for s in steps],
         "state_label": _state_label(last_state),
+        # a strict S3-FIFO below 20 frames or 2Q below 4 keeps no new page: say why it only faults
+        "refuses": refuses_new_pages(shown.policy, shown.frames, **shown.params),
         "script": {"policy": shown.policy,
                    "label": POLICY_LABELS.get(shown.policy, shown.policy),
                    "frames": shown.frames,
