@@ -1048,6 +1048,19 @@ class Simulation:
             "tier_evictions": [t.evictions for t in self.tiers],
         }
 
+    def totals(self) -> dict[str, Any]:
+        """The run's totals so far (what a window's ``cumulative`` holds), current between
+        two slices of a run as at the end of a window: for progress inside a long window."""
+        return {
+            "requests": self.reads + self.writes,
+            "hits": self.hits,
+            "faults": self.faults,
+            "miss_ratio": ratio(self.faults, self.reads),
+            "hit_ratio": ratio(self.hits, self.reads + self.writes),
+            "refaults": self.thrash.refaults,
+            "evictions": self.tiers[0].evictions,
+        }
+
     def _close_window(self, final: bool = False) -> None:
         if self.index == self._window_start and not final:
             return
@@ -1082,15 +1095,7 @@ class Simulation:
             thrash_index=self.thrash.index_at(self.index),
             latency_ms=self._window_costs.summary(requests),
             tiers=tiers,
-            cumulative={
-                "requests": self.reads + self.writes,
-                "hits": self.hits,
-                "faults": self.faults,
-                "miss_ratio": ratio(self.faults, self.reads),
-                "hit_ratio": ratio(self.hits, self.reads + self.writes),
-                "refaults": self.thrash.refaults,
-                "evictions": self.tiers[0].evictions,
-            },
+            cumulative=self.totals(),
             events=[Event(*raw) for raw in self._recent],
             progress=min(1.0, self.index / self.total) if self.total else None,
         )

@@ -80,8 +80,9 @@ def test_a_step_of_a_huge_window_can_be_stopped(lab):
 
 
 def test_progress_shows_inside_a_huge_window(lab):
-    """No window closes for many seconds, yet the run's accesses (stored, and published as
-    status messages for the page's progress bar) keep growing about once a second."""
+    """No window closes for many seconds, yet the run's accesses and every variant's totals
+    (stored, and published as status messages for the page's progress bar and counter cards)
+    keep growing about once a second."""
     run = _endless_run(lab)
     _until(lab, run["id"], "running", 30)
     time.sleep(1.5)
@@ -90,3 +91,8 @@ def test_progress_shows_inside_a_huge_window(lab):
     second = _api(lab, "GET", f"/api/runs/{run['id']}/")
     _api(lab, "POST", f"/api/runs/{run['id']}/control", {"action": "stop"})
     assert 0 < first["accesses"] < second["accesses"] < 1_000_000
+    # every variant's totals come with it, as of the same access (the counter cards)
+    assert len(second["counters"]) == len(POLICIES)
+    for totals in second["counters"].values():
+        assert totals["accesses"] == second["accesses"]
+        assert totals["hits"] + totals["faults"] == totals["requests"] == totals["accesses"]

@@ -17,7 +17,7 @@ from simulator.engine.observers import Observer
 from simulator.engine.simulation import Simulation
 from simulator.engine.sources import Source
 
-from .frames import FRAME_EVENTS, counters_of, event_row, window_point
+from .frames import FRAME_EVENTS, counters_now, counters_of, event_row, window_point
 
 #: the most accesses one call advances a run by: a few milliseconds of engine time, so a run
 #: answers its controls within a tick whatever its window size (issue 8.1)
@@ -107,6 +107,10 @@ class Driver:
         target = None if self.primary.finished else self.primary.index
         for sim in self.others:
             sim.run_until(accesses=target, force=True)
+
+    def counters_now(self) -> dict[str, Any]:
+        """Every variant's totals now (counters per label), between two slices."""
+        return {label: counters_now(sim) for label, sim in self.sims.items()}
 
     def drain(self) -> tuple[dict[str, list], list[dict[str, Any]], dict[str, Any]]:
         """(points per label, the last events across variants, counters per label).

@@ -289,18 +289,21 @@ class _Execution:
 
     def progress_only(self) -> None:
         """Inside a long window no frame has a window to carry: every :data:`PROGRESS_S`,
-        store and publish how far the run is (a status message: the page's progress bar
-        and ETA), so that a run of huge windows does not look stuck."""
+        store and publish how far the run is (a status message with the progress, the ETA
+        and every variant's totals now, for the page's bar and counter cards), so that a run
+        of huge windows does not look stuck."""
         run = self.run
         index = self.driver.index
         now = time.monotonic()
         if index == run.accesses or now - self.last_progress < PROGRESS_S:
             return
         self.last_progress = now
+        counters = self.driver.counters_now()
         run.accesses, run.progress = index, self.progress()
+        run.counters = {**run.counters, **counters}
         Run.objects.filter(pk=run.pk).update(accesses=run.accesses, progress=run.progress,
-                                             updated_at=timezone.now())
-        self.publish(run.pk, status_message(run, eta_s=self.eta_s()))
+                                             counters=run.counters, updated_at=timezone.now())
+        self.publish(run.pk, status_message(run, eta_s=self.eta_s(), counters=counters))
 
     def finish(self, status: str, error: str = "") -> None:
         self.frame()

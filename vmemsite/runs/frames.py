@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.engine.events import Event, WindowSnapshot
+from simulator.engine.simulation import Simulation
 
 from .downsample import downsample
 
@@ -178,9 +179,20 @@ def event_row(event: Event, variant: str) -> dict[str, Any]:
 
 def counters_of(snapshot: WindowSnapshot) -> dict[str, Any]:
     """The run's totals at the end of ``snapshot`` (:data:`COUNTER_FIELDS`)."""
-    c = snapshot.cumulative
+    return _counters(snapshot.end, snapshot.cumulative, snapshot.thrash_index,
+                     snapshot.time_ms, [t.used_tokens for t in snapshot.tiers])
+
+
+def counters_now(sim: Simulation) -> dict[str, Any]:
+    """The same totals now, between two slices of a window (progress inside a long one)."""
+    return _counters(sim.index, sim.totals(), sim.thrash.index_at(sim.index), sim.clock_ms,
+                     [tier.used for tier in sim.tiers])
+
+
+def _counters(end: int, c: dict[str, Any], thrash_index: float, time_ms: float,
+              used: list[int]) -> dict[str, Any]:
     return {
-        "accesses": snapshot.end,
+        "accesses": end,
         "requests": c.get("requests", 0),
         "hits": c.get("hits", 0),
         "faults": c.get("faults", 0),
@@ -188,9 +200,9 @@ def counters_of(snapshot: WindowSnapshot) -> dict[str, Any]:
         "refaults": c.get("refaults", 0),
         "hit_ratio": _r(c.get("hit_ratio", 0.0)),
         "miss_ratio": _r(c.get("miss_ratio", 0.0)),
-        "thrash_index": _r(snapshot.thrash_index),
-        "time_ms": _r(snapshot.time_ms, 3),
-        "used": [t.used_tokens for t in snapshot.tiers],
+        "thrash_index": _r(thrash_index),
+        "time_ms": _r(time_ms, 3),
+        "used": used,
     }
 
 
