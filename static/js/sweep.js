@@ -20,12 +20,12 @@
         var done = curve.points.filter(function (p) { return p[key] !== null; });
         return {
           type: "scatter", mode: "lines+markers",
-          name: (many ? curve.trace + " · " : "") + curve.policy,
+          name: (many ? curve.trace + " · " : "") + (curve.label || curve.policy),
           x: done.map(function (p) { return p.size; }),
           y: done.map(function (p) { return p[key]; }),
           line: { color: pair[1], dash: curve.policy === "opt" ? "dash" : "solid" },
           marker: { color: pair[1] },
-          hovertemplate: curve.policy + " at %{x:,} pages: %{y:.4f}<extra></extra>",
+          hovertemplate: (curve.label || curve.policy) + " at %{x:,} pages: %{y:.4f}<extra></extra>",
         };
       });
   }

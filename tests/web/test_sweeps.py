@@ -49,6 +49,8 @@ def test_a_local_sweep_on_a_process_pool_hand_worked(alice, data_dir, settings):
     state = wait_done(sweep)
     assert state["status"] == "done" and state["cells"]["done"] == 6
     curves = {c["policy"]: c["points"] for c in state["curves"]}
+    assert {c["policy"]: c["label"] for c in state["curves"]} == {
+        "fifo": "FIFO", "opt": "OPT (Belady)", "lru": "LRU"}
     assert [p["misses"] for p in curves["fifo"]] == [9, 10]
     assert [p["misses"] for p in curves["opt"]] == [7, 6]
     assert [p["misses"] for p in curves["lru"]] == [10, 8]
@@ -206,4 +208,5 @@ def test_the_page_shows_the_notes(alice, alice_client):
     sweep = Sweep.objects.create(owner=alice, name="tiny", policies=["s3fifo"], sizes=[10])
     html = alice_client.get(f"/sweeps/{sweep.pk}/").content.decode()
     assert "data-note>S3-FIFO caches no new page at 10 pages" in html
-    assert alice_client.get(f"/sweeps/{sweep.pk}/state.json").json()["notes"]
+    state = alice_client.get(f"/sweeps/{sweep.pk}/state.json").json()
+    assert state["notes"]

@@ -36,7 +36,7 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
     for cell in cells:
         curve = curves.setdefault((cell.trace_ref, cell.policy), {
             "trace_id": cell.trace_ref, "trace": cell.trace_name, "policy": cell.policy,
-            "points": []})
+            "label": policy_label(cell.policy), "points": []})
         done = cell.status == SweepCell.Status.DONE
         best = opt.get((cell.trace_ref, cell.size))
         curve["points"].append({
