@@ -1,4 +1,4 @@
-// Reuse-distance histogram of a trace (trace library detail page): a Plotly bar chart drawn
+// LRU stack-distance histogram of a trace (trace library detail page): a Plotly bar chart drawn
 // from the JSON the page embeds in <script id="reuse-histogram">. Plotly comes from the plotly
 // wheel (static/vendor/plotly.min.js, loaded with defer before this file).
 (function () {
@@ -32,7 +32,7 @@
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { color: fg, family: style.fontFamily },
       bargap: 0.15,
-      xaxis: { type: "category", title: { text: "reuse distance (distinct pages, log2 bins)" },
+      xaxis: { type: "category", title: { text: "stack distance (distinct pages, log2 bins)" },
                gridcolor: grid },
       yaxis: { title: { text: "accesses" }, gridcolor: grid, rangemode: "tozero" },
     };

@@ -389,7 +389,7 @@ def import_trace(request: HttpRequest, response: HttpResponse, payload: TraceImp
 
 
 @router.get("/{int:trace_id}/", url_name="detail", operation_id="traces_detail",
-            summary="One trace with its statistics and reuse-distance histogram",
+            summary="One trace with its statistics and LRU stack-distance histogram",
             response={200: TraceDetail, 401: Error, 404: Error},
             openapi_extra={"x-codeSamples": [_curl(_TOKEN, "$VMEM_URL/api/traces/1/")]})
 def get_trace(request: HttpRequest, trace_id: int) -> dict[str, Any]:

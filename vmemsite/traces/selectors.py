@@ -70,7 +70,8 @@ def trace_size_summary(trace: Trace) -> dict[str, Any]:
 
 
 def trace_reuse_histogram(trace: Trace) -> list[tuple[str, int]]:
-    """The reuse-distance histogram of ``trace`` as ``[(label, count), ...]`` in bin order:
+    """The LRU stack-distance histogram of ``trace`` (stored as ``reuse_*`` for history;
+    docs/analysis.md tells the two distances apart) as ``[(label, count), ...]`` in bin order:
     ``cold`` (first accesses), then the log2 bins ``0``, ``1``, ``2-3``, ``4-7``, ... up to
     the last non-empty one (labels as :meth:`TraceStats.bin_label` gives them).
 
