@@ -8,7 +8,7 @@ from django import forms
 
 from simulator.engine.errors import ConfigError
 from simulator.memory.memory_presets import PRESETS
-from vmemsite.runs.specs import policy_label
+from vmemsite.runs.selectors import policy_label
 
 from .models import Chat
 from .selectors import CHAT_POLICIES, script_list_shipped

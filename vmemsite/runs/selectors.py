@@ -24,6 +24,7 @@ from vmemsite.csv_safe import CsvLines
 from .frames import csv_header, csv_row
 from .models import Run, RunChunk
 from .overview import overview_refresh, windows_page
+from .specs import policy_label as _policy_label
 from .specs import workload_describe
 
 
@@ -243,3 +244,9 @@ def run_export(run: Run) -> dict[str, Any]:
         "created_at": run.created_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
     }
+
+
+def policy_label(name: str) -> str:
+    """A policy's name as people read it (``s3fifo`` → ``S3-FIFO``), for other apps' pages:
+    the one table of labels is :data:`vmemsite.runs.specs.POLICY_LABELS`."""
+    return _policy_label(name)

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from simulator.engine.policies import refuses_new_pages
-from vmemsite.runs.specs import policy_label
+from vmemsite.runs.selectors import policy_label
 
 from .models import Sweep, SweepCell
 
