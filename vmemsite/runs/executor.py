@@ -289,7 +289,7 @@ class _Execution:
 
     def progress_only(self) -> None:
         """Inside a long window no frame has a window to carry: every :data:`PROGRESS_S`,
-        store and publish how far the run is (a status message with the progress, the ETA
+        store and publish how far the run is (a ``progress`` message: the progress, the ETA
         and every variant's totals now, for the page's bar and counter cards), so that a run
         of huge windows does not look stuck."""
         run = self.run
@@ -303,7 +303,9 @@ class _Execution:
         run.counters = {**run.counters, **counters}
         Run.objects.filter(pk=run.pk).update(accesses=run.accesses, progress=run.progress,
                                              counters=run.counters, updated_at=timezone.now())
-        self.publish(run.pk, status_message(run, eta_s=self.eta_s(), counters=counters))
+        self.publish(run.pk, {"type": "progress", "progress": run.progress,
+                              "accesses": run.accesses, "total": run.total,
+                              "eta_s": self.eta_s(), "counters": counters})
 
     def finish(self, status: str, error: str = "") -> None:
         self.frame()

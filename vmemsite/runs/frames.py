@@ -339,6 +339,19 @@ def wire_schema() -> dict[str, Any]:
                     "windows_at": {"type": ["array", "null"]},
                 },
             },
+            "progress": {
+                "type": "object",
+                "description": "inside a window that has not closed, at most once a second",
+                "required": ["type", "accesses", "counters"],
+                "properties": {
+                    "type": {"const": "progress"},
+                    "progress": {"type": ["number", "null"]},
+                    "accesses": {"type": "integer"},
+                    "total": {"type": ["integer", "null"]},
+                    "eta_s": {"type": ["number", "null"]},
+                    "counters": counters,
+                },
+            },
             "state": {
                 "type": "object",
                 "required": ["type", "seq", "run", "points", "events", "counters", "result",

@@ -123,10 +123,10 @@ function onMessage(event) {
     onFrame(msg);
   } else if (msg.type === "status") {
     setStatus(msg, renderResult);
-    if (msg.counters) {            // totals inside a long window (no frame carries them yet)
-      Object.assign(state.counters, msg.counters);
-      renderCounters();
-    }
+  } else if (msg.type === "progress") {  // inside a long window: no frame carries these yet
+    setStatus(msg, renderResult);
+    Object.assign(state.counters, msg.counters || {});
+    renderCounters();
   } else if (msg.type === "error") {
     toast(msg.error);
   } else if (msg.type === "ack") {

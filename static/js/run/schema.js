@@ -316,6 +316,47 @@ export const SCHEMA = {
         }
       }
     },
+    "progress": {
+      "type": "object",
+      "description": "inside a window that has not closed, at most once a second",
+      "required": [
+        "type",
+        "accesses",
+        "counters"
+      ],
+      "properties": {
+        "type": {
+          "const": "progress"
+        },
+        "progress": {
+          "type": [
+            "number",
+            "null"
+          ]
+        },
+        "accesses": {
+          "type": "integer"
+        },
+        "total": {
+          "type": [
+            "integer",
+            "null"
+          ]
+        },
+        "eta_s": {
+          "type": [
+            "number",
+            "null"
+          ]
+        },
+        "counters": {
+          "type": "object",
+          "additionalProperties": {
+            "$ref": "#/$defs/counters"
+          }
+        }
+      }
+    },
     "state": {
       "type": "object",
       "required": [
