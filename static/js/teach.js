@@ -8,7 +8,7 @@
   if (!dataNode) return;
   const data = JSON.parse(dataNode.textContent);
   const count = data.count;
-  const first = data.tables[0];
+  const policies = data.tables;  // a question for each, in page order, before each reference
   const tables = Array.from(document.querySelectorAll(".frame-table"));
   const cells = tables.map((t) => Array.from(t.querySelectorAll("[data-step]")));
   const $ = (id) => document.getElementById(id);
@@ -21,6 +21,7 @@
   let step = Math.max(0, Math.min(count, data.step | 0));
   let timer = null;
   let asking = false;
+  let which = 0;  // the policy the open question is about
 
   function address() {
     const params = new URLSearchParams(data.query);
@@ -72,16 +73,18 @@
 
   function closeQuestion() {
     asking = false;
+    which = 0;
     panel.hidden = true;
   }
 
   function ask() {
-    const s = first.steps[step];
+    const policy = policies[which];
+    const s = policy.steps[step];
     const choices = ["hit"];
-    if (s.before.length < first.frames) choices.push("free");
+    if (s.before.length < policy.frames) choices.push("free");
     for (const page of s.before) choices.push("evict:" + page);
     $("predict-question").textContent =
-      `Reference ${step + 1} is page ${s.ref}. What does ${first.label} do?`;
+      `Reference ${step + 1} is page ${s.ref}. What does ${policy.label} do?`;
     const box = $("predict-choices");
     box.replaceChildren(...choices.map((key) => {
       const button = document.createElement("button");
@@ -91,28 +94,36 @@
       button.addEventListener("click", () => reveal(key));
       return button;
     }));
-    $("predict-answer").textContent = "";
+    if (which === 0) $("predict-answer").textContent = "";
     panel.hidden = false;
     asking = true;
     box.firstChild.focus({ preventScroll: true });
   }
 
   function reveal(choice) {
-    const s = first.steps[step];
+    const policy = policies[which];
+    const s = policy.steps[step];
     const right = choice === answerOf(s);
     score.asked += 1;
     if (right) score.right += 1;
     $("score").hidden = false;
     $("score-right").textContent = String(score.right);
     $("score-asked").textContent = String(score.asked);
+    const answer = $("predict-answer");
+    const named = policies.length > 1 ? policy.label + ": " : "";
+    answer.textContent = named + (right ? "✓ Right. " : "✗ Not this time. ") + s.why;
+    answer.className = "answer " + (right ? "right" : "wrong");
+    asking = false;
+    if (which < policies.length - 1) {  // the same reference, the next policy on the page
+      which += 1;
+      ask();
+      return;
+    }
+    which = 0;
     step += 1;
     render();
-    asking = false;
     $("predict-choices").replaceChildren();
     $("predict-question").textContent = "";
-    const answer = $("predict-answer");
-    answer.textContent = (right ? "✓ Right. " : "✗ Not this time. ") + s.why;
-    answer.className = "answer " + (right ? "right" : "wrong");
   }
 
   function next() {

@@ -102,6 +102,23 @@ def test_predict_then_reveal_keeps_score_signed_out(browser_page):
     assert "predict=1" in page.url and "step=3" in page.url
 
 
+def test_predict_asks_for_every_policy_on_the_page(browser_page):
+    """With two policies, each reference is asked about for each of them, in page order,
+    before it is revealed; each answer names its policy."""
+    page = browser_page
+    page.goto("/teach/?refs=1,2,3,1&policies=fifo,lru&frames=2&predict=1")
+    page.keyboard.press("ArrowRight")
+    assert "What does FIFO do?" in page.locator("#predict-question").inner_text()
+    page.click("#predict-choices button:has-text('fault, into a free frame')")
+    assert "What does LRU do?" in page.locator("#predict-question").inner_text()
+    assert position(page) == "0 / 4"  # not revealed until every policy is answered
+    assert page.locator("#predict-answer").inner_text().startswith("FIFO: ✓ Right.")
+    page.click("#predict-choices button:has-text('hit')")  # wrong for LRU
+    assert position(page) == "1 / 4"
+    assert page.locator("#score").inner_text() == "score 1 / 2"
+    assert page.locator("#predict-answer").inner_text().startswith("LRU: ✗ Not this time.")
+
+
 def test_bad_input_is_a_page_not_a_crash(browser_page):
     page = browser_page
     response = page.goto("/teach/?refs=" + ",".join(["1"] * 201))
