@@ -68,12 +68,12 @@ import os
 import sys
 import zlib
 from array import array
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
 from itertools import chain, repeat
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import zstandard
 
@@ -139,6 +139,8 @@ _OPS_TEXT = ", ".join(_OPS)
 _READ = Op.READ
 _new = tuple.__new__
 _make_access = partial(_new, Access)
+#: what a file reader yields (accesses, or blocks of them)
+_Item = TypeVar("_Item")
 #: bytes read at a time by the plain reader (whole lines of a block are parsed at once)
 _BLOCK = 1 << 20
 _DIGITS_AND_NEWLINES = b"0123456789\n"
@@ -905,15 +907,16 @@ def _open_and_read(
     layout: CsvLayout | None,
 ) -> Iterator[Access]:
     if fmt == "plain" and layout is None:
-        return _BlockStream.of(_open_plain_blocks(path, source))
-    return _open_and_read_each(path, fmt, source, unit_pages, layout)
+        return _BlockStream.of(_opened(path, source, partial(_plain_blocks, source=source)))
+    return _opened(path, source, partial(read_binary, fmt=fmt, source=source,
+                                         unit_pages=unit_pages, csv_layout=layout))
 
 
 class _BlockStream(chain):
     """The accesses of a generator of blocks of accesses, one after another, with the
     generator's ``close``. Taking an access is C code alone (``chain``'s own ``next``): no
-    Python frame stands between a plain file's parsed blocks and the engine's hot loop,
-    which made a third of ``vmem simulate``'s time on a plain trace (bench/README.md)."""
+    Python frame stands between a plain file's parsed blocks and the engine's hot loop
+    (about 5 % of ``vmem simulate``'s CPU on a plain trace; bench/README.md)."""
 
     _blocks: Generator[Iterator[Access], None, None]
 
@@ -924,31 +927,26 @@ class _BlockStream(chain):
         return stream
 
     def close(self) -> None:
-        """Close the file now (it closes by itself once the last block is read)."""
+        """Close the file now (it closes by itself once the last block is read); what is
+        left of the block already read may still come."""
         self._blocks.close()
 
 
-def _open_plain_blocks(path: str | os.PathLike[str], source: str
-                       ) -> Generator[Iterator[Access], None, None]:
+def _opened(path: str | os.PathLike[str], source: str,
+            read: Callable[[IO[bytes]], Iterable[_Item]]) -> Generator[_Item, None, None]:
+    """What ``read`` yields from the file (gzip or Zstandard undone), opened on the first
+    ``next()`` and closed when done; a decompressor's error is the trace's (lines and blocks
+    catch their own)."""
     with _open_binary(path, source) as stream:
         try:
-            yield from _plain_blocks(stream, source)
-        except READ_ERRORS as exc:  # the decompressor's (reading itself is caught per block)
-            raise TraceError(f"cannot read the trace (corrupt or truncated file?): {exc}",
-                             source=source) from None
+            yield from read(stream)
+        except READ_ERRORS as exc:
+            raise _unreadable(exc, source) from None
 
 
-def _open_and_read_each(
-    path: str | os.PathLike[str], fmt: str | None, source: str, unit_pages: bool,
-    layout: CsvLayout | None,
-) -> Iterator[Access]:
-    with _open_binary(path, source) as stream:
-        try:
-            yield from read_binary(stream, fmt, source=source, unit_pages=unit_pages,
-                                   csv_layout=layout)
-        except READ_ERRORS as exc:  # from a binary format's blocks (lines catch their own)
-            raise TraceError(f"cannot read the trace (corrupt or truncated file?): {exc}",
-                             source=source) from None
+def _unreadable(exc: BaseException, source: str) -> TraceError:
+    return TraceError(f"cannot read the trace (corrupt or truncated file?): {exc}",
+                      source=source)
 
 
 def open_trace_future(path: str | os.PathLike[str]) -> array:
@@ -960,8 +958,7 @@ def open_trace_future(path: str | os.PathLike[str]) -> array:
         try:
             return oracle_future(stream, source=source)
         except READ_ERRORS as exc:
-            raise TraceError(f"cannot read the trace (corrupt or truncated file?): {exc}",
-                             source=source) from None
+            raise _unreadable(exc, source) from None
 
 
 def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[Iterator[Access]]:
