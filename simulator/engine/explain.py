@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .access import Access, Op
@@ -112,10 +112,16 @@ class Step:
     def victim(self) -> str | None:
         return self.evicted[0] if self.evicted else None
 
+    @property
+    def kept(self) -> bool:
+        """Whether the page is in memory after the reference: a fault is served without
+        keeping the page when an admission rule refuses it (strict 2Q and S3-FIFO)."""
+        return self.hit or self.ref.page in self.frames
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ref": self.ref.page, "write": self.ref.write, "hit": self.hit,
-            "victim": self.victim, "evicted": list(self.evicted),
+            "kept": self.kept, "victim": self.victim, "evicted": list(self.evicted),
             "frames": [p for p in self.frames if p is not None],
             "slots": list(self.frames), "state": self.state.to_dict(), "why": self.why,
         }
@@ -212,8 +218,9 @@ def explain(refs: Sequence[Ref], policy: str, frames: int, *, seed: int = 0,
         if not hit and sim.tier_of(ref.page) == 0:
             slots[freed[0] if freed else slots.index(None)] = ref.page
         state = policy_obj.snapshot()
-        steps.append(Step(i, ref, hit, evicted, tuple(slots), state,
-                          context.why(i, ref, hit, evicted, before)))
+        step = Step(i, ref, hit, evicted, tuple(slots), state, "")
+        steps.append(replace(step, why=context.why(i, ref, hit, evicted, before,
+                                                   kept=step.kept)))
         context.record(i, ref, hit)
         before = state
     return Explanation(name, frames, tuple(refs), tuple(steps), params, seed)
@@ -251,9 +258,13 @@ class _Context:
         self.last_use[ref.page] = i + 1
 
     def why(self, i: int, ref: Ref, hit: bool, evicted: tuple[str, ...],
-            before: PolicyState) -> str:
+            before: PolicyState, kept: bool = True) -> str:
         if hit:
             return f"{ref.page} is in memory: a hit."
+        if not kept:  # an admission rule (strict 2Q, S3-FIFO) refused it: served, not kept
+            return (f"{ref.page} is not in memory: a fault, and "
+                    f"{_LABELS.get(self.policy, self.policy)} does not keep it: its admission "
+                    "rule refuses the page at this size.")
         if not evicted:
             return f"{ref.page} is not in memory: a fault, and a free frame takes it."
         reason = _REASONS.get(self.policy)

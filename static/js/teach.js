@@ -62,12 +62,14 @@
 
   function answerOf(s) {
     if (s.hit) return "hit";
+    if (!s.kept) return "pass";  // served, not kept (an admission rule refused it)
     return s.victim === null ? "free" : "evict:" + s.victim;
   }
 
   function choiceLabel(key) {
     if (key === "hit") return "hit";
     if (key === "free") return "fault, into a free frame";
+    if (key === "pass") return "fault, not kept";
     return "fault, evicts " + key.slice(6);
   }
 
@@ -83,6 +85,7 @@
     const choices = ["hit"];
     if (s.before.length < policy.frames) choices.push("free");
     for (const page of s.before) choices.push("evict:" + page);
+    if (policy.admission) choices.push("pass");
     $("predict-question").textContent =
       `Reference ${step + 1} is page ${s.ref}. What does ${policy.label} do?`;
     const box = $("predict-choices");

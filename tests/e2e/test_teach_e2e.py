@@ -119,6 +119,20 @@ def test_predict_asks_for_every_policy_on_the_page(browser_page):
     assert page.locator("#predict-answer").inner_text().startswith("LRU: ✗ Not this time.")
 
 
+def test_predict_offers_not_kept_for_a_policy_that_may_refuse(browser_page):
+    """Strict S3-FIFO with 3 frames serves every fault without keeping the page: its choices
+    include "fault, not kept", which is the right answer; LRU's choices do not."""
+    page = browser_page
+    page.goto("/teach/?refs=1,2&policies=s3fifo,lru&frames=3&predict=1")
+    page.keyboard.press("ArrowRight")
+    choices = page.locator("#predict-choices button").all_inner_texts()
+    assert choices == ["hit", "fault, into a free frame", "fault, not kept"]
+    page.click("#predict-choices button:has-text('fault, not kept')")
+    assert page.locator("#predict-answer").inner_text().startswith("S3-FIFO: ✓ Right.")
+    assert page.locator("#predict-choices button").all_inner_texts() == [
+        "hit", "fault, into a free frame"]
+
+
 def test_bad_input_is_a_page_not_a_crash(browser_page):
     page = browser_page
     response = page.goto("/teach/?refs=" + ",".join(["1"] * 201))

@@ -146,3 +146,17 @@ def test_thrashing_rises_then_collapses():
     points = thrashing_curve(7)
     assert [p["throughput"] for p in points] == [4000, 8000, 12000, 16000, 400, 400, 400]
     assert [p["faults"] for p in points[:5]] == [5, 10, 15, 20, 1000]
+
+
+def test_a_page_an_admission_rule_refuses_is_served_not_kept():
+    """Strict S3-FIFO with 3 frames keeps no new page: every reference faults, no frame takes
+    the page, and the sentence says so (it said a free frame took it)."""
+    shown = explain(parse_refs("1,2,1"), "s3fifo", 3)
+    assert [s.hit for s in shown.steps] == [False, False, False]
+    assert all(not s.kept and s.frames == (None, None, None) for s in shown.steps)
+    assert shown.steps[0].why == ("1 is not in memory: a fault, and S3-FIFO does not keep it: "
+                                  "its admission rule refuses the page at this size.")
+    assert shown.steps[0].to_dict()["kept"] is False
+    lru = explain(parse_refs("1,2,1"), "lru", 3)
+    assert [s.kept for s in lru.steps] == [True, True, True]
+    assert lru.steps[0].why == "1 is not in memory: a fault, and a free frame takes it."

@@ -28,7 +28,7 @@ from simulator.engine.explain import (
     random_refs,
     thrashing_curve,
 )
-from simulator.engine.policies import POLICIES, refuses_new_pages
+from simulator.engine.policies import POLICIES, Policy, refuses_new_pages
 from vmemsite.chat.selectors import chat_get_owned, chat_trace
 from vmemsite.errors import Invalid
 from vmemsite.traces.selectors import trace_get_visible, trace_source
@@ -351,7 +351,10 @@ def frame_table(shown: Explanation) -> dict[str, Any]:
         "script": {"policy": shown.policy,
                    "label": POLICY_LABELS.get(shown.policy, shown.policy),
                    "frames": shown.frames,
+                   # a policy with an admission rule may serve a page without keeping it
+                   "admission": POLICIES[shown.policy].admits is not Policy.admits,
                    "steps": [{"ref": s.ref.page, "hit": s.hit, "victim": s.victim,
+                              "kept": s.kept,
                               "why": s.why, "before": before[s.index]} for s in steps]},
     }
 
