@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from simulator.engine.errors import ConfigError
@@ -173,7 +174,7 @@ def chat_trace_csv(request: HttpRequest, chat_id: int) -> HttpResponse:
         [int(a.time), a.page_id, a.tokens, a.op.value, a.session, a.turn]
         for a in chat_trace(chat))
     response = HttpResponse(text, content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="chat-{chat.pk}-trace.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, f"chat-{chat.pk}-trace.csv")
     return response
 
 

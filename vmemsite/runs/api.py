@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from ninja import Body, Router
 from ninja.responses import Status
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -252,5 +253,5 @@ def run_windows_json(request: HttpRequest, run_id: int) -> dict[str, Any]:
 def run_windows_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
     run = _visible(request, run_id)
     response = StreamingHttpResponse(windows_csv_lines(run), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-windows.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, f"run-{run.pk}-windows.csv")
     return response

@@ -16,6 +16,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vmemsite.errors import Conflict, Invalid
@@ -197,7 +198,7 @@ def run_windows_page_json(request: HttpRequest, run_id: int) -> JsonResponse:
 def run_windows_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
     run = _visible_or_404(request, run_id)
     response = StreamingHttpResponse(windows_csv_lines(run), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-windows.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, f"run-{run.pk}-windows.csv")
     return response
 
 
@@ -206,7 +207,7 @@ def run_export_json(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _visible_or_404(request, run_id)
     response = HttpResponse(json.dumps(run_export(run), indent=2),
                             content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.json"'
+    response["Content-Disposition"] = content_disposition_header(True, f"run-{run.pk}.json")
     return response
 
 

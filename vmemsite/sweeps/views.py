@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from simulator.engine.policies import policy_names
@@ -79,7 +80,7 @@ def sweep_json(request: HttpRequest, sweep_id: int) -> JsonResponse:
     response = JsonResponse(state)
     response["Cache-Control"] = "no-store"
     if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="sweep-{sweep_id}.json"'
+        response["Content-Disposition"] = content_disposition_header(True, f"sweep-{sweep_id}.json")
     return response
 
 
@@ -96,7 +97,7 @@ def sweep_csv_response(sweep: Sweep) -> HttpResponse:
     lines = CsvLines(lineterminator="\n")
     response = HttpResponse(lines.row(header) + lines.rows(rows),
                             content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sweep-{sweep_id}.csv"'
+    response["Content-Disposition"] = content_disposition_header(True, f"sweep-{sweep_id}.csv")
     return response
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vmemsite.csv_safe import CsvLines
@@ -220,6 +221,6 @@ def trace_analysis_csv(request: HttpRequest, trace_id: int, chart: str) -> HttpR
     lines = CsvLines(lineterminator="\n")
     response = HttpResponse(lines.row(header) + lines.rows(rows),
                             content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_safe_filename(trace.name)}-{chart}.csv"')
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{_safe_filename(trace.name)}-{chart}.csv")
     return response
