@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -65,7 +66,7 @@ def sweep_notes(policies: list[str], sizes: list[int]) -> list[str]:
     whose miss ratio there is about 1 by its rule, not by the trace."""
     notes = []
     for policy in policies:
-        refused = [size for size in sizes if refuses_new_pages(policy, size)]
+        refused = [size for size in sizes if _refuses(policy, size)]
         if refused:
             shown = ", ".join(f"{size:,}" for size in refused)
             notes.append(
@@ -87,3 +88,9 @@ def sweep_rows(sweep: Sweep) -> tuple[list[str], list[list[Any]]]:
                          p["status"], p["requests"], p["misses"], p["miss_ratio"],
                          p["opt_gap"], p["attempts"], p["error"] or ""])
     return header, rows
+
+
+@lru_cache(maxsize=4096)
+def _refuses(policy: str, size: int) -> bool:
+    """:func:`refuses_new_pages`, remembered: the page asks it of every cell once a second."""
+    return refuses_new_pages(policy, size)
