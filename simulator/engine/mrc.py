@@ -38,7 +38,7 @@ import numpy as np
 from .access import Access, Op
 from .config import SIM_PARAMS, SimConfig, TierConfig
 from .errors import ConfigError
-from .events import FAULT, Event
+from .events import FAULT
 from .observers import Observer
 from .policies import make_policy
 from .simulation import Simulation
@@ -631,16 +631,22 @@ def _estimate(cell: Cell, sample: _Sample, threshold: int) -> tuple[float, float
 
 
 class _FaultsByPage(Observer):
-    """Counts the faults of each page (dense ids) of a miniature simulation."""
+    """Counts the faults of each page (dense ids) of a miniature simulation. Raw events and a
+    list: building an ``Event`` and indexing NumPy per fault cost twice the simulation."""
 
     wants_events = True
+    raw_events = True
 
     def __init__(self, pages: int) -> None:
-        self.counts = np.zeros(pages, dtype=np.float64)
+        self._counts = [0] * pages
 
-    def on_event(self, event: Event) -> None:
-        if event.kind == FAULT:
-            self.counts[event.page_id] += 1
+    def on_raw_event(self, raw: tuple) -> None:
+        if raw[0] == FAULT:  # Event: kind, index, time_ms, page_id, ...
+            self._counts[raw[3]] += 1
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.asarray(self._counts, dtype=np.float64)
 
 
 def _shards_distances(sample: _Sample, threshold: int) -> tuple[np.ndarray, np.ndarray, Any]:

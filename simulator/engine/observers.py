@@ -15,12 +15,20 @@ class Observer:
     """
 
     wants_events: bool = False
+    #: with ``wants_events``: take each event as the raw tuple the engine makes (the fields of
+    #: :class:`Event`, in order) in ``on_raw_event`` instead of an ``Event`` in ``on_event``.
+    #: For observers that look at every fault of a long run: it spares building an ``Event``.
+    raw_events: bool = False
 
     def on_window(self, snapshot: WindowSnapshot) -> None:
         """A window closed."""
 
     def on_event(self, event: Event) -> None:
         """A notable event happened (only if ``wants_events``)."""
+
+    def on_raw_event(self, raw: tuple) -> None:
+        """The same, as ``Event``'s fields in a tuple (only if ``wants_events`` and
+        ``raw_events``)."""
 
     def on_finish(self, result: RunResult) -> None:
         """The workload is exhausted; ``result`` is final."""

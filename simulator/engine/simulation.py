@@ -192,6 +192,8 @@ class Simulation:
         # Events are kept as raw tuples (cheap to make on the fault path) and become Event
         # records only when a window closes or an observer wants each one.
         self._emit = self._emit_each if self._event_observers else self._recent.append
+        if self._event_observers and all(o.raw_events for o in self._event_observers):
+            self._emit = self._emit_raw
         self._unit = config.unit_pages
         self._anti_thrash = config.anti_thrash
         self._prefetch_depth = config.prefetch
@@ -922,7 +924,15 @@ class Simulation:
         self._recent.append(raw)
         event = Event(*raw)
         for observer in self._event_observers:
-            observer.on_event(event)
+            if observer.raw_events:
+                observer.on_raw_event(raw)
+            else:
+                observer.on_event(event)
+
+    def _emit_raw(self, raw: tuple) -> None:
+        self._recent.append(raw)
+        for observer in self._event_observers:
+            observer.on_raw_event(raw)
 
     # --- concurrent sessions --------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from simulator.engine.access import Access, Op
 from simulator.engine.config import LatencyModel, SimConfig, TierConfig
 from simulator.engine.errors import ConfigError
+from simulator.engine.events import Event
 from simulator.engine.observers import Observer, Recorder
 from simulator.engine.simulation import PINNED, Simulation, next_pages, split_pages
 from simulator.engine.traces import next_use_indices
@@ -533,3 +534,31 @@ def test_without_refault_tracking_a_thrashing_loop_shows_none():
     untracked = Simulation(SimConfig.classic("lru", 4), loop, track_refaults=False).run()
     assert tracked.refaults == 95 and untracked.refaults == 0
     assert tracked.misses == untracked.misses == 100
+
+
+class _RawRecorder(Observer):
+    wants_events = True
+    raw_events = True
+
+    def __init__(self) -> None:
+        self.raw: list[tuple] = []
+
+    def on_raw_event(self, raw: tuple) -> None:
+        self.raw.append(raw)
+
+
+@pytest.mark.parametrize("with_plain_observer", [False, True])
+def test_raw_event_observers_get_the_events_fields(with_plain_observer):
+    """An observer with ``raw_events`` gets each event as the tuple of its fields, alone or
+    beside an observer that takes ``Event`` records: the same events, in the same order."""
+    stream = [Access(float(i), i % 7, 1, Op.WRITE if i % 5 == 0 else Op.READ)
+              for i in range(200)]
+    config = SimConfig(tiers=[TierConfig("L0", 4, "lru"), TierConfig("L1", 8, "fifo")],
+                       unit_pages=True)
+    raw = _RawRecorder()
+    plain = Recorder(events=True)
+    Simulation(config, stream, observers=[raw, plain] if with_plain_observer else [raw]).run()
+    reference = Recorder(events=True)
+    Simulation(config, stream, observers=[reference]).run()
+    assert reference.events and [Event(*r) for r in raw.raw] == reference.events
+    assert plain.events == (reference.events if with_plain_observer else [])
