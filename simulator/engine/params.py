@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError, join_field
+from .validation import INVALID, Problems
 
 
 class _Required:
@@ -27,8 +28,6 @@ class _Required:
 
 #: the default of a parameter that must be given
 REQUIRED: Any = _Required()
-#: what :meth:`Problems.check` returns for a value that did not pass
-INVALID: Any = type("_Invalid", (), {"__repr__": lambda self: "INVALID"})()
 
 #: kinds of parameters (they decide the JSON Schema, the form widget and the CLI type)
 KINDS = ("int", "number", "fraction", "bool", "choice", "text", "tokens", "pair", "phases",
@@ -201,38 +200,6 @@ def json_schema(params: Iterable[Param], *, title: str = "",
     if title:
         schema["description"] = title
     return schema
-
-
-# --- collecting every problem --------------------------------------------------------------
-
-
-class Problems:
-    """Collects :class:`ConfigError` s so that one validation reports every bad field:
-    ``value = problems.check(param.check, raw, field)`` gives :data:`INVALID` (and remembers
-    the error) instead of raising; :meth:`raise_any` raises them all as one error."""
-
-    def __init__(self) -> None:
-        self.errors: list[ConfigError] = []
-
-    def check(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except ConfigError as exc:
-            self.errors.append(exc)
-            return INVALID
-
-    def add(self, message: str, field: str | None = None) -> None:
-        self.errors.append(ConfigError(message, field))
-
-    def fields(self) -> set[str | None]:
-        return {leaf.field for error in self.errors for leaf in error.errors}
-
-    def __bool__(self) -> bool:
-        return bool(self.errors)
-
-    def raise_any(self, prefix: str | None = None) -> None:
-        if self.errors:
-            raise ConfigError.of(self.errors).within(prefix)
 
 
 def check_object(params: Sequence[Param], data: Any, *, where: str | None = None,

@@ -18,12 +18,13 @@ import datetime as dt
 import json
 import math
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simulator.engine import ConfigError
+from simulator.engine.validation import INVALID, Problems
 from simulator.engine.validation import number as _number
 
 __all__ = [
@@ -383,66 +384,38 @@ def parse_profile(data: Mapping[str, Any], *, path: str = "") -> PricingProfile:
     except PricingError:
         raise
     except ConfigError as exc:
-        leaves = [PricingError(e.message, field=e.field, source=path or None)
-                  for e in exc.errors]
-        raise _pricing_error_of(leaves) from None
-
-
-def _pricing_error_of(leaves: list[PricingError]) -> PricingError:
-    if len(leaves) == 1:
-        return leaves[0]
-    first = leaves[0]
-    combined = PricingError(first.message, field=first.field, source=first.source)
-    combined.errors = tuple(leaves)
-    combined.args = ("; ".join(str(leaf) for leaf in leaves),)
-    return combined
-
-
-class _Problems:
-    """Collects the errors of independent parts of a profile, so that one pass names every
-    bad field (as every other form of the lab does) instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.errors: list[ConfigError] = []
-
-    def take(self, parse: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``parse(*args, **kwargs)``, or None (the error kept) if it raises ConfigError."""
-        try:
-            return parse(*args, **kwargs)
-        except ConfigError as exc:
-            self.errors.extend(exc.errors)
-            return None
-
-    def add(self, message: str, field: str) -> None:
-        self.errors.append(ConfigError(message, field=field))
+        error = PricingError.of(PricingError(e.message, field=e.field, source=path or None)
+                                for e in exc.errors)
+        error.source = path or None
+        raise error from None
 
 
 def _parse(data: Mapping[str, Any], path: str) -> PricingProfile:
+    """Each independent part is checked whatever the others gave, so that one pass names every
+    bad field (as every other form of the lab does) instead of stopping at the first."""
     data = _table(dict(data) if isinstance(data, Mapping) else data, "", _TOP)
-    problems = _Problems()
+    problems = Problems()
+    check = problems.check
     currency = data.get("currency", "USD")
     if currency != "USD":
         problems.add(f"prices must be in USD, got {currency!r}", "currency")
-    prices = problems.take(_table, data.get("prices"), "prices", _PRICES)
-    cache = problems.take(_cache_rules, data.get("cache", {"mode": "none"}), "cache",
-                          explicit=False)
+    prices = check(_table, data.get("prices"), "prices", _PRICES)
+    cache = check(_cache_rules, data.get("cache", {"mode": "none"}), "cache", explicit=False)
     explicit = (None if data.get("explicit_cache") is None else
-                problems.take(_cache_rules, data["explicit_cache"], "explicit_cache",
-                              explicit=True))
-    texts = {key: problems.take(_text, data, key, "", required=key in _REQUIRED_TEXTS)
+                check(_cache_rules, data["explicit_cache"], "explicit_cache", explicit=True))
+    texts = {key: check(_text, data, key, "", required=key in _REQUIRED_TEXTS)
              for key in ("name", "provider", "model", "title", "notes")}
-    money = {} if prices is None else {
-        key: problems.take(_price, prices, key, "prices", required=key != "cache_read")
+    money = {} if prices is INVALID else {
+        key: check(_price, prices, key, "prices", required=key != "cache_read")
         for key in ("input", "output", "cache_read")}
-    long_prompt = problems.take(_long_prompt, data.get("long_prompt"))
-    sources = problems.take(_sources, data.get("sources"))
-    if texts["name"] is not None:
-        problems.take(_check_name, texts["name"])
-    caches = (cache is not None and cache.caches) or data.get("explicit_cache") is not None
-    if caches and prices is not None and "cache_read" not in prices:
+    long_prompt = check(_long_prompt, data.get("long_prompt"))
+    sources = check(_sources, data.get("sources"))
+    if texts["name"] is not INVALID:
+        check(_check_name, texts["name"])
+    caches = (cache is not INVALID and cache.caches) or data.get("explicit_cache") is not None
+    if caches and prices is not INVALID and "cache_read" not in prices:
         problems.add("a profile that caches needs the cached-read price", "prices.cache_read")
-    if problems.errors:
-        raise ConfigError.of(problems.errors)
+    problems.raise_any()
     return PricingProfile(
         name=texts["name"], provider=texts["provider"], model=texts["model"],
         title=texts["title"], notes=texts["notes"],
