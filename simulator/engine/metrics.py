@@ -137,7 +137,10 @@ class ThrashMeter:
         self.window = window
         self.evictions = 0
         self.evicted_at: dict[object, int] = {}
-        self.positions: deque[int] = deque()
+        # the accesses that refaulted; only the last ``window`` accesses' can count, so the
+        # deque never needs more (memory bounded however long a window, without a trim per
+        # refault; index_at drops the ones that fell out of the window)
+        self.positions: deque[int] = deque(maxlen=window)
         self.refaults = 0
         self.distance_sum = 0
         self.distance_count = 0
@@ -158,13 +161,7 @@ class ThrashMeter:
         self.distance_count += 1
         if distance <= resident_pages:
             self.refaults += 1
-            positions = self.positions
-            positions.append(index)
-            # trimmed here, not only when a window closes: memory stays bounded by the thrash
-            # window however long a window is (index_at asks only for later accesses)
-            low = index + 1 - self.window
-            while positions[0] < low:
-                positions.popleft()
+            self.positions.append(index)
             return True
         return False
 

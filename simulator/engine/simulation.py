@@ -597,7 +597,6 @@ class Simulation:
         evicted_at = thrash.evicted_at
         stamp_of = evicted_at.pop
         stamps = self._track_refaults
-        judge = thrash.judge
         record = self._emit if self._record_events else None
         name, unit, capacity = l0.name, self._unit, l0.capacity
         read, pinned = READ, PINNED
@@ -608,6 +607,9 @@ class Simulation:
         faults = 0  # since ``counted``
         evictions = thrash.evictions  # the eviction stamp, kept local
         victims = 0  # L0 evictions since ``counted`` (each also a drop: nothing is below L0)
+        # the refault test (ThrashMeter.judge) written into the loop too, its sums kept local
+        judged = distance_sum = refaults = 0
+        refault_at = thrash.positions.append
         timed_out = False
         for i, acc in enumerate(accesses, start):
             if acc[3] is read:
@@ -623,9 +625,14 @@ class Simulation:
                 stamp = stamp_of(page_id, None) if stamps else None
                 refault = False
                 if stamp is not None:
-                    thrash.evictions = evictions
+                    distance = evictions - stamp
+                    judged += 1
+                    distance_sum += distance
                     # alone, L0's pages are exactly the pages with a location
-                    refault = judge(stamp, i, len(location))
+                    if distance <= len(location):
+                        refaults += 1
+                        refault_at(i)
+                        refault = True
                 if size > room:
                     self.dropped += 1  # larger than the context can ever hold: served, not kept
                 else:
@@ -650,8 +657,10 @@ class Simulation:
                             0.0, refault))
                 continue
             # a write, a pin or an unpin: the general code, with the counters made current
-            self._count_classic(i - counted - faults, faults, evictions, victims)
+            self._count_classic(i - counted - faults, faults, evictions, victims,
+                                judged, distance_sum, refaults)
             counted, faults, victims = i + 1, 0, 0
+            judged = distance_sum = refaults = 0
             self._other(acc, i)
             evictions = thrash.evictions
             room = capacity - l0.pinned_tokens
@@ -659,18 +668,25 @@ class Simulation:
             if clock >= time_limit:
                 timed_out = True
                 break
-        self._count_classic(i + 1 - counted - faults, faults, evictions, victims)
+        self._count_classic(i + 1 - counted - faults, faults, evictions, victims,
+                            judged, distance_sum, refaults)
         return i + 1 - start, timed_out
 
-    def _count_classic(self, hits: int, faults: int, evictions: int, victims: int) -> None:
+    def _count_classic(self, hits: int, faults: int, evictions: int, victims: int,
+                       judged: int, distance_sum: int, refaults: int) -> None:
         """Add what :meth:`_process_classic` counted locally (``hits`` read hits): every fault
         there is a read of a page no tier holds, every L0 eviction a page dropped;
-        ``evictions`` is the new eviction stamp."""
+        ``evictions`` is the new eviction stamp; ``judged`` faults of evicted pages, their
+        eviction distances summing to ``distance_sum``, ``refaults`` of them refaults."""
         self.hits += hits
         self.reads += hits + faults
         self.faults += faults
         self.first_touches += faults
-        self.thrash.evictions = evictions
+        thrash = self.thrash
+        thrash.evictions = evictions
+        thrash.distance_count += judged
+        thrash.distance_sum += distance_sum
+        thrash.refaults += refaults
         self.tiers[0].evictions += victims
         self.dropped += victims
 
