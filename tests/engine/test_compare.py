@@ -4,7 +4,14 @@ faults in every row (docs/metrics.md)."""
 from __future__ import annotations
 
 from simulator.engine.access import Access, Op
-from simulator.engine.compare import REFERENCE, VARIANT, Comparison, Variant, series_plan
+from simulator.engine.compare import (
+    REFERENCE,
+    VARIANT,
+    Comparison,
+    Variant,
+    series_plan,
+    simulate,
+)
 from simulator.engine.config import SimConfig
 from simulator.engine.observers import Recorder
 from simulator.engine.simulation import Simulation
@@ -80,3 +87,20 @@ def test_a_page_back_from_the_store_is_not_new():
     faults = [e for w in recorder.windows for e in w.events if e.kind == "fault"]
     assert [(e.page_id, e.src) for e in faults] == [(1, "new"), (2, "new"), (3, "new"),
                                                       (1, "store")]
+
+
+def test_simulate_keeps_no_recent_events_and_counts_the_same():
+    """``simulate`` (what ``vmem simulate`` runs) skips the windows' recent events, which its
+    result does not carry: every count is what a run keeping them counts, and an observer
+    that wants events still gets each one."""
+    accesses = _chat_like() * 3
+    config = SimConfig.classic("lru", 3, window_accesses=5)
+    recorder = Recorder(events=True)
+    result = simulate(config, _Accesses(accesses), observers=[recorder])
+    kept = Recorder(events=True)
+    full = Simulation(config, iter(accesses), observers=[kept]).run()
+    assert result == full
+    assert result.refaults > 0
+    assert recorder.events == kept.events
+    assert all(not w.events for w in recorder.windows)
+    assert any(w.events for w in kept.windows)
