@@ -52,6 +52,7 @@ __all__ = [
     "Worst",
     "make_policy",
     "policy_names",
+    "policy_parameters",
     "refuses_new_pages",
     "register_policy",
 ]
@@ -115,6 +116,14 @@ def _params_of(cls: type[Policy]) -> dict[str, Any]:
         for p in sig.parameters.values()
         if p.kind is inspect.Parameter.KEYWORD_ONLY
     }
+
+
+def policy_parameters(name: str) -> dict[str, Any]:
+    """The keyword parameters of the policy registered as ``name`` (an alias works), with
+    their defaults (``seed`` included for policies that draw at random); {} for an unknown
+    name."""
+    key = _canonical(name) if isinstance(name, str) else None
+    return _params_of(POLICIES[key]) if key is not None else {}
 
 
 def make_policy(name: str, capacity: int | None, *, seed: int = 0, **params: Any) -> Policy:

@@ -8,7 +8,13 @@ import pytest
 
 import simulator.memory  # noqa: F401 - registers "importance" and "cacheaware", as any outside policy would be
 from simulator.engine.errors import ConfigError
-from simulator.engine.policies import POLICIES, make_policy, policy_names, refuses_new_pages
+from simulator.engine.policies import (
+    POLICIES,
+    make_policy,
+    policy_names,
+    policy_parameters,
+    refuses_new_pages,
+)
 from simulator.engine.policies.base import Policy
 
 EXPECTED = {"lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo", "random", "opt", "ws",
@@ -181,3 +187,12 @@ def test_refuses_new_pages_is_what_a_run_shows(name: str) -> None:
         pages = [Access(float(i), "p") for i in range(5)]
         result = Simulation(SimConfig.classic(name, capacity), iter(pages)).run()
         assert (result.hits == 0) == refuses, (name, capacity, result.hits)
+
+
+def test_policy_parameters_are_the_keyword_parameters_with_their_defaults():
+    assert policy_parameters("S3-FIFO") == {"small_ratio": 0.1, "ghost_ratio": 0.9,
+                                            "promote_at": 2, "strict": True}
+    assert policy_parameters("ws") == {"tau": 1000}
+    assert policy_parameters("random") == {"seed": 0}
+    assert policy_parameters("lru") == {}
+    assert policy_parameters("no-such-policy") == {}
