@@ -195,11 +195,11 @@ def test_page_api_and_exports(alice, alice_client, bob_client, data_dir, setting
 def test_notes_name_the_sizes_where_a_policy_caches_nothing():
     from vmemsite.sweeps.selectors import sweep_notes
 
-    notes = sweep_notes(["lru", "s3fifo", "2q"], [3, 10, 100])
+    notes = sweep_notes([("lru", {}), ("s3fifo", {}), ("2q", {})], [3, 10, 100])
     assert len(notes) == 2
     assert notes[0].startswith("S3-FIFO caches no new page at 3, 10 pages")
     assert notes[1].startswith("2Q caches no new page at 3 pages")
-    assert sweep_notes(["lru", "s3fifo"], [20, 1000]) == []
+    assert sweep_notes([("lru", {}), ("s3fifo", {})], [20, 1000]) == []
 
 
 def test_the_page_shows_the_notes(alice, alice_client):
@@ -210,3 +210,128 @@ def test_the_page_shows_the_notes(alice, alice_client):
     assert "data-note>S3-FIFO caches no new page at 10 pages" in html
     state = alice_client.get(f"/sweeps/{sweep.pk}/state.json").json()
     assert state["notes"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_axis_gives_a_curve_per_value_hand_worked(alice, alice_client, data_dir, settings):
+    """The working set keeps the pages of the last tau references: with tau 1 no page of
+    the Belady string is still there when it comes back (12 misses), with tau 100 every
+    page stays (5 misses, its distinct pages); LRU has no tau and gets one curve."""
+    settings.VMEM_SWEEP_PROCESSES = 2
+    trace = upload(alice, BELADY, name="belady")
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["ws", "lru"],
+                         sizes=[10], axis={"param": "tau", "values": "1, 100"})
+    state = wait_done(sweep)
+    assert state["axis"] == {"param": "tau", "values": [1, 100]}
+    curves = [(c["label"], c["params"], [p["misses"] for p in c["points"]])
+              for c in state["curves"]]
+    assert curves == [("Working set · tau 1", {"tau": 1}, [12]),
+                      ("Working set · tau 100", {"tau": 100}, [5]),
+                      ("LRU", {}, [5])]
+    table = list(csv.reader(io.StringIO(
+        alice_client.get(reverse("sweeps:csv", args=[sweep.pk])).content.decode())))
+    assert table[0][-1] == "params"
+    assert [(row[2], row[6], row[-1]) for row in table[1:]] == [
+        ("ws", "12", "tau 1"), ("ws", "5", "tau 100"), ("lru", "5", "")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_axis_cell_is_the_engine_with_those_parameters(alice, data_dir, settings):
+    """Each value of S3-FIFO's small queue gives the engine's own count for that value
+    (and the values do not all give the same count: the axis reaches the policy); notes
+    name the value whose strict rule caches nothing."""
+    settings.VMEM_SWEEP_PROCESSES = 1
+    text = "".join(f"{(k * 7919) % 97 if k % 3 else k % 11}\n" for k in range(3000))
+    trace = upload(alice, text, name="mixed")
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["s3fifo"],
+                         sizes=[10, 40], axis={"param": "small_ratio", "values": [0.1, 0.5]})
+    state = wait_done(sweep)
+    source = TraceSource(trace_path(trace), unit_pages=True)
+    from simulator.engine.mrc import source_spec
+
+    spec = source_spec(source)
+    got = {(c["params"]["small_ratio"], p["size"]): p["misses"]
+           for c in state["curves"] for p in c["points"]}
+    want = {(r, size): run_cell(Cell(spec, "s3fifo", size, params={"small_ratio": r})).misses
+            for r in (0.1, 0.5) for size in (10, 40)}
+    assert got == want
+    assert got[0.1, 40] != got[0.5, 40]
+    assert any(note.startswith("S3-FIFO (small_ratio 0.1) caches no new page at 10 pages")
+               for note in state["notes"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("axis, says", [
+    ({"param": "tau", "values": [1, 2]}, "none of the chosen policies has a parameter 'tau'"),
+    ({"param": "small_ratio", "values": [0.1]}, "give 2 to 10"),
+    ({"param": "small_ratio", "values": [0.1, 0.1]}, "give 2 to 10"),
+    ({"param": "small_ratio", "values": [i / 100 for i in range(1, 13)]}, "give 2 to 10"),
+    ({"param": "small_ratio", "values": "0.1, lots"}, "'lots' is not a number"),
+    ({"param": "small_ratio", "values": "0.1, nan"}, "finite numbers"),
+    ({"param": "small_ratio", "values": "0.1, 1e999"}, "finite numbers"),
+    ({"param": "small_ratio", "values": "0.1, " + "9" * 5000}, "is not a number"),
+    ({"param": "small_ratio", "values": [0.1, 10**30]}, "finite numbers"),
+    ({"param": "small_ratio", "values": [0.1, 1.5]}, "small_ratio = 1.5"),
+    ({"param": "small_ratio", "values": [0.1, "x"]}, "'x' is not a number"),
+    ({"param": "small_ratio", "values": {"a": 1}}, "give 2 to 10"),
+    ({"param": "small_ratio", "values": ",".join(["0.1"] * 100)}, "give 2 to 10"),
+    ({"param": "small_ratio", "extra": 1}, "an axis is"),
+    ("small_ratio", "an axis is"),
+])
+def test_bad_axes_name_the_axis(alice, data_dir, axis, says):
+    trace = upload(alice, BELADY)
+    with pytest.raises(Invalid) as info:
+        sweep_create(owner=alice, trace_ids=[trace.pk], policies=["s3fifo", "lru"],
+                     sizes=[3], axis=axis)
+    assert info.value.field == "axis"
+    assert says in info.value.message
+
+
+@pytest.mark.django_db
+def test_an_axis_counts_toward_the_cell_limit_and_none_is_no_axis(alice, data_dir):
+    traces = [upload(alice, BELADY, name=f"t{k}") for k in range(4)]
+    axis = {"param": "small_ratio", "values": [r / 100 for r in range(5, 100, 10)]}
+    with pytest.raises(Invalid) as info:  # 4 traces x (10 values + LRU) x 50 sizes
+        sweep_create(owner=alice, trace_ids=[t.pk for t in traces], policies=["s3fifo", "lru"],
+                     sizes=list(range(1, 51)), axis=axis)
+    assert info.value.message.startswith("2,200 cells is more than the limit of 2,000")
+    assert "or values" in info.value.message
+    trace = traces[0]
+    for empty in (None, {}, {"param": "", "values": ""}):
+        sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["lru"], sizes=[3],
+                             axis=empty)
+        assert sweep.axis == {} and sweep.cells.get().params == {}
+
+
+@pytest.mark.django_db
+def test_the_form_and_the_api_take_an_axis(alice, alice_client, data_dir):
+    trace = upload(alice, BELADY, name="belady")
+    form = alice_client.get(reverse("sweeps:new")).content.decode()
+    assert 'name="axis_param"' in form and "small_ratio — S3-FIFO 0.1" in form
+    bad = alice_client.post(reverse("sweeps:new"), {
+        "traces": [trace.pk], "policies": ["lru"], "sizes": "3",
+        "axis_param": "small_ratio", "axis_values": "0.1, 0.2"})
+    assert bad.status_code == 400
+    page = bad.content.decode()
+    assert 'id="error-axis"' in page and "none of the chosen policies" in page
+    assert 'value="0.1, 0.2"' in page  # what was typed is kept
+    good = alice_client.post(reverse("sweeps:new"), {
+        "traces": [trace.pk], "policies": ["s3fifo", "lru"], "sizes": "30",
+        "axis_param": "small_ratio", "axis_values": "0.1, 0.2"})
+    assert good.status_code == 302
+    _, token = token_create(user=alice, name="t")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    created = api.post("/api/sweeps/", {
+        "traces": [trace.pk], "policies": ["2q"], "sizes": [4],
+        "axis": {"param": "kin_ratio", "values": [0.25, 0.5]}}, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert [c["label"] for c in created.json()["curves"]] == [
+        "2Q · kin_ratio 0.25", "2Q · kin_ratio 0.5"]
+    for payload in ({"param": "kin_ratio", "values": [{"x": 1}, 2]},
+                    {"param": "kin_ratio"}, {"param": "x" * 65, "values": [1, 2]},
+                    {"param": "kin_ratio", "values": [0.25, 7]}):
+        bad_api = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["2q"],
+                                            "sizes": [4], "axis": payload},
+                           content_type="application/json")
+        assert bad_api.status_code == 400, (payload, bad_api.content)
+        assert "axis" in json.dumps(bad_api.json())

@@ -25,8 +25,21 @@ router = Router(tags=["sweeps"], auth=SIGNED_IN)
 _TOKEN = 'curl -H "Authorization: Bearer $VMEM_TOKEN"'
 
 
+class AxisIn(BaseModel):
+    """One policy parameter at several values: each policy that has it gets a curve per
+    value (docs/sweeps.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    param: Annotated[str, Field(max_length=64, description="a policy parameter, e.g. "
+                                "small_ratio (S3-FIFO), kin_ratio (2Q), tau (ws)")]
+    values: list[bool | int | float] | str = Field(
+        description="2 to 10 values: a list, or text '0.05, 0.1, 0.2'")
+
+
 class SweepIn(BaseModel):
-    """Traces (ids) by policies by cache sizes (pages), at most MAX_CELLS cells."""
+    """Traces (ids) by policies by cache sizes (pages), at most MAX_CELLS cells; optionally
+    by the values of one policy parameter (``axis``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -35,6 +48,7 @@ class SweepIn(BaseModel):
     sizes: list[int] | str = Field(description="cache sizes in pages: a list, or text "
                                    "'100, 1000'")
     name: Annotated[str, Field(max_length=200)] = ""
+    axis: AxisIn | None = None
 
 
 def _owned(request: HttpRequest, sweep_id: int) -> Sweep:
@@ -53,7 +67,8 @@ def _owned(request: HttpRequest, sweep_id: int) -> Sweep:
                  "\\\n  $VMEM_URL/api/sweeps/")}]})
 def create(request: HttpRequest, response: HttpResponse, payload: SweepIn) -> Status:
     sweep = sweep_create(owner=request.auth.user, trace_ids=payload.traces,
-                         policies=payload.policies, sizes=payload.sizes, name=payload.name)
+                         policies=payload.policies, sizes=payload.sizes, name=payload.name,
+                         axis=payload.axis.model_dump() if payload.axis else None)
     response["Location"] = reverse("sweeps_api:detail", args=[sweep.pk])
     return Status(201, sweep_state(sweep))
 

@@ -18,6 +18,8 @@ class Sweep(models.Model):
     name = models.CharField(max_length=200)
     policies = models.JSONField(default=list)
     sizes = models.JSONField(default=list)  # cache sizes in pages (classic mode)
+    #: {"param": name, "values": [...]}: one policy parameter as an axis ({}: none)
+    axis = models.JSONField(default=dict, blank=True)
     backend = models.CharField(max_length=6, choices=Backend.choices, default=Backend.LOCAL)
     cancelled = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -31,9 +33,9 @@ class Sweep(models.Model):
 
 
 class SweepCell(models.Model):
-    """One point: the misses of ``policy`` at ``size`` pages on ``trace``. Written once
-    (an update conditioned on the cell not being done): a cell computed twice, after a retry,
-    still counts once."""
+    """One point: the misses of ``policy`` (with ``params``) at ``size`` pages on ``trace``.
+    Written once (an update conditioned on the cell not being done): a cell computed twice,
+    after a retry, still counts once."""
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -48,6 +50,8 @@ class SweepCell(models.Model):
     trace_ref = models.BigIntegerField()
     trace_name = models.CharField(max_length=200)
     policy = models.CharField(max_length=20)
+    #: the policy's parameters in this cell (the sweep's axis value; {}: its defaults)
+    params = models.JSONField(default=dict, blank=True)
     size = models.BigIntegerField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     requests = models.BigIntegerField(null=True, blank=True)
@@ -60,8 +64,8 @@ class SweepCell(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["sweep", "trace_ref", "policy", "size"],
-                                               name="sweep_cell_once")]
+        constraints = [models.UniqueConstraint(
+            fields=["sweep", "trace_ref", "policy", "params", "size"], name="sweep_cell_once")]
 
     def __str__(self) -> str:
         return f"{self.trace_name} {self.policy}@{self.size}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from simulator.engine.policies import refuses_new_pages
+from simulator.engine.policies import policy_names, policy_parameters, refuses_new_pages
 from vmemsite.runs.selectors import policy_label
 
 from .models import Sweep, SweepCell
@@ -26,18 +26,25 @@ def sweep_get_owned(user: Any, sweep_id: int) -> Sweep | None:
 
 def sweep_state(sweep: Sweep) -> dict[str, Any]:
     """The sweep as its page, the API and the exports show it: counts of cells by status, and
-    one curve per (trace, policy) with its points in size order; each point's ``opt_gap`` is
-    its miss ratio minus OPT's at the same size on the same trace (when OPT is in the sweep
-    and both are done): how far the policy is from the best possible."""
+    one curve per (trace, policy, parameters) — a policy has one curve per value of the
+    sweep's axis when the axis is one of its parameters — with its points in size order;
+    each point's ``opt_gap`` is its miss ratio minus OPT's at the same size on the same trace
+    (when OPT is in the sweep and both are done): how far the policy is from the best
+    possible."""
     counts = dict(sweep.cells.values_list("status").annotate(n=Count("id")))
-    cells = list(sweep.cells.order_by("trace_ref", "policy", "size"))
+    cells = sorted(sweep.cells.all(), key=lambda c: (
+        c.trace_ref, sweep.policies.index(c.policy) if c.policy in sweep.policies else 0,
+        _axis_place(sweep.axis, c.params), c.size))
     opt = {(c.trace_ref, c.size): c.miss_ratio for c in cells
            if c.policy == "opt" and c.status == SweepCell.Status.DONE}
-    curves: dict[tuple[int, str], dict[str, Any]] = {}
+    curves: dict[tuple[int, str, str], dict[str, Any]] = {}
     for cell in cells:
-        curve = curves.setdefault((cell.trace_ref, cell.policy), {
+        shown = params_text(cell.params)
+        label = policy_label(cell.policy)
+        curve = curves.setdefault((cell.trace_ref, cell.policy, shown), {
             "trace_id": cell.trace_ref, "trace": cell.trace_name, "policy": cell.policy,
-            "label": policy_label(cell.policy), "points": []})
+            "params": cell.params, "label": f"{label} · {shown}" if shown else label,
+            "points": []})
         done = cell.status == SweepCell.Status.DONE
         best = opt.get((cell.trace_ref, cell.size))
         curve["points"].append({
@@ -50,27 +57,70 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
     pending = counts.get("queued", 0) + counts.get("running", 0)
     return {
         "id": sweep.pk, "name": sweep.name, "policies": sweep.policies, "sizes": sweep.sizes,
-        "unit": "pages", "backend": sweep.backend,
+        "axis": sweep.axis or None, "unit": "pages", "backend": sweep.backend,
         "status": "running" if pending else ("failed" if counts.get("failed") else "done"),
         "cells": {"total": total, **{s: counts.get(s, 0) for s in SweepCell.Status.values}},
         "created_at": sweep.created_at.isoformat(),
         "finished_at": sweep.finished_at.isoformat() if sweep.finished_at else None,
         "curves": list(curves.values()),
-        "notes": sweep_notes(sweep.policies, sweep.sizes),
+        "notes": sweep_notes(sweep_variants(sweep.policies, sweep.axis), sweep.sizes),
     }
 
 
-def sweep_notes(policies: list[str], sizes: list[int]) -> list[str]:
-    """What a reader of the curves should know before comparing them: a policy that caches
-    nothing at some of the sizes (libCacheSim's strict S3-FIFO below 20 pages, 2Q below 4),
-    whose miss ratio there is about 1 by its rule, not by the trace."""
-    notes = []
+def sweep_variants(policies: list[str], axis: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(policy, params) of each curve: the axis's values for the policies that have its
+    parameter, the defaults (one curve) for the others."""
+    variants = []
     for policy in policies:
-        refused = [size for size in sizes if _refuses(policy, size)]
+        if axis and axis["param"] in policy_parameters(policy):
+            variants += [(policy, {axis["param"]: value}) for value in axis["values"]]
+        else:
+            variants.append((policy, {}))
+    return variants
+
+
+def policy_parameter_list() -> list[dict[str, Any]]:
+    """Every policy parameter an axis can take, for the form: its name, the policies that
+    have it and their defaults (``small_ratio``: S3-FIFO 0.1)."""
+    found: dict[str, list[str]] = {}
+    for policy in policy_names():
+        for name, default in policy_parameters(policy).items():
+            found.setdefault(name, []).append(f"{policy_label(policy)} {_value_text(default)}")
+    return [{"name": name, "policies": ", ".join(found[name])} for name in sorted(found)]
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """A cell's parameters as its curve's label and the CSV show them: ``small_ratio 0.05``."""
+    return ", ".join(f"{name} {_value_text(value)}" for name, value in sorted(params.items()))
+
+
+def _value_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _axis_place(axis: dict[str, Any], params: dict[str, Any]) -> int:
+    """Where a cell's parameters come on the axis (curves in the order of its values)."""
+    if not axis or axis.get("param") not in params:
+        return -1
+    values = axis.get("values", [])
+    value = params[axis["param"]]
+    return next((k for k, v in enumerate(values) if v == value and type(v) is type(value)),
+                len(values))
+
+
+def sweep_notes(curves: list[tuple[str, dict[str, Any]]], sizes: list[int]) -> list[str]:
+    """What a reader of the curves should know before comparing them: a policy (with its
+    parameters) that caches nothing at some of the sizes (libCacheSim's strict S3-FIFO below
+    20 pages, 2Q below 4), whose miss ratio there is about 1 by its rule, not by the trace."""
+    notes = []
+    for policy, params in curves:
+        frozen = tuple(sorted(params.items()))
+        refused = [size for size in sizes if _refuses(policy, size, frozen)]
         if refused:
             shown = ", ".join(f"{size:,}" for size in refused)
+            label = policy_label(policy) + (f" ({params_text(params)})" if params else "")
             notes.append(
-                f"{policy_label(policy)} caches no new page at {shown} page"
+                f"{label} caches no new page at {shown} page"
                 f"{'s' if refused[-1] != 1 else ''}: that is libCacheSim's strict rule for "
                 "so small a cache (docs/policies.md), so its miss ratio there is about 1 "
                 "whatever the trace.")
@@ -78,19 +128,21 @@ def sweep_notes(policies: list[str], sizes: list[int]) -> list[str]:
 
 
 def sweep_rows(sweep: Sweep) -> tuple[list[str], list[list[Any]]]:
-    """Every cell as a table row, for the CSV export."""
+    """Every cell as a table row, for the CSV export (``params`` last: columns added later
+    go at the end, where scripts reading the older columns by place do not see them)."""
     header = ["trace_id", "trace", "policy", "size_pages", "status", "requests", "misses",
-              "miss_ratio", "opt_gap", "attempts", "error"]
+              "miss_ratio", "opt_gap", "attempts", "error", "params"]
     rows = []
     for curve in sweep_state(sweep)["curves"]:
         for p in curve["points"]:
             rows.append([curve["trace_id"], curve["trace"], curve["policy"], p["size"],
                          p["status"], p["requests"], p["misses"], p["miss_ratio"],
-                         p["opt_gap"], p["attempts"], p["error"] or ""])
+                         p["opt_gap"], p["attempts"], p["error"] or "",
+                         params_text(curve["params"])])
     return header, rows
 
 
 @lru_cache(maxsize=4096)
-def _refuses(policy: str, size: int) -> bool:
+def _refuses(policy: str, size: int, params: tuple[tuple[str, Any], ...] = ()) -> bool:
     """:func:`refuses_new_pages`, remembered: the page asks it of every cell once a second."""
-    return refuses_new_pages(policy, size)
+    return refuses_new_pages(policy, size, **dict(params))

@@ -21,6 +21,7 @@ twice (a retry after a lost acknowledgement) is counted once.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import threading
@@ -38,12 +39,13 @@ from django.utils import timezone
 
 from simulator.engine.errors import ConfigError, VMemError
 from simulator.engine.mrc import Cell, source_spec
-from simulator.engine.policies import policy_names
+from simulator.engine.policies import make_policy, policy_names, policy_parameters
 from vmemsite.errors import Conflict, Invalid, NotFound
 from vmemsite.traces.selectors import trace_get_visible, trace_source
 
 from .cells import compute_cell
 from .models import Sweep, SweepCell
+from .selectors import sweep_variants
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ logger = logging.getLogger(__name__)
 MAX_CELLS = 2000
 MAX_TRACES, MAX_POLICIES, MAX_SIZES = 8, 16, 50
 MAX_SIZE = 10**9
+#: an axis: one policy parameter at 2 to this many values
+MAX_AXIS_VALUES = 10
 #: a cell is tried at most this many times (a killed process, a lost worker) before it fails
 MAX_ATTEMPTS = 3
 _DONE = SweepCell.Status.DONE
@@ -87,12 +91,74 @@ def clean_sizes(sizes: Any) -> list[int]:
     return sorted(set(sizes))
 
 
+def _axis_value(text: str) -> bool | int | float:
+    """One value of an axis typed as text: true/false, a whole number or a decimal one."""
+    word = text.strip().lower()
+    if word in ("true", "false"):
+        return word == "true"
+    try:
+        return int(word) if word.lstrip("+-").isdigit() else float(word)
+    except ValueError:  # also an integer of thousands of digits
+        raise Invalid(f"{text[:40]!r} is not a number (nor true or false)", field="axis"
+                      ) from None
+
+
+def _storable(value: Any) -> bool:
+    """A JSON scalar every database stores as it is: a boolean, an integer of 64 bits, or a
+    finite float."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def clean_axis(axis: Any, policies: list[str]) -> dict[str, Any]:
+    """An axis over one parameter of the policies (docs/sweeps.md): ``{"param": name,
+    "values": [...]}`` with 2 to MAX_AXIS_VALUES values (a list, or text such as ``0.05,
+    0.1, 0.2``), each one a value every policy of ``policies`` with that parameter accepts.
+    None or an empty param: no axis ({})."""
+    if axis is None or axis == {}:
+        return {}
+    if not isinstance(axis, dict) or set(axis) - {"param", "values"}:
+        raise Invalid('an axis is {"param": name, "values": [...]}', field="axis")
+    param = axis.get("param")
+    if param is None or (isinstance(param, str) and not param.strip()):
+        return {}
+    param = param.strip() if isinstance(param, str) else ""
+    takers = [p for p in policies if param in policy_parameters(p)]
+    if not takers:
+        offered = sorted({name for p in policies for name in policy_parameters(p)})
+        raise Invalid(f"none of the chosen policies has a parameter {param[:64]!r} "
+                      f"(theirs: {', '.join(offered) or 'none'})", field="axis")
+    raw = axis.get("values")
+    if isinstance(raw, str):
+        raw = raw.replace(",", " ").split()
+    if not isinstance(raw, list) or len(raw) > 4 * MAX_AXIS_VALUES:
+        raise Invalid(f"give 2 to {MAX_AXIS_VALUES} values of {param}", field="axis")
+    raw = [_axis_value(v) if isinstance(v, str) else v for v in raw]
+    if not all(_storable(v) for v in raw):
+        raise Invalid("the values of an axis are finite numbers (or true and false)",
+                      field="axis")
+    values = list(dict.fromkeys(raw))
+    if not 2 <= len(values) <= MAX_AXIS_VALUES:
+        raise Invalid(f"give 2 to {MAX_AXIS_VALUES} different values of {param}",
+                      field="axis")
+    for policy in takers:
+        for value in values:
+            try:
+                make_policy(policy, 1, **{param: value})
+            except ConfigError as exc:
+                raise Invalid(f"{param} = {value!r}: {exc.message}", field="axis") from None
+    return {"param": param, "values": values}
+
+
 def sweep_create(
     *, owner: AbstractBaseUser, trace_ids: Iterable[Any], policies: Any, sizes: Any,
-    name: str = "",
+    name: str = "", axis: Any = None,
 ) -> Sweep:
     """Create a sweep over traces the owner can see and start it (bad input: Invalid naming
-    ``traces``, ``policies``, ``sizes`` or ``name``)."""
+    ``traces``, ``policies``, ``sizes``, ``axis`` or ``name``)."""
     ids = list(trace_ids) if not isinstance(trace_ids, str | bytes) else []
     if not ids or len(ids) > MAX_TRACES:
         raise Invalid(f"choose 1 to {MAX_TRACES} traces", field="traces")
@@ -106,19 +172,22 @@ def sweep_create(
             traces.append(trace)
     policies = _clean_policies(policies)
     sizes = clean_sizes(sizes)
-    if len(traces) * len(policies) * len(sizes) > MAX_CELLS:
-        raise Invalid(f"{len(traces) * len(policies) * len(sizes):,} cells is more than the "
-                      f"limit of {MAX_CELLS:,}: fewer sizes or policies", field="sizes")
+    axis = clean_axis(axis, policies)
+    variants = sweep_variants(policies, axis)
+    cells = len(traces) * len(variants) * len(sizes)
+    if cells > MAX_CELLS:
+        raise Invalid(f"{cells:,} cells is more than the limit of {MAX_CELLS:,}: fewer sizes, "
+                      f"policies{' or values' if axis else ''}", field="sizes")
     name = " ".join(str(name or "").split())[:200] or (
         f"{', '.join(t.name for t in traces)[:150]}, {len(policies)} policies")
     backend = "celery" if getattr(settings, "VMEM_RUNNER", "local") == "celery" else "local"
     with transaction.atomic():
         sweep = Sweep.objects.create(owner=owner, name=name, policies=policies, sizes=sizes,
-                                     backend=backend)
+                                     axis=axis, backend=backend)
         SweepCell.objects.bulk_create(
             SweepCell(sweep=sweep, trace=trace, trace_ref=trace.pk, trace_name=trace.name,
-                      policy=policy, size=size)
-            for trace in traces for policy in policies for size in sizes)
+                      policy=policy, params=params, size=size)
+            for trace in traces for policy, params in variants for size in sizes)
         transaction.on_commit(lambda: _dispatch(sweep))
     return sweep
 
@@ -174,7 +243,8 @@ def cell_spec(cell_id: int) -> dict[str, Any] | None:
         SweepCell.objects.filter(pk=cell_id).update(status=SweepCell.Status.RUNNING,
                                                     attempts=F("attempts") + 1)
         source = trace_source(cell.trace, unit_pages=True)
-    return Cell(source_spec(source), cell.policy, int(cell.size), unit_pages=True).to_dict()
+    return Cell(source_spec(source), cell.policy, int(cell.size), unit_pages=True,
+                params=dict(cell.params)).to_dict()
 
 
 def cell_record(cell_id: int, result: dict[str, Any]) -> bool:

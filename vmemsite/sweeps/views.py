@@ -16,8 +16,21 @@ from vmemsite.errors import Conflict, Invalid
 from vmemsite.traces.selectors import trace_list_visible
 
 from .models import Sweep
-from .selectors import sweep_get_owned, sweep_list_owned, sweep_rows, sweep_state
-from .services import MAX_CELLS, processes, sweep_cancel, sweep_create, sweep_retry_failed
+from .selectors import (
+    policy_parameter_list,
+    sweep_get_owned,
+    sweep_list_owned,
+    sweep_rows,
+    sweep_state,
+)
+from .services import (
+    MAX_AXIS_VALUES,
+    MAX_CELLS,
+    processes,
+    sweep_cancel,
+    sweep_create,
+    sweep_retry_failed,
+)
 
 DEFAULT_POLICIES = ("lru", "fifo", "arc", "s3fifo", "sieve", "opt")
 
@@ -35,23 +48,28 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
     traces = trace_list_visible(request.user)[:200]
     errors: dict[str, str] = {}
     values = {"traces": [str(t) for t in request.GET.getlist("trace")],
-              "policies": list(DEFAULT_POLICIES), "sizes": "10, 100, 1000, 10000", "name": ""}
+              "policies": list(DEFAULT_POLICIES), "sizes": "10, 100, 1000, 10000", "name": "",
+              "axis_param": "", "axis_values": ""}
     if request.method == "POST":
         values = {"traces": request.POST.getlist("traces"),
                   "policies": request.POST.getlist("policies"),
-                  "sizes": request.POST.get("sizes", ""), "name": request.POST.get("name", "")}
+                  "sizes": request.POST.get("sizes", ""), "name": request.POST.get("name", ""),
+                  "axis_param": request.POST.get("axis_param", "")[:64],
+                  "axis_values": request.POST.get("axis_values", "")[:400]}
         ids = [int(v) for v in values["traces"] if v.isascii() and v.isdigit() and len(v) < 19]
+        axis = {"param": values["axis_param"], "values": values["axis_values"]}
         try:
             sweep = sweep_create(owner=request.user, trace_ids=ids,
                                  policies=values["policies"], sizes=values["sizes"],
-                                 name=values["name"])
+                                 name=values["name"], axis=axis)
         except Invalid as exc:
             errors[exc.field or "sizes"] = exc.message
         else:
             return redirect("sweeps:detail", sweep_id=sweep.pk)
     return render(request, "sweeps/new.html", {
         "traces": traces, "policies": policy_names(), "values": values, "errors": errors,
-        "max_cells": MAX_CELLS, "processes": processes(),
+        "max_cells": MAX_CELLS, "processes": processes(), "parameters": policy_parameter_list(),
+        "max_axis_values": MAX_AXIS_VALUES,
     }, status=400 if errors else 200)
 
 
