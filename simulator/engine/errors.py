@@ -6,7 +6,20 @@ from collections.abc import Iterable
 
 
 class VMemError(Exception):
-    """Base class of every error the engine raises on purpose."""
+    """Base class of every error the engine raises on purpose.
+
+    It crosses process boundaries whole (a cell computed in another process raises the same
+    error, fields included): pickled as its class, ``args`` and attributes, not by calling
+    ``__init__`` again with ``args`` (which would lose the fields)."""
+
+    def __reduce__(self) -> tuple:
+        return (_blank_error, (type(self), self.args), self.__dict__)
+
+
+def _blank_error(cls: type[VMemError], args: tuple) -> VMemError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class ConfigError(VMemError):
