@@ -2,7 +2,7 @@
 
     vmem mrc TRACE --policies lru,arc,s3fifo --sizes 100,1000,10000 [--unit-pages]
                    [--sample 0.01 [--min-pages 200] [--max-error 0.0025] [--salt 0]]
-                   [--json]
+                   [--jobs N] [--json]
     vmem mrc TRACE --log-sizes 20 [--low 0.1] ...
 
 ``--json`` prints ``{"requests": N, "curves": {"lru": [{"size": 100, "misses": M,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -59,6 +60,9 @@ def add_mrc_arguments(parser: argparse.ArgumentParser,
                         help=f"with --sample: a point whose estimated standard error is above "
                              f"SE is computed again at a higher rate; 0: never "
                              f"({DEFAULT_MAX_ERROR})")
+    parser.add_argument("--jobs", type=int, default=0, metavar="N",
+                        help="exact curves: processes computing points at once (default 0: "
+                             "one per core; 1: in this process)")
     parser.add_argument("--salt", type=int, default=0,
                         help="with --sample: another salt samples other pages")
     parser.add_argument("--seed", type=int, default=0, help="generator: random seed")
@@ -89,9 +93,13 @@ def run_mrc(args: argparse.Namespace, out: TextIO, source: Source) -> int:
         raise ConfigError(f"expected an integer >= 0, got {args.min_pages}", field="--min-pages")
     if not args.max_error >= 0:
         raise ConfigError(f"expected a number >= 0, got {args.max_error:g}", field="--max-error")
+    if args.jobs < 0:
+        raise ConfigError(f"expected a number of processes >= 0, got {args.jobs}",
+                          field="--jobs")
     result = miss_ratio_curves(source, policies, sizes, unit_pages=args.unit_pages,
                                rate=args.sample, min_pages=args.min_pages,
-                               max_error=args.max_error or None, salt=args.salt)
+                               max_error=args.max_error or None, salt=args.salt,
+                               processes=args.jobs or os.cpu_count() or 1)
     if args.json:
         out.write(json.dumps(result.to_dict()) + "\n")
     else:

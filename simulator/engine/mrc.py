@@ -23,11 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import threading
 import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -684,7 +686,7 @@ def miss_ratio_curves(
     rate: float | None = None, min_pages: int = DEFAULT_MIN_PAGES,
     max_error: float | None = DEFAULT_MAX_ERROR, salt: int = 0,
     params: Mapping[str, Mapping[str, Any]] | None = None,
-    on_point: Callable[[CellResult], None] | None = None,
+    on_point: Callable[[CellResult], None] | None = None, processes: int = 1,
 ) -> MrcResult:
     """The curves of ``policies`` at ``sizes`` on ``source``'s reference string.
 
@@ -695,6 +697,11 @@ def miss_ratio_curves(
     rate reaches 1/2 is simulated exactly instead. ``params`` maps a policy name to its
     parameters; ``on_point`` is called each time a point is computed (a point computed again
     replaces the earlier one of the same policy and size).
+
+    ``processes`` above 1 computes an exact curve's points on a pool of that many processes
+    (the LRU curve's one pass is one task, every other point one cell; docs/mrc.md §5): the
+    same numbers, ``on_point`` called in this process as each arrives. Sampled curves are
+    computed in this process (their points share one sample).
     """
     started = time.perf_counter()
     params = dict(params or {})
@@ -712,8 +719,14 @@ def miss_ratio_curves(
             max_error, int | float) or not max_error > 0):
         raise ConfigError(f"expected a positive number or None, got {max_error!r}",
                           field="max_error")
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ConfigError(f"expected a whole number of processes >= 1, got {processes!r}",
+                          field="processes")
     spec = source_spec(source)
-    if rate is None:
+    if rate is None and processes > 1:
+        curves = _exact_curves_in_processes(spec, names, params, sizes, unit_pages, on_point,
+                                            processes)
+    elif rate is None:
         curves = _exact_curves(source, spec, names, params, sizes, unit_pages, on_point)
     else:
         _threshold(rate)
@@ -739,6 +752,47 @@ def _exact_curves(source: Source, spec: dict[str, Any], names: list[str],
                 on_point(points[-1])
         curves[name] = Curve(name, points)
     return curves
+
+
+def _exact_curves_in_processes(
+    spec: dict[str, Any], names: list[str], params: dict[str, dict[str, Any]],
+    sizes: list[int], unit_pages: bool, on_point: Callable[[CellResult], None] | None,
+    processes: int,
+) -> dict[str, Curve]:
+    """:func:`_exact_curves` on a pool of spawned processes (a fork of a process with threads
+    is not safe): each task is plain data, the source is opened again from ``spec``. The
+    first error of a task is raised here, and the tasks not started are cancelled."""
+    tasks: list[tuple[Callable[..., list[CellResult]], tuple]] = []
+    if "lru" in names:
+        tasks.append((_lru_points, (spec, sizes, unit_pages)))
+    tasks += [(_cell_points, (Cell(spec, name, size, unit_pages, params[name]).to_dict(),))
+              for name in names if name != "lru" for size in sizes]
+    points: dict[tuple[str, int], CellResult] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(processes, len(tasks)),
+                             mp_context=context) as pool:
+        futures = [pool.submit(task, *args) for task, args in tasks]
+        try:
+            for future in as_completed(futures):
+                for point in future.result():
+                    points[point.policy, point.size] = point
+                    if on_point is not None:
+                        on_point(point)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return {name: Curve(name, [points[name, size] for size in sizes]) for name in names}
+
+
+def _lru_points(spec: dict[str, Any], sizes: list[int], unit_pages: bool) -> list[CellResult]:
+    """A process's task: the exact LRU curve's points (one pass of stack distances)."""
+    return lru_curve(open_source(spec), sizes, unit_pages=unit_pages).points
+
+
+def _cell_points(cell: dict[str, Any]) -> list[CellResult]:
+    """A process's task: one cell's point."""
+    return [run_cell(Cell.from_dict(cell))]
 
 
 def _sampled_curves(source: Source, spec: dict[str, Any], names: list[str],

@@ -165,6 +165,9 @@ def test_json_shape():
     ({"rate": 1.5}, "rate"),
     ({"rate": 0.1, "min_pages": -1}, "min_pages"),
     ({"rate": 0.1, "max_error": 0}, "max_error"),
+    ({"processes": 0}, "processes"),
+    ({"processes": True}, "processes"),
+    ({"processes": "2"}, "processes"),
 ])
 def test_bad_arguments_name_the_field(kwargs, field):
     arguments = {"policies": ["lru"], "sizes": [1]} | kwargs
@@ -244,6 +247,32 @@ def test_cells_run_the_same_in_another_process(tmp_path):
         there = [r.to_dict() for r in pool.map(run_cell, cells)]
     assert here == there
     assert [r["exact"] for r in here] == [True, False] * 3
+
+
+def test_exact_curves_on_processes_are_the_curves_in_process(tmp_path):
+    """Two spawned processes compute the same points (the LRU pass one task, every other
+    point a cell), and each reaches ``on_point`` here as it arrives."""
+    trace = tmp_path / "t.txt"
+    trace.write_text("\n".join(str(k % 41 * (k % 7)) for k in range(4000)) + "\n")
+    source = TraceSource(trace, unit_pages=True)
+    policies, sizes = ["lru", "fifo", "arc", "opt"], [3, 12, 50]
+    here = miss_ratio_curves(source, policies, sizes)
+    arrived = []
+    there = miss_ratio_curves(source, policies, sizes, processes=2, on_point=arrived.append)
+    for name in policies:
+        assert [p.to_dict() for p in there.curves[name].points] == [
+            p.to_dict() for p in here.curves[name].points]
+    assert sorted((p.policy, p.size) for p in arrived) == sorted(
+        (name, size) for name in policies for size in sizes)
+    assert there.curves["lru"].points[0].method == "stack"
+
+
+def test_an_error_in_another_process_is_the_same_error(tmp_path):
+    source = TraceSource(tmp_path / "gone.txt", unit_pages=True)
+    for processes in (1, 2):
+        with pytest.raises(ConfigError) as info:
+            miss_ratio_curves(source, ["fifo", "lru"], [2, 3], processes=processes)
+        assert info.value.field == "trace" and "no such trace file" in info.value.message
 
 
 def test_source_specs_round_trip(tmp_path):
