@@ -78,6 +78,7 @@ def test_log_sizes(belady):
     (["--sizes", "3", "--max-error", "-1"], "--max-error: expected a number >= 0"),
     (["--log-sizes", "0"], "--log-sizes: expected an integer from 1 to 1000"),
     (["--log-sizes", "5", "--low", "0"], "--low: expected a percentage"),
+    (["--sizes", "3", "--jobs", "-1"], "--jobs: expected a number of processes >= 0"),
 ])
 def test_errors_are_one_line_with_status_2(belady, capsys, args, message):
     code, out = run("mrc", str(belady), "--unit-pages", *args)
@@ -92,3 +93,16 @@ def test_a_missing_trace_and_missing_sizes(tmp_path):
     result = subprocess.run([sys.executable, "-m", "simulator.cli.main", "mrc",
                              str(tmp_path / "absent.txt")], capture_output=True, text=True)
     assert result.returncode == 2 and "--sizes" in result.stderr
+
+
+def test_jobs_compute_the_same_curves(belady):
+    """One process or two (the default on two cores): the same JSON but the time taken."""
+    outputs = []
+    for jobs in ("1", "2"):
+        code, out = run("mrc", str(belady), "--policies", "lru,fifo,arc,opt", "--sizes",
+                        "2,3,4", "--unit-pages", "--json", "--jobs", jobs)
+        assert code == 0
+        data = json.loads(out)
+        data.pop("seconds")
+        outputs.append(data)
+    assert outputs[0] == outputs[1]
