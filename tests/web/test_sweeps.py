@@ -335,3 +335,63 @@ def test_the_form_and_the_api_take_an_axis(alice, alice_client, data_dir):
                            content_type="application/json")
         assert bad_api.status_code == 400, (payload, bad_api.content)
         assert "axis" in json.dumps(bad_api.json())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sizes_relative_to_each_traces_footprint(alice, alice_client, data_dir, settings):
+    """Each trace gets its own sizes, log-spaced from a percentage of its distinct pages to
+    all of them: the Belady string has 5 pages, a longer trace 40."""
+    settings.VMEM_SWEEP_PROCESSES = 1
+    small = upload(alice, BELADY, name="belady")
+    large = upload(alice, "".join(f"{k % 40}\n" for k in range(400)), name="forty")
+    sweep = sweep_create(owner=alice, trace_ids=[small.pk, large.pk], policies=["lru", "opt"],
+                         sizes={"count": 3, "low_percent": 20})
+    state = wait_done(sweep)
+    by_trace = {(c["trace"], c["policy"]): [p["size"] for p in c["points"]]
+                for c in state["curves"]}
+    assert by_trace[("belady", "lru")] == [1, 2, 5]  # 20 % of 5, the geometric middle, 5
+    assert by_trace[("forty", "opt")] == [8, 18, 40]
+    assert state["sizes"] == [1, 2, 5, 8, 18, 40]
+    assert state["relative_sizes"] == {"count": 3, "low_percent": 20.0}
+    lru = {c["trace"]: [p["misses"] for p in c["points"]] for c in state["curves"]
+           if c["policy"] == "lru"}
+    assert lru["forty"][-1] == 40  # the whole footprint: only first references miss
+    page = alice_client.get(reverse("sweeps:detail", args=[sweep.pk])).content.decode()
+    assert "each trace&#x27;s own 3" in page or "each trace's own 3" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sizes", [
+    {"count": 0}, {"count": 51}, {"count": "many"}, {"low_percent": 0}, {"low_percent": 101},
+    {"low_percent": "nan"}, {"low_percent": "1e999"}, {"low_percent": True}, {"other": 1},
+])
+def test_bad_relative_sizes_name_the_sizes(alice, data_dir, sizes):
+    trace = upload(alice, BELADY)
+    with pytest.raises(Invalid) as info:
+        sweep_create(owner=alice, trace_ids=[trace.pk], policies=["lru"], sizes=sizes)
+    assert info.value.field == "sizes"
+
+
+@pytest.mark.django_db
+def test_the_form_and_the_api_take_relative_sizes(alice, alice_client, data_dir):
+    trace = upload(alice, BELADY, name="belady")
+    form = alice_client.post(reverse("sweeps:new"), {
+        "traces": [trace.pk], "policies": ["lru"], "sizes": "ignored, since relative",
+        "sizes_mode": "relative", "log_count": "2", "low_percent": "40"})
+    assert form.status_code == 302
+    bad = alice_client.post(reverse("sweeps:new"), {
+        "traces": [trace.pk], "policies": ["lru"], "sizes_mode": "relative",
+        "log_count": "2", "low_percent": "0"})
+    assert bad.status_code == 400 and 'id="error-sizes"' in bad.content.decode()
+    assert 'value="relative" checked' in bad.content.decode()
+    _, token = token_create(user=alice, name="t")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    created = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["fifo"],
+                                        "sizes": {"count": 2, "low_percent": 60}},
+                       content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert created.json()["sizes"] == [3, 5]
+    bad_api = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["fifo"],
+                                        "sizes": {"count": 2, "low": 60}},
+                       content_type="application/json")
+    assert bad_api.status_code == 400

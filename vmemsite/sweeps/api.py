@@ -37,6 +37,16 @@ class AxisIn(BaseModel):
         description="2 to 10 values: a list, or text '0.05, 0.1, 0.2'")
 
 
+class RelativeSizesIn(BaseModel):
+    """Each trace's sizes log-spaced from a percentage of its footprint (distinct pages) to
+    all of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(20, description="how many sizes (1 to 50)")
+    low_percent: float = Field(0.1, description="the smallest, in % of the footprint")
+
+
 class SweepIn(BaseModel):
     """Traces (ids) by policies by cache sizes (pages), at most MAX_CELLS cells; optionally
     by the values of one policy parameter (``axis``)."""
@@ -45,8 +55,10 @@ class SweepIn(BaseModel):
 
     traces: list[int] = Field(description="ids of traces you can see (1 to 8)")
     policies: list[str] = Field(description="engine policy names, e.g. lru, arc, opt")
-    sizes: list[int] | str = Field(description="cache sizes in pages: a list, or text "
-                                   "'100, 1000'")
+    sizes: list[int] | str | RelativeSizesIn = Field(
+        description="cache sizes in pages: a list, text '100, 1000', or {\"count\": 20, "
+                    "\"low_percent\": 0.1} for each trace's own sizes from 0.1 % of its "
+                    "footprint to all of it, log-spaced")
     name: Annotated[str, Field(max_length=200)] = ""
     axis: AxisIn | None = None
 
@@ -66,8 +78,10 @@ def _owned(request: HttpRequest, sweep_id: int) -> Sweep:
                  "\"policies\": [\"lru\", \"arc\", \"opt\"], \"sizes\": [100, 1000, 10000]}' "
                  "\\\n  $VMEM_URL/api/sweeps/")}]})
 def create(request: HttpRequest, response: HttpResponse, payload: SweepIn) -> Status:
+    sizes = payload.sizes
     sweep = sweep_create(owner=request.auth.user, trace_ids=payload.traces,
-                         policies=payload.policies, sizes=payload.sizes, name=payload.name,
+                         policies=payload.policies, name=payload.name,
+                         sizes=sizes.model_dump() if isinstance(sizes, BaseModel) else sizes,
                          axis=payload.axis.model_dump() if payload.axis else None)
     response["Location"] = reverse("sweeps_api:detail", args=[sweep.pk])
     return Status(201, sweep_state(sweep))

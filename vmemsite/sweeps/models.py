@@ -17,7 +17,10 @@ class Sweep(models.Model):
                               related_name="sweeps")
     name = models.CharField(max_length=200)
     policies = models.JSONField(default=list)
-    sizes = models.JSONField(default=list)  # cache sizes in pages (classic mode)
+    sizes = models.JSONField(default=list)  # cache sizes in pages (classic mode), every trace's
+    #: {"count": N, "low_percent": P}: each trace's sizes log-spaced from P % of its distinct
+    #: pages to all of them ({}: ``sizes`` for every trace)
+    relative_sizes = models.JSONField(default=dict, blank=True)
     #: {"param": name, "values": [...]}: one policy parameter as an axis ({}: none)
     axis = models.JSONField(default=dict, blank=True)
     backend = models.CharField(max_length=6, choices=Backend.choices, default=Backend.LOCAL)

@@ -57,7 +57,8 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
     pending = counts.get("queued", 0) + counts.get("running", 0)
     return {
         "id": sweep.pk, "name": sweep.name, "policies": sweep.policies, "sizes": sweep.sizes,
-        "axis": sweep.axis or None, "unit": "pages", "backend": sweep.backend,
+        "relative_sizes": sweep.relative_sizes or None, "axis": sweep.axis or None,
+        "unit": "pages", "backend": sweep.backend,
         "status": "running" if pending else ("failed" if counts.get("failed") else "done"),
         "cells": {"total": total, **{s: counts.get(s, 0) for s in SweepCell.Status.values}},
         "created_at": sweep.created_at.isoformat(),

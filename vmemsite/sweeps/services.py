@@ -38,7 +38,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from simulator.engine.errors import ConfigError, VMemError
-from simulator.engine.mrc import Cell, source_spec
+from simulator.engine.mrc import Cell, log_sizes, source_spec
 from simulator.engine.policies import make_policy, policy_names, policy_parameters
 from vmemsite.errors import Conflict, Invalid, NotFound
 from vmemsite.traces.selectors import trace_get_visible, trace_source
@@ -89,6 +89,36 @@ def clean_sizes(sizes: Any) -> list[int]:
         raise Invalid(f"give 1 to {MAX_SIZES} cache sizes, each from 1 to {MAX_SIZE:,} pages",
                       field="sizes")
     return sorted(set(sizes))
+
+
+def clean_relative_sizes(spec: Any) -> dict[str, Any]:
+    """Sizes relative to each trace's footprint (its distinct pages): ``{"count": N,
+    "low_percent": P}``, N sizes log-spaced from P % of the footprint to all of it."""
+    if not isinstance(spec, dict) or set(spec) - {"count", "low_percent"}:
+        raise Invalid('relative sizes are {"count": N, "low_percent": P}', field="sizes")
+    count, low = spec.get("count", 20), spec.get("low_percent", 0.1)
+    if isinstance(count, str):
+        count = int(count) if count.strip().isdigit() and len(count) < 6 else None
+    if isinstance(low, str):
+        try:
+            low = float(low) if len(low) < 40 else None
+        except ValueError:
+            low = None
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SIZES:
+        raise Invalid(f"give 1 to {MAX_SIZES} sizes", field="sizes")
+    if (isinstance(low, bool) or not isinstance(low, int | float) or not math.isfinite(low)
+            or not 0 < low <= 100):
+        raise Invalid("the smallest size is a percentage of the footprint in (0, 100], "
+                      "such as 0.1", field="sizes")
+    return {"count": count, "low_percent": float(low)}
+
+
+def _sizes_of(trace: Any, sizes: list[int], relative: dict[str, Any]) -> list[int]:
+    """The sizes of a trace's cells: the sizes given, or those relative to its footprint."""
+    if not relative:
+        return sizes
+    return log_sizes(max(1, int(trace.distinct_pages)), relative["count"],
+                     relative["low_percent"] / 100)
 
 
 def _axis_value(text: str) -> bool | int | float:
@@ -158,7 +188,8 @@ def sweep_create(
     name: str = "", axis: Any = None,
 ) -> Sweep:
     """Create a sweep over traces the owner can see and start it (bad input: Invalid naming
-    ``traces``, ``policies``, ``sizes``, ``axis`` or ``name``)."""
+    ``traces``, ``policies``, ``sizes``, ``axis`` or ``name``). ``sizes`` are pages (a list,
+    or text) or, as ``{"count": N, "low_percent": P}``, relative to each trace's footprint."""
     ids = list(trace_ids) if not isinstance(trace_ids, str | bytes) else []
     if not ids or len(ids) > MAX_TRACES:
         raise Invalid(f"choose 1 to {MAX_TRACES} traces", field="traces")
@@ -171,10 +202,13 @@ def sweep_create(
         if trace not in traces:
             traces.append(trace)
     policies = _clean_policies(policies)
-    sizes = clean_sizes(sizes)
+    relative = clean_relative_sizes(sizes) if isinstance(sizes, dict) else {}
+    by_trace = {trace.pk: _sizes_of(trace, [] if relative else clean_sizes(sizes), relative)
+                for trace in traces}
+    sizes = sorted({size for chosen in by_trace.values() for size in chosen})
     axis = clean_axis(axis, policies)
     variants = sweep_variants(policies, axis)
-    cells = len(traces) * len(variants) * len(sizes)
+    cells = len(variants) * sum(len(chosen) for chosen in by_trace.values())
     if cells > MAX_CELLS:
         raise Invalid(f"{cells:,} cells is more than the limit of {MAX_CELLS:,}: fewer sizes, "
                       f"policies{' or values' if axis else ''}", field="sizes")
@@ -183,11 +217,11 @@ def sweep_create(
     backend = "celery" if getattr(settings, "VMEM_RUNNER", "local") == "celery" else "local"
     with transaction.atomic():
         sweep = Sweep.objects.create(owner=owner, name=name, policies=policies, sizes=sizes,
-                                     axis=axis, backend=backend)
+                                     relative_sizes=relative, axis=axis, backend=backend)
         SweepCell.objects.bulk_create(
             SweepCell(sweep=sweep, trace=trace, trace_ref=trace.pk, trace_name=trace.name,
                       policy=policy, params=params, size=size)
-            for trace in traces for policy, params in variants for size in sizes)
+            for trace in traces for policy, params in variants for size in by_trace[trace.pk])
         transaction.on_commit(lambda: _dispatch(sweep))
     return sweep
 

@@ -49,18 +49,24 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     values = {"traces": [str(t) for t in request.GET.getlist("trace")],
               "policies": list(DEFAULT_POLICIES), "sizes": "10, 100, 1000, 10000", "name": "",
-              "axis_param": "", "axis_values": ""}
+              "axis_param": "", "axis_values": "", "sizes_mode": "pages", "log_count": "20",
+              "low_percent": "0.1"}
     if request.method == "POST":
         values = {"traces": request.POST.getlist("traces"),
                   "policies": request.POST.getlist("policies"),
                   "sizes": request.POST.get("sizes", ""), "name": request.POST.get("name", ""),
                   "axis_param": request.POST.get("axis_param", "")[:64],
-                  "axis_values": request.POST.get("axis_values", "")[:400]}
+                  "axis_values": request.POST.get("axis_values", "")[:400],
+                  "sizes_mode": request.POST.get("sizes_mode", "pages"),
+                  "log_count": request.POST.get("log_count", "")[:10],
+                  "low_percent": request.POST.get("low_percent", "")[:30]}
         ids = [int(v) for v in values["traces"] if v.isascii() and v.isdigit() and len(v) < 19]
         axis = {"param": values["axis_param"], "values": values["axis_values"]}
+        sizes = values["sizes"] if values["sizes_mode"] != "relative" else {
+            "count": values["log_count"], "low_percent": values["low_percent"]}
         try:
             sweep = sweep_create(owner=request.user, trace_ids=ids,
-                                 policies=values["policies"], sizes=values["sizes"],
+                                 policies=values["policies"], sizes=sizes,
                                  name=values["name"], axis=axis)
         except Invalid as exc:
             errors[exc.field or "sizes"] = exc.message
