@@ -66,6 +66,7 @@ __all__ = [
     "page_hash_of",
     "point_rate",
     "run_cell",
+    "sampled_or_exact",
     "source_spec",
 ]
 
@@ -809,9 +810,8 @@ def _sampled_curves(source: Source, spec: dict[str, Any], names: list[str],
             _sample_of(Cell(spec, "lru", 1, unit_pages, {}, max(sampled), salt), source,
                        _threshold(max(sampled)))
         for (name, size), point_rate_ in todo.items():
-            cell_rate = point_rate_ if point_rate_ < _EXACT_FROM else None
-            point = run_cell(Cell(spec, name, size, unit_pages, params[name], cell_rate, salt),
-                             source)
+            point = run_cell(Cell(spec, name, size, unit_pages, params[name],
+                                  sampled_or_exact(point_rate_), salt), source)
             points[name, size] = point
             if on_point is not None:
                 on_point(point)
@@ -838,6 +838,12 @@ def point_rate(size: int, rate: float, min_pages: int, page_tokens: float = 1.0)
     cache holds at least ``min_pages`` pages of ``page_tokens`` tokens (at most 1)."""
     pages = size / page_tokens
     return min(1.0, max(rate, min_pages / pages)) if pages > 0 else 1.0
+
+
+def sampled_or_exact(rate: float) -> float | None:
+    """A cell's rate for a point that should be sampled at ``rate``: None (the exact
+    simulation) from 1/2 up, where a sample would cost about as much and be approximate."""
+    return rate if rate < _EXACT_FROM else None
 
 
 def _mean_page_tokens(source: Source, spec: dict[str, Any], rate: float, salt: int) -> float:

@@ -1,6 +1,7 @@
-// A sweep's page: miss-ratio curves (one line per trace and policy, OPT dashed) and the gap
-// to OPT, redrawn as cells finish (polling state.json while the sweep runs). PNG export
-// through Plotly's own image export. Plotly comes from the plotly wheel.
+// A sweep's page: miss-ratio curves (one line per trace and policy, OPT dashed; a sampled
+// point hollow, with its standard error as an error bar) and the gap to OPT, redrawn as cells
+// finish (polling state.json while the sweep runs). PNG export through Plotly's own image
+// export. Plotly comes from the plotly wheel.
 (function () {
   "use strict";
 
@@ -18,14 +19,26 @@
       .map(function (pair) {
         var curve = pair[0];
         var done = curve.points.filter(function (p) { return p[key] !== null; });
+        // a sampled point is an estimate: its standard error as an error bar, "~" in the hover
+        var sampled = done.some(function (p) { return p.exact === false; });
         return {
           type: "scatter", mode: "lines+markers",
           name: (many ? curve.trace + " · " : "") + (curve.label || curve.policy),
           x: done.map(function (p) { return p.size; }),
           y: done.map(function (p) { return p[key]; }),
+          customdata: done.map(function (p) {
+            return p.exact === false ? "~" : "";
+          }),
+          error_y: {
+            type: "data", visible: sampled && key === "miss_ratio", thickness: 1,
+            array: done.map(function (p) { return p.exact === false ? (p.std_error || 0) : 0; }),
+          },
           line: { color: pair[1], dash: curve.policy === "opt" ? "dash" : "solid" },
-          marker: { color: pair[1] },
-          hovertemplate: (curve.label || curve.policy) + " at %{x:,} pages: %{y:.4f}<extra></extra>",
+          marker: { color: pair[1], symbol: done.map(function (p) {
+            return p.exact === false ? "circle-open" : "circle";
+          }) },
+          hovertemplate: (curve.label || curve.policy) +
+            " at %{x:,} pages: %{customdata}%{y:.4f}<extra></extra>",
         };
       });
   }

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from simulator.engine.mrc import Cell, run_cell
+from simulator.engine.mrc import Cell, run_cell, source_spec
 from simulator.engine.sources import TraceSource
 from vmemsite.accounts.services import token_create
 from vmemsite.errors import Invalid
@@ -230,8 +230,8 @@ def test_an_axis_gives_a_curve_per_value_hand_worked(alice, alice_client, data_d
                       ("LRU", {}, [5])]
     table = list(csv.reader(io.StringIO(
         alice_client.get(reverse("sweeps:csv", args=[sweep.pk])).content.decode())))
-    assert table[0][-1] == "params"
-    assert [(row[2], row[6], row[-1]) for row in table[1:]] == [
+    column = table[0].index("params")
+    assert [(row[2], row[6], row[column]) for row in table[1:]] == [
         ("ws", "12", "tau 1"), ("ws", "5", "tau 100"), ("lru", "5", "")]
 
 
@@ -246,10 +246,7 @@ def test_an_axis_cell_is_the_engine_with_those_parameters(alice, data_dir, setti
     sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["s3fifo"],
                          sizes=[10, 40], axis={"param": "small_ratio", "values": [0.1, 0.5]})
     state = wait_done(sweep)
-    source = TraceSource(trace_path(trace), unit_pages=True)
-    from simulator.engine.mrc import source_spec
-
-    spec = source_spec(source)
+    spec = source_spec(TraceSource(trace_path(trace), unit_pages=True))
     got = {(c["params"]["small_ratio"], p["size"]): p["misses"]
            for c in state["curves"] for p in c["points"]}
     want = {(r, size): run_cell(Cell(spec, "s3fifo", size, params={"small_ratio": r})).misses
@@ -395,3 +392,68 @@ def test_the_form_and_the_api_take_relative_sizes(alice, alice_client, data_dir)
                                         "sizes": {"count": 2, "low": 60}},
                        content_type="application/json")
     assert bad_api.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sampled_sweep_says_its_points_are_estimates(alice, alice_client, data_dir, settings):
+    """Sampled cells are the engine's sampled cells (same rate, same estimate), small sizes
+    are raised to an exact simulation, and every estimate carries its standard error in the
+    state, the CSV and a note."""
+    settings.VMEM_SWEEP_PROCESSES = 2
+    text = "".join(f"{(k * 7919) % 4001 if k % 4 else k % 50}\n" for k in range(30_000))
+    trace = upload(alice, text, name="wide")
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["lru", "fifo"],
+                         sizes=[50, 1000, 2000], sample=0.05)
+    state = wait_done(sweep)
+    assert state["sample_rate"] == 0.05 and state["notes"][0].startswith("Sampled: pages")
+    spec = source_spec(TraceSource(trace_path(trace), unit_pages=True))
+    for curve in state["curves"]:
+        small, *large = curve["points"]
+        assert small["exact"] and small["sample_rate"] is None  # 200 pages at 50: rate 4
+        for point in large:
+            assert point["exact"] is False and point["std_error"] > 0
+            want = run_cell(Cell(spec, curve["policy"], point["size"],
+                                 rate=point["sample_rate"]))
+            assert (point["misses"], point["miss_ratio"]) == (want.misses, want.miss_ratio)
+            assert point["std_error"] == pytest.approx(want.error)
+        exact = run_cell(Cell(spec, curve["policy"], 2000))
+        assert abs(large[-1]["miss_ratio"] - exact.miss_ratio) < 5 * large[-1]["std_error"]
+    assert [p["sample_rate"] for p in state["curves"][0]["points"]] == [None, 0.2, 0.1]
+    table = list(csv.reader(io.StringIO(
+        alice_client.get(reverse("sweeps:csv", args=[sweep.pk])).content.decode())))
+    assert table[0][-3:] == ["exact", "sample_rate", "std_error"]
+    assert [row[-3] for row in table[1:4]] == ["True", "False", "False"]
+    page = alice_client.get(reverse("sweeps:detail", args=[sweep.pk])).content.decode()
+    assert "sampled at rate 0.05" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sample", [0, 1, 1.5, -0.1, "x", "nan", "inf", True, "0.1" * 20])
+def test_bad_sampling_rates_name_the_sample(alice, data_dir, sample):
+    trace = upload(alice, BELADY)
+    with pytest.raises(Invalid) as info:
+        sweep_create(owner=alice, trace_ids=[trace.pk], policies=["lru"], sizes=[3],
+                     sample=sample)
+    assert info.value.field == "sample"
+
+
+@pytest.mark.django_db
+def test_the_form_and_the_api_take_a_sampling_rate(alice, alice_client, data_dir):
+    trace = upload(alice, BELADY, name="belady")
+    bad = alice_client.post(reverse("sweeps:new"), {
+        "traces": [trace.pk], "policies": ["lru"], "sizes": "3", "sample": "often"})
+    assert bad.status_code == 400 and 'id="error-sample"' in bad.content.decode()
+    assert 'value="often"' in bad.content.decode()
+    good = alice_client.post(reverse("sweeps:new"), {
+        "traces": [trace.pk], "policies": ["lru"], "sizes": "3", "sample": "0.01"})
+    assert good.status_code == 302
+    _, token = token_create(user=alice, name="t")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    created = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["fifo"],
+                                        "sizes": [3], "sample": 0.01},
+                       content_type="application/json")
+    assert created.status_code == 201 and created.json()["sample_rate"] == 0.01
+    bad_api = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["fifo"],
+                                        "sizes": [3], "sample": 2},
+                       content_type="application/json")
+    assert bad_api.status_code == 400 and bad_api.json()["field"] == "sample"

@@ -61,6 +61,9 @@ class SweepIn(BaseModel):
                     "footprint to all of it, log-spaced")
     name: Annotated[str, Field(max_length=200)] = ""
     axis: AxisIn | None = None
+    sample: float | None = Field(None, description="sample pages at this rate in (0, 1), "
+                                 "e.g. 0.01: estimates with their standard error, faster; "
+                                 "null: exact")
 
 
 def _owned(request: HttpRequest, sweep_id: int) -> Sweep:
@@ -82,7 +85,8 @@ def create(request: HttpRequest, response: HttpResponse, payload: SweepIn) -> St
     sweep = sweep_create(owner=request.auth.user, trace_ids=payload.traces,
                          policies=payload.policies, name=payload.name,
                          sizes=sizes.model_dump() if isinstance(sizes, BaseModel) else sizes,
-                         axis=payload.axis.model_dump() if payload.axis else None)
+                         axis=payload.axis.model_dump() if payload.axis else None,
+                         sample=payload.sample)
     response["Location"] = reverse("sweeps_api:detail", args=[sweep.pk])
     return Status(201, sweep_state(sweep))
 

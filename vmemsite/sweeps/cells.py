@@ -12,4 +12,5 @@ def compute_cell(spec: dict[str, Any]) -> dict[str, Any]:
     """Compute one engine cell (:class:`~simulator.engine.mrc.Cell` as a dict)."""
     result = run_cell(Cell.from_dict(spec))
     return {"requests": result.requests, "misses": result.misses,
-            "miss_ratio": result.miss_ratio, "seconds": result.seconds}
+            "miss_ratio": result.miss_ratio, "seconds": result.seconds,
+            "exact": result.exact, "std_error": None if result.exact else result.error}

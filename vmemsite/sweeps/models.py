@@ -23,6 +23,9 @@ class Sweep(models.Model):
     relative_sizes = models.JSONField(default=dict, blank=True)
     #: {"param": name, "values": [...]}: one policy parameter as an axis ({}: none)
     axis = models.JSONField(default=dict, blank=True)
+    #: sample pages at this rate (docs/mrc.md §4; each cell's own rate may be higher); null:
+    #: exact simulations
+    sample_rate = models.FloatField(null=True, blank=True)
     backend = models.CharField(max_length=6, choices=Backend.choices, default=Backend.LOCAL)
     cancelled = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,6 +64,11 @@ class SweepCell(models.Model):
     misses = models.BigIntegerField(null=True, blank=True)
     miss_ratio = models.FloatField(null=True, blank=True)
     seconds = models.FloatField(null=True, blank=True)
+    #: the cell's sampling rate (null: the exact simulation), whether its result is exact,
+    #: and the estimated standard error of a sampled miss ratio
+    sample_rate = models.FloatField(null=True, blank=True)
+    exact = models.BooleanField(default=True)
+    std_error = models.FloatField(null=True, blank=True)
     attempts = models.IntegerField(default=0)
     error = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
+from simulator.engine.mrc import DEFAULT_MIN_PAGES
 from simulator.engine.policies import policy_names, policy_parameters, refuses_new_pages
 from vmemsite.runs.selectors import policy_label
 
@@ -50,6 +51,7 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
         curve["points"].append({
             "size": cell.size, "status": cell.status, "misses": cell.misses,
             "requests": cell.requests, "miss_ratio": cell.miss_ratio,
+            "exact": cell.exact, "sample_rate": cell.sample_rate, "std_error": cell.std_error,
             "opt_gap": cell.miss_ratio - best if done and best is not None else None,
             "attempts": cell.attempts, "error": cell.error or None,
         })
@@ -58,13 +60,15 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
     return {
         "id": sweep.pk, "name": sweep.name, "policies": sweep.policies, "sizes": sweep.sizes,
         "relative_sizes": sweep.relative_sizes or None, "axis": sweep.axis or None,
+        "sample_rate": sweep.sample_rate,
         "unit": "pages", "backend": sweep.backend,
         "status": "running" if pending else ("failed" if counts.get("failed") else "done"),
         "cells": {"total": total, **{s: counts.get(s, 0) for s in SweepCell.Status.values}},
         "created_at": sweep.created_at.isoformat(),
         "finished_at": sweep.finished_at.isoformat() if sweep.finished_at else None,
         "curves": list(curves.values()),
-        "notes": sweep_notes(sweep_variants(sweep.policies, sweep.axis), sweep.sizes),
+        "notes": _sampling_notes(sweep) + sweep_notes(
+            sweep_variants(sweep.policies, sweep.axis), sweep.sizes),
     }
 
 
@@ -109,6 +113,16 @@ def _axis_place(axis: dict[str, Any], params: dict[str, Any]) -> int:
                 len(values))
 
 
+def _sampling_notes(sweep: Sweep) -> list[str]:
+    if sweep.sample_rate is None:
+        return []
+    return [f"Sampled: pages are sampled by hash at rate {sweep.sample_rate:g} (SHARDS for LRU, "
+            f"miniature simulations for the others; docs/mrc.md), so a point is an estimate "
+            f"with its standard error (± in the chart, std_error in the exports). A small "
+            f"size is sampled at a higher rate, so that its miniature cache holds "
+            f"{DEFAULT_MIN_PAGES} pages, and from a rate of 1/2 up it is simulated exactly."]
+
+
 def sweep_notes(curves: list[tuple[str, dict[str, Any]]], sizes: list[int]) -> list[str]:
     """What a reader of the curves should know before comparing them: a policy (with its
     parameters) that caches nothing at some of the sizes (libCacheSim's strict S3-FIFO below
@@ -132,14 +146,16 @@ def sweep_rows(sweep: Sweep) -> tuple[list[str], list[list[Any]]]:
     """Every cell as a table row, for the CSV export (``params`` last: columns added later
     go at the end, where scripts reading the older columns by place do not see them)."""
     header = ["trace_id", "trace", "policy", "size_pages", "status", "requests", "misses",
-              "miss_ratio", "opt_gap", "attempts", "error", "params"]
+              "miss_ratio", "opt_gap", "attempts", "error", "params", "exact", "sample_rate",
+              "std_error"]
     rows = []
     for curve in sweep_state(sweep)["curves"]:
         for p in curve["points"]:
             rows.append([curve["trace_id"], curve["trace"], curve["policy"], p["size"],
                          p["status"], p["requests"], p["misses"], p["miss_ratio"],
                          p["opt_gap"], p["attempts"], p["error"] or "",
-                         params_text(curve["params"])])
+                         params_text(curve["params"]), p["exact"], p["sample_rate"],
+                         p["std_error"]])
     return header, rows
 
 

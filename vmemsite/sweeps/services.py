@@ -38,7 +38,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from simulator.engine.errors import ConfigError, VMemError
-from simulator.engine.mrc import Cell, log_sizes, source_spec
+from simulator.engine.mrc import (
+    DEFAULT_MIN_PAGES,
+    Cell,
+    log_sizes,
+    point_rate,
+    sampled_or_exact,
+    source_spec,
+)
 from simulator.engine.policies import make_policy, policy_names, policy_parameters
 from vmemsite.errors import Conflict, Invalid, NotFound
 from vmemsite.traces.selectors import trace_get_visible, trace_source
@@ -121,6 +128,22 @@ def _sizes_of(trace: Any, sizes: list[int], relative: dict[str, Any]) -> list[in
                      relative["low_percent"] / 100)
 
 
+def clean_sample_rate(rate: Any) -> float | None:
+    """A sampling rate in (0, 1) (text or a number), or None (blank): exact cells."""
+    if rate is None or (isinstance(rate, str) and not rate.strip()):
+        return None
+    if isinstance(rate, str):
+        try:
+            rate = float(rate) if len(rate) < 40 else None
+        except ValueError:
+            rate = None
+    if (isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate)
+            or not 0 < rate < 1):
+        raise Invalid("a sampling rate is a fraction between 0 and 1, such as 0.01 (blank: "
+                      "exact)", field="sample")
+    return float(rate)
+
+
 def _axis_value(text: str) -> bool | int | float:
     """One value of an axis typed as text: true/false, a whole number or a decimal one."""
     word = text.strip().lower()
@@ -185,11 +208,14 @@ def clean_axis(axis: Any, policies: list[str]) -> dict[str, Any]:
 
 def sweep_create(
     *, owner: AbstractBaseUser, trace_ids: Iterable[Any], policies: Any, sizes: Any,
-    name: str = "", axis: Any = None,
+    name: str = "", axis: Any = None, sample: Any = None,
 ) -> Sweep:
     """Create a sweep over traces the owner can see and start it (bad input: Invalid naming
-    ``traces``, ``policies``, ``sizes``, ``axis`` or ``name``). ``sizes`` are pages (a list,
-    or text) or, as ``{"count": N, "low_percent": P}``, relative to each trace's footprint."""
+    ``traces``, ``policies``, ``sizes``, ``axis``, ``sample`` or ``name``). ``sizes`` are
+    pages (a list, or text) or, as ``{"count": N, "low_percent": P}``, relative to each
+    trace's footprint. ``sample``: a rate to sample pages at (docs/mrc.md §4; a cell's rate
+    is raised so that its miniature cache holds DEFAULT_MIN_PAGES pages, and from 1/2 up the
+    cell is exact), None for exact cells."""
     ids = list(trace_ids) if not isinstance(trace_ids, str | bytes) else []
     if not ids or len(ids) > MAX_TRACES:
         raise Invalid(f"choose 1 to {MAX_TRACES} traces", field="traces")
@@ -207,6 +233,7 @@ def sweep_create(
                 for trace in traces}
     sizes = sorted({size for chosen in by_trace.values() for size in chosen})
     axis = clean_axis(axis, policies)
+    sample = clean_sample_rate(sample)
     variants = sweep_variants(policies, axis)
     cells = len(variants) * sum(len(chosen) for chosen in by_trace.values())
     if cells > MAX_CELLS:
@@ -217,13 +244,22 @@ def sweep_create(
     backend = "celery" if getattr(settings, "VMEM_RUNNER", "local") == "celery" else "local"
     with transaction.atomic():
         sweep = Sweep.objects.create(owner=owner, name=name, policies=policies, sizes=sizes,
-                                     relative_sizes=relative, axis=axis, backend=backend)
+                                     relative_sizes=relative, axis=axis, sample_rate=sample,
+                                     backend=backend)
         SweepCell.objects.bulk_create(
             SweepCell(sweep=sweep, trace=trace, trace_ref=trace.pk, trace_name=trace.name,
-                      policy=policy, params=params, size=size)
+                      policy=policy, params=params, size=size,
+                      sample_rate=_cell_rate(size, sample))
             for trace in traces for policy, params in variants for size in by_trace[trace.pk])
         transaction.on_commit(lambda: _dispatch(sweep))
     return sweep
+
+
+def _cell_rate(size: int, sample: float | None) -> float | None:
+    """A cell's sampling rate (None: exact): the sweep's, raised for small sizes."""
+    if sample is None:
+        return None
+    return sampled_or_exact(point_rate(size, sample, DEFAULT_MIN_PAGES))
 
 
 def sweep_retry_failed(*, sweep: Sweep, user: AbstractBaseUser) -> int:
@@ -278,7 +314,7 @@ def cell_spec(cell_id: int) -> dict[str, Any] | None:
                                                     attempts=F("attempts") + 1)
         source = trace_source(cell.trace, unit_pages=True)
     return Cell(source_spec(source), cell.policy, int(cell.size), unit_pages=True,
-                params=dict(cell.params)).to_dict()
+                params=dict(cell.params), rate=cell.sample_rate).to_dict()
 
 
 def cell_record(cell_id: int, result: dict[str, Any]) -> bool:

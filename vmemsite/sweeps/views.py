@@ -50,7 +50,7 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
     values = {"traces": [str(t) for t in request.GET.getlist("trace")],
               "policies": list(DEFAULT_POLICIES), "sizes": "10, 100, 1000, 10000", "name": "",
               "axis_param": "", "axis_values": "", "sizes_mode": "pages", "log_count": "20",
-              "low_percent": "0.1"}
+              "low_percent": "0.1", "sample": ""}
     if request.method == "POST":
         values = {"traces": request.POST.getlist("traces"),
                   "policies": request.POST.getlist("policies"),
@@ -59,7 +59,8 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
                   "axis_values": request.POST.get("axis_values", "")[:400],
                   "sizes_mode": request.POST.get("sizes_mode", "pages"),
                   "log_count": request.POST.get("log_count", "")[:10],
-                  "low_percent": request.POST.get("low_percent", "")[:30]}
+                  "low_percent": request.POST.get("low_percent", "")[:30],
+                  "sample": request.POST.get("sample", "")[:30]}
         ids = [int(v) for v in values["traces"] if v.isascii() and v.isdigit() and len(v) < 19]
         axis = {"param": values["axis_param"], "values": values["axis_values"]}
         sizes = values["sizes"] if values["sizes_mode"] != "relative" else {
@@ -67,7 +68,7 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
         try:
             sweep = sweep_create(owner=request.user, trace_ids=ids,
                                  policies=values["policies"], sizes=sizes,
-                                 name=values["name"], axis=axis)
+                                 name=values["name"], axis=axis, sample=values["sample"])
         except Invalid as exc:
             errors[exc.field or "sizes"] = exc.message
         else:
