@@ -60,8 +60,14 @@
     var gap = document.getElementById("sweep-gap");
     Plotly.react(curves, traces(state, "miss_ratio"), layout("miss ratio"),
                  { responsive: true, displaylogo: false });
-    Plotly.react(gap, traces(state, "opt_gap"), layout("miss ratio − OPT's"),
-                 { responsive: true, displaylogo: false });
+    // without OPT there is no gap to draw: say so instead of an empty chart
+    var withOpt = state.curves.some(function (c) { return c.policy === "opt"; });
+    gap.hidden = !withOpt;
+    document.getElementById("sweep-gap-none").hidden = withOpt;
+    if (withOpt) {
+      Plotly.react(gap, traces(state, "opt_gap"), layout("miss ratio − OPT's"),
+                   { responsive: true, displaylogo: false });
+    }
     curves.dataset.points = String(state.cells.done);
     var text = document.getElementById("sweep-progress");
     var cells = state.cells;

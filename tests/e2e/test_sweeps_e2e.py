@@ -42,3 +42,37 @@ def test_a_sweep_fills_in_its_curves(browser_page, screenshot_dir):
     with open(info.value.path()) as handle:
         rows = handle.read().splitlines()
     assert rows[0].startswith("trace_id,trace,policy,size_pages") and len(rows) == 31
+
+
+def test_a_sampled_sweep_with_an_axis_shows_estimates(browser_page, screenshot_dir):
+    """Sizes relative to the trace, S3-FIFO's small queue as an axis, pages sampled: one curve
+    per value, hollow points with error bars, the note, and no empty gap chart without OPT."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sign_up(page)
+    text = "".join(f"{(k * 7919) % 4001 if k % 4 else k % 50}\n" for k in range(30_000))
+    upload(page, "wide", "wide.txt", text.encode())
+    page.wait_for_url(re.compile(r".*/traces/\d+/$"))
+    page.goto("/sweeps/new/")
+    page.get_by_label("wide").check()
+    for policy in ("lru", "fifo", "arc", "sieve", "opt"):
+        page.locator(f'input[name="policies"][value="{policy}"]').uncheck()
+    page.locator('input[name="policies"][value="s3fifo"]').check()
+    page.locator('input[name="sizes_mode"][value="relative"]').check()
+    page.fill("#id_log_count", "3")
+    page.fill("#id_low_percent", "25")
+    page.fill("#id_sample", "0.05")
+    page.select_option("#id_axis_param", "small_ratio")
+    page.fill("#id_axis_values", "0.1, 0.3")
+    page.get_by_role("button", name="Start the sweep").click()
+    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    expect(page.locator("#sweep-progress")).to_have_text("6 of 6 cells done.", timeout=90_000)
+    expect(page.locator("#sweep-curves .scatterlayer .trace")).to_have_count(2)
+    expect(page.locator("#sweep-curves .legendtext").first).to_have_text(
+        "S3-FIFO · small_ratio 0.1")
+    expect(page.locator("#sweep-curves .errorbar").first).to_be_attached()
+    expect(page.locator("[data-note]").first).to_contain_text("Sampled: pages are sampled")
+    expect(page.locator("#sweep-gap")).to_be_hidden()
+    expect(page.locator("#sweep-gap-none")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "sweep-sampled.png", full_page=True)
