@@ -428,7 +428,8 @@ def test_a_sampled_sweep_says_its_points_are_estimates(alice, alice_client, data
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("sample", [0, 1, 1.5, -0.1, "x", "nan", "inf", True, "0.1" * 20])
+@pytest.mark.parametrize("sample", [0, 1, 0.5, 1.5, -0.1, 1e-300, 0.00009, "x", "nan", "inf",
+                                    True, "0.1" * 20])
 def test_bad_sampling_rates_name_the_sample(alice, data_dir, sample):
     trace = upload(alice, BELADY)
     with pytest.raises(Invalid) as info:

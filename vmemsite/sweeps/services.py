@@ -128,8 +128,14 @@ def _sizes_of(trace: Any, sizes: list[int], relative: dict[str, Any]) -> list[in
                      relative["low_percent"] / 100)
 
 
+#: sampling rates a sweep takes: below the lowest a sample is a handful of pages' hashes
+#: (rates are rounded to 1/2**24), from 1/2 up every cell would be exact anyway
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 0.0001, 0.5
+
+
 def clean_sample_rate(rate: Any) -> float | None:
-    """A sampling rate in (0, 1) (text or a number), or None (blank): exact cells."""
+    """A sampling rate from MIN_SAMPLE_RATE to below MAX_SAMPLE_RATE (text or a number), or
+    None (blank): exact cells."""
     if rate is None or (isinstance(rate, str) and not rate.strip()):
         return None
     if isinstance(rate, str):
@@ -138,9 +144,9 @@ def clean_sample_rate(rate: Any) -> float | None:
         except ValueError:
             rate = None
     if (isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate)
-            or not 0 < rate < 1):
-        raise Invalid("a sampling rate is a fraction between 0 and 1, such as 0.01 (blank: "
-                      "exact)", field="sample")
+            or not MIN_SAMPLE_RATE <= rate < MAX_SAMPLE_RATE):
+        raise Invalid(f"a sampling rate is a fraction from {MIN_SAMPLE_RATE:g} to below "
+                      f"{MAX_SAMPLE_RATE:g}, such as 0.01 (blank: exact)", field="sample")
     return float(rate)
 
 
