@@ -31,11 +31,12 @@ def by_definition(refs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(refs=references, split=st.integers(0, 150), span=st.sampled_from([1, 3, 8, 1 << 16]))
-def test_distances_are_the_definition(refs, split, span):
-    """Also across renumbering (a tiny span forces it every few references) and when one
-    stream is fed in two calls."""
-    with patch.object(stackdist, "_MIN_SPAN", span):
+@given(refs=references, split=st.integers(0, 150), span=st.sampled_from([1, 3, 8, 1 << 16]),
+       step=st.sampled_from([1, 16]))
+def test_distances_are_the_definition(refs, split, span, step):
+    """Also across renumbering (a tiny span forces it every few references), with positions
+    one or sixteen apart, and when one stream is fed in two calls."""
+    with patch.object(stackdist, "_MIN_SPAN", span), patch.object(stackdist, "_STEP", step):
         unit, token = UnitStack(), TokenStack()
         pages = [page for page, _ in refs]
         got_unit = list(unit.distances(pages[:split])) + list(unit.distances(pages[split:]))
@@ -69,7 +70,15 @@ def test_memory_follows_the_pages_not_the_trace():
     stack = UnitStack()
     got = list(stack.distances(k % 100 for k in range(1_000_000)))
     assert set(got[100:]) == {99}
-    assert stack._position < 100 + max(4 * 100, stackdist._MIN_SPAN)
+    assert stack._position < (100 + max(4 * 100, stackdist._MIN_SPAN)) * stackdist._STEP
+
+
+def test_positions_stay_within_the_bitmaps_32_bits():
+    """Sixteen positions per reference while the next renumbering stays below 2**32; one
+    for a stack of tens of millions of pages."""
+    assert stackdist._step_for(1_000_000) == stackdist._STEP == 16
+    assert stackdist._step_for(60_000_000) == 1
+    assert stackdist._next_limit(60_000_000) < 1 << 32
 
 
 @pytest.mark.parametrize("cls", [UnitStack, TokenStack])
