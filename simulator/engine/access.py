@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Iterator
 from enum import StrEnum
+from functools import partial
+from itertools import count, repeat
 from typing import NamedTuple
 
 
@@ -26,3 +29,16 @@ class Access(NamedTuple):
     op: Op = Op.READ
     session: str = ""
     turn: int = 0
+
+
+_make_access = partial(tuple.__new__, Access)
+
+
+def reads(pages: Iterable[Hashable], tokens: int | Iterable[int] = 1, start: int = 0
+          ) -> Iterator[Access]:
+    """Reads of ``pages`` in turn, of ``tokens`` each (one number, or one per page), at times
+    ``start``, ``start + 1``, …; made by C code alone, with no Python frame per access (the
+    plain trace reader and miniature simulations feed the engine millions of them)."""
+    sizes = repeat(tokens) if isinstance(tokens, int) else tokens
+    return map(_make_access, zip(map(float, count(start)), pages, sizes, repeat(Op.READ),
+                                 repeat(""), repeat(0)))

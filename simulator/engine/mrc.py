@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .access import Access, Op
+from .access import Access, Op, reads
 from .config import SIM_PARAMS, SimConfig, TierConfig
 from .errors import ConfigError
 from .events import FAULT
@@ -622,8 +622,7 @@ def _estimate(cell: Cell, sample: _Sample, threshold: int) -> tuple[float, float
     else:
         pages, tokens = sample.select(0, threshold)
         capacity = max(1, round(cell.size * rate))
-        accesses = (Access(0.0, page) for page in pages) if tokens is None else (
-            Access(0.0, page, size) for page, size in zip(pages, tokens, strict=True))
+        accesses = reads(pages, 1 if tokens is None else tokens)
         future = next_use_indices(pages) if _needs_future(cell) else None
         counter = _FaultsByPage(len(sample.page_hash))
         _simulate(cell, accesses, future, capacity, observers=[counter])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .access import Access
+from .access import Access, reads
 from .errors import ConfigError
 from .simulation import split_pages
 from .traces import CsvLayout, detect_format, next_use_indices, open_trace, open_trace_future
@@ -135,8 +135,7 @@ class SequenceSource:
     def open(self) -> Iterator[Access]:
         tokens = self.tokens
         if isinstance(tokens, int):
-            for i, page in enumerate(self.pages):
-                yield Access(float(i), page, tokens)
+            yield from reads(self.pages, tokens)
             return
         low, high = tokens
         sizes: dict[int | str, int] = {}  # one entry per distinct id of a bounded list

@@ -71,13 +71,13 @@ from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
-from itertools import chain, repeat
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import zstandard
 
-from simulator.engine.access import Access, Op
+from simulator.engine.access import Access, Op, reads
 from simulator.engine.errors import ConfigError, TraceError
 from simulator.engine.oracle_general import oracle_future, read_oracle
 
@@ -138,7 +138,6 @@ _OPS = {op.value: op for op in Op}
 _OPS_TEXT = ", ".join(_OPS)
 _READ = Op.READ
 _new = tuple.__new__
-_make_access = partial(_new, Access)
 #: what a file reader yields (accesses, or blocks of them)
 _Item = TypeVar("_Item")
 #: bytes read at a time by the plain reader (whole lines of a block are parsed at once)
@@ -989,9 +988,7 @@ def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[Iterator[Ac
             yield _tallied(_parse_plain(content, source, float(index)), tally)
             index += tally[0]
         else:
-            times = map(float, range(index, index + len(ids)))
-            yield map(_make_access, zip(times, ids, repeat(1), repeat(_READ), repeat(""),
-                                        repeat(0)))
+            yield reads(ids, 1, start=index)
             index += len(ids)
         lineno += block.count(b"\n")
     if index == 0:
