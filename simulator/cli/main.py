@@ -21,14 +21,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
-
 import simulator.memory  # noqa: F401 - registers the importance policy for --policy
+from simulator.cli.progress import ProgressBar
 from simulator.engine.compare import Comparison, Variant, simulate
 from simulator.engine.config import SIM_PARAMS, LatencyModel, SimConfig, TierConfig
 from simulator.engine.errors import ConfigError, VMemError
-from simulator.engine.events import RunResult, WindowSnapshot
+from simulator.engine.events import RunResult
 from simulator.engine.observers import Observer
 from simulator.engine.params import Param
 from simulator.engine.policies import policy_names
@@ -37,51 +35,6 @@ from simulator.engine.traces import CsvLayout, write_trace
 from simulator.engine.workloads import GENERATORS, WORKLOADS, Workload
 
 CLASSIC_POLICIES = ("lru", "fifo", "lfu", "clock", "arc", "2q", "sieve", "s3fifo")
-
-
-class ProgressBar(Observer):
-    """A one-line progress bar on a terminal (rich), redrawn at most 10 times a second; the
-    rate and ETA come from the run's own clock (``draw(done, now)``)."""
-
-    def __init__(self, total: int | None, stream: TextIO = sys.stderr, label: str = "") -> None:
-        self.total = total
-        self.started = time.monotonic()
-        self.last_draw = 0.0
-        columns = [TextColumn("{task.description}")]
-        if total:
-            columns += [BarColumn(bar_width=30), TextColumn("{task.percentage:>5.1f}%"),
-                        TextColumn("{task.completed:,}/{task.total:,}")]
-        else:
-            columns.append(TextColumn("{task.completed:,} accesses"))
-        columns.append(TextColumn("{task.fields[rate]}  {task.fields[eta]}"))
-        self.progress = Progress(*columns, console=Console(file=stream, force_terminal=True,
-                                                           width=120),
-                                 auto_refresh=False)
-        self.task = self.progress.add_task(label, total=total, rate="", eta="")
-        self.progress.start()
-
-    def on_window(self, snapshot: WindowSnapshot) -> None:
-        now = time.monotonic()
-        if now - self.last_draw < 0.1:
-            return
-        self.last_draw = now
-        self.draw(snapshot.end, now)
-
-    def draw(self, done: int, now: float) -> None:
-        rate = done / max(now - self.started, 1e-9)
-        eta = ""
-        if self.total:
-            left = (self.total - done) / rate if rate else 0
-            eta = f"ETA {left:4.0f}s"
-        self.progress.update(self.task, completed=done, rate=f"{rate:,.0f}/s", eta=eta)
-        self.progress.refresh()
-
-    def on_finish(self, result: RunResult) -> None:
-        self.draw(result.requests if self.total is None else self.total, time.monotonic())
-        self.close()
-
-    def close(self) -> None:
-        self.progress.stop()
 
 
 # --- argument parsing ---------------------------------------------------------------------

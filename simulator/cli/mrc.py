@@ -2,7 +2,7 @@
 
     vmem mrc TRACE --policies lru,arc,s3fifo --sizes 100,1000,10000 [--unit-pages]
                    [--sample 0.01 [--min-pages 200] [--max-error 0.0025] [--salt 0]]
-                   [--jobs N] [--json]
+                   [--jobs N] [--json] [--no-progress]
     vmem mrc TRACE --log-sizes 20 [--low 0.1] ...
 
 ``--json`` prints ``{"requests": N, "curves": {"lru": [{"size": 100, "misses": M,
@@ -17,13 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from simulator.cli.progress import ProgressBar
 from simulator.engine.errors import ConfigError
 from simulator.engine.mrc import (
     DEFAULT_MAX_ERROR,
     DEFAULT_MIN_PAGES,
+    CellResult,
     MrcResult,
     footprint,
     log_sizes,
@@ -67,6 +71,7 @@ def add_mrc_arguments(parser: argparse.ArgumentParser,
                         help="with --sample: another salt samples other pages")
     parser.add_argument("--seed", type=int, default=0, help="generator: random seed")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
 
 
 def run_mrc(args: argparse.Namespace, out: TextIO, source: Source) -> int:
@@ -96,15 +101,35 @@ def run_mrc(args: argparse.Namespace, out: TextIO, source: Source) -> int:
     if args.jobs < 0:
         raise ConfigError(f"expected a number of processes >= 0, got {args.jobs}",
                           field="--jobs")
-    result = miss_ratio_curves(source, policies, sizes, unit_pages=args.unit_pages,
-                               rate=args.sample, min_pages=args.min_pages,
-                               max_error=args.max_error or None, salt=args.salt,
-                               processes=args.jobs or os.cpu_count() or 1)
+    bar = None
+    if not args.no_progress and sys.stderr.isatty():
+        bar = ProgressBar(len(policies) * len(sizes), label="mrc", unit="points")
+    try:
+        result = miss_ratio_curves(source, policies, sizes, unit_pages=args.unit_pages,
+                                   rate=args.sample, min_pages=args.min_pages,
+                                   max_error=args.max_error or None, salt=args.salt,
+                                   processes=args.jobs or os.cpu_count() or 1,
+                                   on_point=_counting(bar) if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
     if args.json:
         out.write(json.dumps(result.to_dict()) + "\n")
     else:
         out.write(format_curves(result, source.label) + "\n")
     return 0
+
+
+def _counting(bar: ProgressBar) -> Callable[[CellResult], None]:
+    """An ``on_point`` that draws the points computed so far (a sampled point computed again
+    at a higher rate counts once)."""
+    done: set[tuple[str, int]] = set()
+
+    def on_point(point: CellResult) -> None:
+        done.add((point.policy, point.size))
+        bar.draw(len(done), time.monotonic())
+
+    return on_point
 
 
 def _cell(point: Any) -> str:

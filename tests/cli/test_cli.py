@@ -153,7 +153,7 @@ def test_sessions_run_concurrently_and_finish_sooner():
 
 
 def test_progress_bar_draws_rate_and_eta():
-    from simulator.cli.main import ProgressBar
+    from simulator.cli.progress import ProgressBar
 
     out = io.StringIO()
     bar = ProgressBar(total=1000, stream=out, label="lru")

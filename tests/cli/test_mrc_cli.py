@@ -106,3 +106,26 @@ def test_jobs_compute_the_same_curves(belady):
         data.pop("seconds")
         outputs.append(data)
     assert outputs[0] == outputs[1]
+
+
+def test_progress_counts_points_once_each(belady):
+    """On a terminal ``vmem mrc`` draws the points done (slow ones with two decimals of
+    rate); a point computed again at a higher rate counts once."""
+    import io
+
+    from simulator.cli.mrc import _counting
+    from simulator.cli.progress import ProgressBar
+    from simulator.engine.mrc import miss_ratio_curves
+    from simulator.engine.sources import TraceSource
+
+    out = io.StringIO()
+    bar = ProgressBar(6, stream=out, label="mrc", unit="points")
+    on_point = _counting(bar)
+    miss_ratio_curves(TraceSource(belady, unit_pages=True), ["lru", "fifo"], [2, 3, 4],
+                      on_point=on_point)
+    on_point(miss_ratio_curves(TraceSource(belady, unit_pages=True), ["fifo"], [4]
+                               ).curves["fifo"].points[0])
+    bar.draw(6, bar.started + 4.0)
+    bar.close()
+    text = out.getvalue()
+    assert "6/6" in text and "100.0%" in text and "1.50/s" in text
