@@ -458,3 +458,14 @@ def test_the_form_and_the_api_take_a_sampling_rate(alice, alice_client, data_dir
                                         "sizes": [3], "sample": 2},
                        content_type="application/json")
     assert bad_api.status_code == 400 and bad_api.json()["field"] == "sample"
+
+
+@pytest.mark.django_db
+def test_a_trace_page_leads_to_its_curves(alice, alice_client, data_dir):
+    trace = upload(alice, BELADY, name="belady")
+    page = alice_client.get(reverse("traces:detail", args=[trace.pk])).content.decode()
+    link = f'/sweeps/new/?trace={trace.pk}&amp;sizes_mode=relative'
+    assert link in page
+    form = alice_client.get(link.replace("&amp;", "&")).content.decode()
+    assert f'value="{trace.pk}" checked' in form
+    assert 'value="relative" checked' in form

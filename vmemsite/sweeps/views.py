@@ -49,7 +49,9 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     values = {"traces": [str(t) for t in request.GET.getlist("trace")],
               "policies": list(DEFAULT_POLICIES), "sizes": "10, 100, 1000, 10000", "name": "",
-              "axis_param": "", "axis_values": "", "sizes_mode": "pages", "log_count": "20",
+              "axis_param": "", "axis_values": "",
+              "sizes_mode": "relative" if request.GET.get("sizes_mode") == "relative" else "pages",
+              "log_count": "20",
               "low_percent": "0.1", "sample": ""}
     if request.method == "POST":
         values = {"traces": request.POST.getlist("traces"),
