@@ -98,6 +98,14 @@ def clean_sizes(sizes: Any) -> list[int]:
     return sorted(set(sizes))
 
 
+def _float_of(text: str) -> float | None:
+    """A number typed in a form (``0.1``, ``1e-3``), or None for anything else."""
+    try:
+        return float(text) if len(text) < 40 else None
+    except ValueError:
+        return None
+
+
 def clean_relative_sizes(spec: Any) -> dict[str, Any]:
     """Sizes relative to each trace's footprint (its distinct pages): ``{"count": N,
     "low_percent": P}``, N sizes log-spaced from P % of the footprint to all of it."""
@@ -107,10 +115,7 @@ def clean_relative_sizes(spec: Any) -> dict[str, Any]:
     if isinstance(count, str):
         count = int(count) if count.strip().isdigit() and len(count) < 6 else None
     if isinstance(low, str):
-        try:
-            low = float(low) if len(low) < 40 else None
-        except ValueError:
-            low = None
+        low = _float_of(low)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SIZES:
         raise Invalid(f"give 1 to {MAX_SIZES} sizes", field="sizes")
     if (isinstance(low, bool) or not isinstance(low, int | float) or not math.isfinite(low)
@@ -139,10 +144,7 @@ def clean_sample_rate(rate: Any) -> float | None:
     if rate is None or (isinstance(rate, str) and not rate.strip()):
         return None
     if isinstance(rate, str):
-        try:
-            rate = float(rate) if len(rate) < 40 else None
-        except ValueError:
-            rate = None
+        rate = _float_of(rate)
     if (isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate)
             or not MIN_SAMPLE_RATE <= rate < MAX_SAMPLE_RATE):
         raise Invalid(f"a sampling rate is a fraction from {MIN_SAMPLE_RATE:g} to below "
