@@ -157,11 +157,12 @@ def _axis_value(text: str) -> bool | int | float:
     word = text.strip().lower()
     if word in ("true", "false"):
         return word == "true"
-    try:
-        return int(word) if word.lstrip("+-").isdigit() else float(word)
-    except ValueError:  # also an integer of thousands of digits
-        raise Invalid(f"{text[:40]!r} is not a number (nor true or false)", field="axis"
-                      ) from None
+    if word.lstrip("+-").isdigit() and len(word) < 40:
+        return int(word)
+    value = _float_of(word)
+    if value is None:
+        raise Invalid(f"{text[:40]!r} is not a number (nor true or false)", field="axis")
+    return value
 
 
 def _storable(value: Any) -> bool:
