@@ -6,7 +6,7 @@
     result = Simulation(SimConfig.classic("arc", 1000), zipf(10_000, 1.0, 100_000)).run()
 """
 
-from .access import Access, Op
+from .access import Access, Op, PageReads, reads
 from .compare import Comparison, Variant, simulate
 from .config import LatencyModel, SimConfig, TierConfig
 from .errors import ConfigError, TraceError, VMemError
@@ -18,7 +18,7 @@ from .workloads import Workload
 
 __all__ = [
     "Access", "Comparison", "ConfigError", "Event", "LatencyModel", "Observer", "Op",
-    "Placement", "Recorder", "RunResult", "SessionSource", "SimConfig", "Simulation",
+    "PageReads", "Placement", "Recorder", "RunResult", "SessionSource", "SimConfig", "Simulation",
     "TierConfig", "TierUsage", "TraceError", "TraceSource", "VMemError", "Variant",
-    "WindowSnapshot", "Workload", "WorkloadSource", "simulate",
+    "WindowSnapshot", "Workload", "WorkloadSource", "reads", "simulate",
 ]

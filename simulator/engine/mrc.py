@@ -31,13 +31,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .access import Access, Op, reads
+from .access import Access, Op, PageReads, reads
 from .config import SIM_PARAMS, SimConfig, TierConfig
 from .errors import ConfigError
 from .events import FAULT
@@ -123,17 +123,18 @@ class ReferenceSource:
 
 def _references(source: Source, unit_pages: bool) -> Iterator[tuple[Hashable, int]]:
     """``(page, tokens)`` per reference (tokens 1 with unit pages)."""
-    for access in source.open():
-        op = access[3]
-        if op is _READ or op is _WRITE:
-            yield access[1], 1 if unit_pages else access[2]
+    stream = source.open()
+    if isinstance(stream, PageReads):  # bare ids: no access is made
+        return zip(stream.page_ids(), repeat(1 if unit_pages else stream.tokens))
+    return ((access[1], 1 if unit_pages else access[2]) for access in stream
+            if access[3] is _READ or access[3] is _WRITE)
 
 
 def _pages(source: Source) -> Iterator[Hashable]:
-    for access in source.open():
-        op = access[3]
-        if op is _READ or op is _WRITE:
-            yield access[1]
+    stream = source.open()
+    if isinstance(stream, PageReads):
+        return stream.page_ids()
+    return (access[1] for access in stream if access[3] is _READ or access[3] is _WRITE)
 
 
 def source_spec(source: Source) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from typing import Any
 
 import simpy
 
-from .access import Access, Op
+from .access import Access, Op, PageReads
 from .config import SimConfig
 from .errors import ConfigError
 from .events import (
@@ -161,7 +161,7 @@ class Simulation:
         self._event_observers = [o for o in self.observers if o.wants_events]
         if config.page_size is not None and not config.unit_pages:
             accesses = split_pages(accesses, config.page_size)
-        self._stream = iter(accesses)
+        self._stream: Iterator[Any] = iter(accesses)
 
         self.location: dict[Hashable, int] = {}
         self.sizes: dict[Hashable, int] = {}
@@ -207,6 +207,12 @@ class Simulation:
             and l0.admits is None and not l0.releases_expired
             and not (l0.policy.needs_clock or l0.policy.needs_future)
         )
+        #: the stream is bare page ids (reads of ``_id_tokens`` each), taken from a
+        #: :class:`PageReads` by the classic loop, which alone reads them
+        self._read_ids = self._single_tier_fast and isinstance(self._stream, PageReads)
+        if self._read_ids:
+            self._id_tokens = self._stream.tokens
+            self._stream = self._stream.page_ids()
         #: the lean fault path (:meth:`_fault_lean`) applies: no tier has a hook, a clock, a
         #: future or an expiry, and nothing protects, prefetches or queues
         self._lean_faults = (
@@ -600,6 +606,8 @@ class Simulation:
         record = self._emit if self._record_events else None
         name, unit, capacity = l0.name, self._unit, l0.capacity
         read, pinned = READ, PINNED
+        ids = self._read_ids  # the stream holds bare page ids, every one a read
+        id_size = 1 if unit or not ids else self._id_tokens
         room = capacity - l0.pinned_tokens
         clock = self.clock_ms  # faults here cost nothing: only a write or a pin moves it
         start = counted = self.index  # accesses before ``counted`` are in self's counters
@@ -612,62 +620,65 @@ class Simulation:
         refault_at = thrash.positions.append
         timed_out = False
         for i, acc in enumerate(accesses, start):
-            if acc[3] is read:
+            if ids:
+                page_id = acc
+            elif acc[3] is read:
                 page_id = acc[1]
-                loc = location_get(page_id)
-                if loc == 0:
-                    touch(page_id)
-                    continue
-                if loc == pinned:
-                    continue
-                faults += 1
-                size = 1 if unit else acc[2]
-                stamp = stamp_of(page_id, None) if stamps else None
-                refault = False
-                if stamp is not None:
-                    distance = evictions - stamp
-                    judged += 1
-                    distance_sum += distance
-                    # alone, L0's pages are exactly the pages with a location
-                    if distance <= len(location):
-                        refaults += 1
-                        refault_at(i)
-                        refault = True
-                if size > room:
-                    self.dropped += 1  # larger than the context can ever hold: served, not kept
-                else:
-                    limit = room - size
-                    while policy.used > limit:
-                        victim = victim_of()
-                        evictions += 1
-                        victims += 1
-                        if stamps:
-                            evicted_at[victim] = evictions
-                        del location[victim]
-                        sizes_pop(victim, None)  # alone, a page leaving L0 is gone
-                        if dirty:
-                            dirty.discard(victim)
-                        if record is not None:
-                            record((EVICT, i, clock, victim, name, ""))
-                    insert(page_id, size)
-                    location[page_id] = 0
-                    sizes[page_id] = size
-                if record is not None:
-                    record((FAULT, i, clock, page_id, NEW if stamp is None else STORE, name,
-                            0.0, refault))
+            else:
+                # a write, a pin or an unpin: the general code, with the counters made current
+                self._count_classic(i - counted - faults, faults, evictions, victims,
+                                    judged, distance_sum, refaults)
+                counted, faults, victims = i + 1, 0, 0
+                judged = distance_sum = refaults = 0
+                self._other(acc, i)
+                evictions = thrash.evictions
+                room = capacity - l0.pinned_tokens
+                clock = self.clock_ms
+                if clock >= time_limit:
+                    timed_out = True
+                    break
                 continue
-            # a write, a pin or an unpin: the general code, with the counters made current
-            self._count_classic(i - counted - faults, faults, evictions, victims,
-                                judged, distance_sum, refaults)
-            counted, faults, victims = i + 1, 0, 0
-            judged = distance_sum = refaults = 0
-            self._other(acc, i)
-            evictions = thrash.evictions
-            room = capacity - l0.pinned_tokens
-            clock = self.clock_ms
-            if clock >= time_limit:
-                timed_out = True
-                break
+            loc = location_get(page_id)
+            if loc == 0:
+                touch(page_id)
+                continue
+            if loc == pinned:
+                continue
+            faults += 1
+            size = id_size if ids or unit else acc[2]
+            stamp = stamp_of(page_id, None) if stamps else None
+            refault = False
+            if stamp is not None:
+                distance = evictions - stamp
+                judged += 1
+                distance_sum += distance
+                # alone, L0's pages are exactly the pages with a location
+                if distance <= len(location):
+                    refaults += 1
+                    refault_at(i)
+                    refault = True
+            if size > room:
+                self.dropped += 1  # larger than the context can ever hold: served, not kept
+            else:
+                limit = room - size
+                while policy.used > limit:
+                    victim = victim_of()
+                    evictions += 1
+                    victims += 1
+                    if stamps:
+                        evicted_at[victim] = evictions
+                    del location[victim]
+                    sizes_pop(victim, None)  # alone, a page leaving L0 is gone
+                    if dirty:
+                        dirty.discard(victim)
+                    if record is not None:
+                        record((EVICT, i, clock, victim, name, ""))
+                insert(page_id, size)
+                location[page_id] = 0
+                sizes[page_id] = size
+            if record is not None:
+                record((FAULT, i, clock, page_id, NEW if stamp is None else STORE, name,
+                        0.0, refault))
         self._count_classic(i + 1 - counted - faults, faults, evictions, victims,
                             judged, distance_sum, refaults)
         return i + 1 - start, timed_out

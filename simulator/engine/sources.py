@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .access import Access, reads
+from .access import Access, PageReads, reads
 from .errors import ConfigError
 from .simulation import split_pages
 from .traces import CsvLayout, detect_format, next_use_indices, open_trace, open_trace_future
@@ -72,7 +72,9 @@ class TraceSource:
     def count(self) -> int:
         """Count the accesses (one streaming pass); remembered for progress figures."""
         if self._length is None:
-            self._length = sum(1 for _ in self.open())
+            stream = self.open()
+            ids = stream.page_ids() if isinstance(stream, PageReads) else stream
+            self._length = sum(1 for _ in ids)
         return self._length
 
 
@@ -133,11 +135,12 @@ class SequenceSource:
         return f"sequence({shown}{'…' if len(self.pages) > 12 else ''})"
 
     def open(self) -> Iterator[Access]:
-        tokens = self.tokens
-        if isinstance(tokens, int):
-            yield from reads(self.pages, tokens)
-            return
-        low, high = tokens
+        if isinstance(self.tokens, int):
+            return reads(self.pages, self.tokens)
+        return self._sized()
+
+    def _sized(self) -> Iterator[Access]:
+        low, high = self.tokens
         sizes: dict[int | str, int] = {}  # one entry per distinct id of a bounded list
         for i, page in enumerate(self.pages):
             size = sizes.get(page)

@@ -68,7 +68,7 @@ import os
 import sys
 import zlib
 from array import array
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import partial
 from itertools import chain
@@ -77,7 +77,7 @@ from typing import IO, Any, TypeVar
 
 import zstandard
 
-from simulator.engine.access import Access, Op, reads
+from simulator.engine.access import Access, Op, PageReads
 from simulator.engine.errors import ConfigError, TraceError
 from simulator.engine.oracle_general import oracle_future, read_oracle
 
@@ -561,7 +561,7 @@ def read_binary(
     elif fmt == "plain" and csv_layout is None:
         # a block of lines at a time (the format is known: sniffing would need the stream
         # rewound, which a Zstandard stream does not offer)
-        accesses = chain.from_iterable(_plain_blocks(stream, source))
+        accesses = PageReads(chain.from_iterable(_plain_blocks(stream, source)))
     else:
         accesses = _read(_guarded_lines(stream, source or ""), _text_fmt(fmt, csv_layout),
                          source, unit_pages, csv_layout)
@@ -906,22 +906,21 @@ def _open_and_read(
     layout: CsvLayout | None,
 ) -> Iterator[Access]:
     if fmt == "plain" and layout is None:
-        return _BlockStream.of(_opened(path, source, partial(_plain_blocks, source=source)))
+        return _PlainStream.of(_opened(path, source, partial(_plain_blocks, source=source)))
     return _opened(path, source, partial(read_binary, fmt=fmt, source=source,
                                          unit_pages=unit_pages, csv_layout=layout))
 
 
-class _BlockStream(chain):
-    """The accesses of a generator of blocks of accesses, one after another, with the
-    generator's ``close``. Taking an access is C code alone (``chain``'s own ``next``): no
-    Python frame stands between a plain file's parsed blocks and the engine's hot loop
-    (about 5 % of ``vmem simulate``'s CPU on a plain trace; bench/README.md)."""
+class _PlainStream(PageReads):
+    """A plain trace's reads (:class:`PageReads`: the engine can take the ids bare), with the
+    file's ``close``. Taking an access or an id is C code alone: no Python frame stands
+    between a plain file's parsed blocks and the engine's hot loop."""
 
-    _blocks: Generator[Iterator[Access], None, None]
+    __slots__ = ("_blocks",)
 
     @classmethod
-    def of(cls, blocks: Generator[Iterator[Access], None, None]) -> _BlockStream:
-        stream = cls.from_iterable(blocks)
+    def of(cls, blocks: Generator[list[Hashable], None, None]) -> _PlainStream:
+        stream = cls(chain.from_iterable(blocks))
         stream._blocks = blocks
         return stream
 
@@ -960,13 +959,13 @@ def open_trace_future(path: str | os.PathLike[str]) -> array:
             raise _unreadable(exc, source) from None
 
 
-def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[Iterator[Access]]:
-    """A plain trace as the accesses of one block of lines after another. A block made only
-    of digits and line ends (the common case: integer ids) is parsed with one call of ``int``
-    per id and turned into accesses by C code; any other block goes through the line reader,
-    which handles and names everything else (comments, text ids, bad lines) exactly as for
-    any trace."""
-    index = 0  # accesses so far
+def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[list[Hashable]]:
+    """A plain trace's page ids, one block of lines after another (every access of a plain
+    trace is a read of one token). A block made only of digits and line ends (the common
+    case: integer ids) is parsed with one call of ``int`` per id; any other block goes through
+    the line reader, which handles and names everything else (comments, text ids, bad lines)
+    exactly as for any trace."""
+    count = 0  # accesses so far
     lineno = 0  # lines before the block
     carry = b""  # an incomplete last line, completed by the next block
     while True:
@@ -984,22 +983,12 @@ def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[Iterator[Ac
         ids = _plain_ids(block)
         if ids is None:
             content = _content(_numbered(block.split(b"\n")[:-1], source, lineno + 1))
-            tally = [0]
-            yield _tallied(_parse_plain(content, source, float(index)), tally)
-            index += tally[0]
-        else:
-            yield reads(ids, 1, start=index)
-            index += len(ids)
+            ids = [access[1] for access in _parse_plain(content, source)]
+        yield ids
+        count += len(ids)
         lineno += block.count(b"\n")
-    if index == 0:
+    if count == 0:
         raise TraceError("empty trace: no accesses found", source=source)
-
-
-def _tallied(accesses: Iterator[Access], tally: list[int]) -> Iterator[Access]:
-    """``accesses`` again, counted in ``tally[0]``."""
-    for access in accesses:
-        tally[0] += 1
-        yield access
 
 
 def _read_block(stream: IO[bytes], lineno: int, source: str | None) -> bytes:

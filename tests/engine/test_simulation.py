@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.engine.access import Access, Op
+from simulator.engine.access import Access, Op, PageReads
 from simulator.engine.config import LatencyModel, SimConfig, TierConfig
 from simulator.engine.errors import ConfigError
 from simulator.engine.events import Event
@@ -432,6 +432,58 @@ def test_classic_loop_matches_the_general_path_with_writes_and_pins(
         return result, recorder.events, windows, sim.location, sim.dirty
 
     assert run(True) == run(False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ids=st.lists(st.integers(0, 15), min_size=1, max_size=300),
+    tokens=st.integers(1, 5),
+    capacity=st.integers(3, 20),
+    policy=st.sampled_from(["lru", "fifo", "clock", "sieve", "lfu", "random", "arc",
+                            "s3fifo", "2q"]),
+    unit=st.booleans(),
+    window=st.integers(1, 60),
+    max_events=st.sampled_from([0, 3, 20]),
+    refaults=st.booleans(),
+)
+def test_bare_page_ids_run_like_their_accesses(
+    ids, tokens, capacity, policy, unit, window, max_events, refaults,
+):
+    """A :class:`PageReads` stream's ids go through the classic loop bare: every count,
+    window, event and the final placement are those of the same reads as accesses."""
+
+    def run(stream):
+        config = SimConfig(tiers=[TierConfig("L0", capacity, policy)], unit_pages=unit,
+                           window_accesses=window)
+        recorder = Recorder(events=True)
+        sim = Simulation(config, stream, observers=[recorder], max_events=max_events,
+                         track_refaults=refaults)
+        result = sim.run()
+        windows = [w.to_dict() for w in recorder.windows]
+        return (result, recorder.events, windows, sim.location, sim.sizes,
+                (sim._read_ids, sim._single_tier_fast))
+
+    *bare, (took_ids, classic) = run(PageReads(ids, tokens))
+    *made, (took_accesses, _) = run(list(PageReads(ids, tokens)))
+    assert took_ids == classic and not took_accesses
+    assert bare == made
+
+
+def test_bare_page_ids_step_and_feed_the_general_path_too():
+    """Stepped one access at a time the ids count what one run counts; a configuration the
+    classic loop does not serve reads the same stream as accesses."""
+    ids = [p % 11 for p in range(0, 600, 7)]
+    config = SimConfig.classic("lru", 4)
+    whole = Simulation(config, PageReads(ids)).run()
+    stepped = Simulation(config, PageReads(ids))
+    while stepped.step(1):
+        pass
+    assert stepped.result() == whole == Simulation(config, list(PageReads(ids))).run()
+    hierarchy = SimConfig(tiers=[TierConfig("L0", 4, "lru"), TierConfig("L1", 8, "lru")],
+                          unit_pages=True)
+    sim = Simulation(hierarchy, PageReads(ids))
+    assert not sim._read_ids
+    assert sim.run() == Simulation(hierarchy, list(PageReads(ids))).run()
 
 
 def test_classic_loop_steps_one_access_at_a_time_like_a_whole_run():

@@ -449,6 +449,10 @@ def test_plain_files_read_by_blocks_as_line_by_line(tmp_path_factory: pytest.Tem
             expected = outcome(lambda p=path: read_accesses(data.splitlines(keepends=True),
                                                             "plain", source=p.name))
             assert outcome(lambda p=path: open_trace(p)) == expected
+            if path is named:  # known to be plain: a stream of page reads, the same bare
+                bare = outcome(lambda p=path: open_trace(p).page_ids())
+                assert bare == (expected if isinstance(expected, tuple)
+                                else [access.page_id for access in expected])
 
 
 @settings(max_examples=200, deadline=None)
