@@ -149,9 +149,10 @@ def format_curves(result: MrcResult, label: str) -> str:
     width = max(9, *(len(n) for n in names)) if result.rate is None else max(
         17, *(len(n) for n in names))
     lines = [f"source: {label}", f"requests: {result.requests:,}   sizes in {unit}   {how}"]
-    header = f"{'size':>12} " + " ".join(f"{n:>{width}}" for n in names)
+    size_width = max(12, *(len(f"{size:,}") for size in result.sizes))
+    header = f"{'size':>{size_width}} " + " ".join(f"{n:>{width}}" for n in names)
     lines += [header, "-" * len(header)]
     for row, size in enumerate(result.sizes):
         cells = " ".join(f"{_cell(result.curves[n].points[row]):>{width}}" for n in names)
-        lines.append(f"{size:>12,} {cells}")
+        lines.append(f"{size:>{size_width},} {cells}")
     return "\n".join(lines)

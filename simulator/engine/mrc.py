@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .access import Access, Op, PageReads, reads
-from .config import SIM_PARAMS, SimConfig, TierConfig
+from .config import SIM_PARAMS, TIER_PARAMS, SimConfig, TierConfig
 from .errors import ConfigError
 from .events import FAULT
 from .observers import Observer
@@ -233,12 +233,16 @@ def log_sizes(footprint: int, count: int = 20, low: float = 0.001) -> list[int]:
     return sorted({max(1, round(float(p))) for p in points})
 
 
+#: the largest cache size of a point: the largest capacity a tier takes (config.py)
+MAX_SIZE = next(p.maximum for p in TIER_PARAMS if p.name == "capacity_tokens")
+
+
 def _check_sizes(sizes: Iterable[int]) -> list[int]:
     checked = []
     for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ConfigError(f"a cache size must be a positive integer, got {size!r}",
-                              field="sizes")
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE:
+            raise ConfigError(f"a cache size must be an integer from 1 to {MAX_SIZE:,}, got "
+                              f"{size!r}", field="sizes")
         checked.append(size)
     if not checked:
         raise ConfigError("give at least one cache size", field="sizes")

@@ -64,6 +64,14 @@ def test_sampled_points_are_marked(tmp_path):
     assert code == 0 and "~" in out and "±" in out and "sampled at rate 0.05" in out
 
 
+def test_the_table_widens_for_large_sizes(belady):
+    code, out = run("mrc", str(belady), "--policies", "lru", "--sizes", "3,1000000000000",
+                    "--unit-pages")
+    assert code == 0
+    rows = out.splitlines()[-2:]
+    assert rows[1].startswith("1,000,000,000,000 ") and len(rows[0]) == len(rows[1])
+
+
 def test_log_sizes(belady):
     code, out = run("mrc", str(belady), "--log-sizes", "3", "--low", "20",
                     "--unit-pages", "--json")
@@ -79,6 +87,8 @@ def test_log_sizes(belady):
     (["--log-sizes", "0"], "--log-sizes: expected an integer from 1 to 1000"),
     (["--log-sizes", "5", "--low", "0"], "--low: expected a percentage"),
     (["--sizes", "3", "--jobs", "-1"], "--jobs: expected a number of processes >= 0"),
+    (["--policies", "lru", "--sizes", "3,99999999999999999999999"],
+     "sizes: a cache size must be an integer from 1 to 1,000,000,000,000"),
 ])
 def test_errors_are_one_line_with_status_2(belady, capsys, args, message):
     code, out = run("mrc", str(belady), "--unit-pages", *args)
