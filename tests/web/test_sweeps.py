@@ -14,13 +14,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from simulator.engine.errors import ConfigError
 from simulator.engine.mrc import Cell, run_cell, source_spec
 from simulator.engine.sources import TraceSource
 from vmemsite.accounts.services import token_create
 from vmemsite.errors import Invalid
 from vmemsite.sweeps.models import SweepCell
 from vmemsite.sweeps.selectors import sweep_state
-from vmemsite.sweeps.services import cell_record, sweep_create
+from vmemsite.sweeps.services import _fail_with, cell_record, sweep_create
 from vmemsite.traces.selectors import trace_path
 
 from .library_data import upload
@@ -143,6 +144,24 @@ def test_bad_sweeps_name_the_field(alice, data_dir, kwargs, field):
     assert info.value.field == field
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_cell_error_shows_no_server_path(alice, data_dir, settings):
+    """A trace file gone while its sweep runs: the cell's error names no path of the server;
+    the trace itself deleted: the error says so."""
+    settings.VMEM_SWEEP_PROCESSES = 1
+    trace = upload(alice, BELADY, name="gone")
+    trace_path(trace).unlink()
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["lru"], sizes=[3])
+    wait_done(sweep)
+    cell = SweepCell.objects.get(sweep=sweep)
+    assert cell.status == SweepCell.Status.FAILED and "no such trace file" in cell.error
+    assert str(data_dir) not in cell.error
+    trace.delete()
+    _fail_with(cell.pk, ConfigError(f"no such trace file: {trace_path(trace)}"))
+    cell.refresh_from_db()
+    assert cell.error == "the trace was deleted"
+
+
 @pytest.mark.django_db
 def test_a_result_is_recorded_once(alice, data_dir):
     trace = upload(alice, BELADY)
@@ -189,6 +208,12 @@ def test_page_api_and_exports(alice, alice_client, bob_client, data_dir, setting
     bad_api = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["nope"],
                                         "sizes": [3]}, content_type="application/json")
     assert bad_api.status_code == 400 and bad_api.json()["field"] == "policies"
+    for body in ({"traces": [True], "policies": ["lru"], "sizes": [3]},
+                 {"traces": [trace.pk], "policies": ["lru"], "sizes": [True, 3.0]},
+                 {"traces": [trace.pk], "policies": ["lru"], "sizes": [3], "name": "a\x00b"}):
+        refused = api.post("/api/sweeps/", body, content_type="application/json")
+        assert refused.status_code == 400, body
+    assert refused.json()["field"] == "name" and "control characters" in refused.json()["error"]
     assert api.post(f"/api/sweeps/{sweep_id}/retry").status_code == 409
 
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Router
 from ninja.responses import Status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from vmemsite.api.auth import SIGNED_IN
 from vmemsite.api.schemas import Error
@@ -43,7 +43,7 @@ class RelativeSizesIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    count: int = Field(20, description="how many sizes (1 to 50)")
+    count: StrictInt = Field(20, description="how many sizes (1 to 50)")
     low_percent: float = Field(0.1, description="the smallest, in % of the footprint")
 
 
@@ -53,9 +53,9 @@ class SweepIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    traces: list[int] = Field(description="ids of traces you can see (1 to 8)")
+    traces: list[StrictInt] = Field(description="ids of traces you can see (1 to 8)")
     policies: list[str] = Field(description="engine policy names, e.g. lru, arc, opt")
-    sizes: list[int] | str | RelativeSizesIn = Field(
+    sizes: list[StrictInt] | str | RelativeSizesIn = Field(
         description="cache sizes in pages: a list, text '100, 1000', or {\"count\": 20, "
                     "\"low_percent\": 0.1} for each trace's own sizes from 0.1 % of its "
                     "footprint to all of it, log-spaced")

@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +49,7 @@ from simulator.engine.mrc import (
 )
 from simulator.engine.policies import make_policy, policy_names, policy_parameters
 from vmemsite.errors import Conflict, Invalid, NotFound
+from vmemsite.text import has_control_characters
 from vmemsite.traces.selectors import trace_get_visible, trace_source
 
 from .cells import compute_cell
@@ -249,7 +251,11 @@ def sweep_create(
         raise Invalid(f"{cells:,} cells is more than the limit of {MAX_CELLS:,}: fewer sizes, "
                       f"policies{' or values' if axis else ''}", field="sizes")
     name = " ".join(str(name or "").split())[:200] or (
-        f"{', '.join(t.name for t in traces)[:150]}, {len(policies)} policies")
+        f"{', '.join(t.name for t in traces)[:150]}, {len(policies)} "
+        f"polic{'y' if len(policies) == 1 else 'ies'}")
+    if has_control_characters(name):
+        raise Invalid("the name has control characters (such as NUL): use printable text",
+                      field="name")
     backend = "celery" if getattr(settings, "VMEM_RUNNER", "local") == "celery" else "local"
     with transaction.atomic():
         sweep = Sweep.objects.create(owner=owner, name=name, policies=policies, sizes=sizes,
@@ -337,6 +343,15 @@ def _fail(cell_id: int, message: str) -> None:
         status=SweepCell.Status.FAILED, error=message[:1000])
 
 
+def _fail_with(cell_id: int, exc: BaseException) -> None:
+    """Fail a cell with the engine's error as its owner may read it: a trace deleted while
+    the cell ran says so, and no path of this server shows."""
+    if not SweepCell.objects.filter(pk=cell_id, trace__isnull=False).exists():
+        _fail(cell_id, "the trace was deleted")
+    else:
+        _fail(cell_id, str(exc).replace(str(Path(settings.DATA_DIR)), "…"))
+
+
 def cell_execute(cell_id: int) -> None:
     """Compute and store one cell in this process (a Celery task's body)."""
     spec = cell_spec(cell_id)
@@ -345,7 +360,7 @@ def cell_execute(cell_id: int) -> None:
     try:
         cell_record(cell_id, compute_cell(spec))
     except (VMemError, OSError) as exc:
-        _fail(cell_id, str(exc))
+        _fail_with(cell_id, exc)
     except Exception as exc:  # a bug in one cell must not leave it running forever
         logger.exception("sweep cell %s failed", cell_id)
         _fail(cell_id, f"internal error: {type(exc).__name__}")
@@ -433,7 +448,7 @@ def _settle(cell_id: int, future: Future) -> bool:
     except BrokenProcessPool:
         return True
     except (VMemError, ConfigError, OSError) as exc:
-        _fail(cell_id, str(exc))
+        _fail_with(cell_id, exc)
     except Exception as exc:  # a bug in one cell must not stop the others
         logger.exception("sweep cell %s failed", cell_id)
         _fail(cell_id, f"internal error: {type(exc).__name__}")

@@ -28,7 +28,6 @@ import os
 import tempfile
 import threading
 import time
-import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -57,6 +56,7 @@ from simulator.engine.traces import (
     tokens_from_bytes,
     trace_stats,
 )
+from vmemsite.text import has_control_characters
 
 from .analyses import trace_analysis_request
 from .models import SIZE_UNITS, Trace
@@ -330,12 +330,6 @@ class _Records(io.RawIOBase):
         return len(data)
 
 
-def _has_control_characters(text: str) -> bool:
-    """NUL and other control characters (which PostgreSQL's text refuses, or which hide in a
-    page), or lone surrogates (which are not text at all)."""
-    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
-
-
 def _clean_name(name: str, filename: str) -> str:
     name = " ".join((name or "").split())
     if not name and filename:
@@ -349,7 +343,7 @@ def _clean_name(name: str, filename: str) -> str:
         raise TraceRejected("give the trace a name", field="name")
     if len(name) > MAX_NAME_CHARS:
         raise TraceRejected(f"the name is longer than {MAX_NAME_CHARS} characters", field="name")
-    if _has_control_characters(name):
+    if has_control_characters(name):
         raise TraceRejected("the name has control characters (such as NUL): use printable "
                             "text", field="name")
     return name
@@ -697,7 +691,7 @@ def trace_import_server_file(
                             field="path")
     root = Path(base).resolve()
     target = (root / str(path or "")).resolve()
-    if not path or _has_control_characters(str(path)) or not target.is_relative_to(root):
+    if not path or has_control_characters(str(path)) or not target.is_relative_to(root):
         raise TraceRejected("expected a file path inside the import folder", field="path")
     if not target.is_file():
         raise TraceRejected(f"no such file in the import folder: {path!s:.200}", field="path")
