@@ -11,19 +11,43 @@
   // its colour in both charts (the gap chart has no OPT line)
   var COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                  "#7f7f7f", "#bcbd22", "#17becf"];
+  // past ten curves the colours come round again with another line style (OPT keeps "dash")
+  var DASHES = ["solid", "dot", "dashdot", "longdash"];
+  var NARROW = 700;  // px: below this the legend goes above the chart, else to its right
+
+  // Plotly reads a few HTML tags in legend and hover text: a name is text, never markup
+  function text(value) {
+    return String(value).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  // a trace's name in the legend, with its id when another trace of the sweep has that name
+  function traceNames(state) {
+    var ids = {};
+    state.curves.forEach(function (c) {
+      (ids[c.trace] = ids[c.trace] || new Set()).add(c.trace_id);
+    });
+    return function (curve) {
+      return ids[curve.trace].size > 1 ? curve.trace + " #" + curve.trace_id : curve.trace;
+    };
+  }
 
   function traces(state, key) {
     var many = new Set(state.curves.map(function (c) { return c.trace_id; })).size > 1;
-    return state.curves.map(function (curve, k) { return [curve, COLOURS[k % COLOURS.length]]; })
+    var traceName = traceNames(state);
+    return state.curves.map(function (curve, k) { return [curve, k]; })
       .filter(function (pair) { return key === "miss_ratio" || pair[0].policy !== "opt"; })
       .map(function (pair) {
         var curve = pair[0];
+        var colour = COLOURS[pair[1] % COLOURS.length];
+        var dash = curve.policy === "opt" ? "dash"
+          : DASHES[Math.floor(pair[1] / COLOURS.length) % DASHES.length];
         var done = curve.points.filter(function (p) { return p[key] !== null; });
         // a sampled point is an estimate: its standard error as an error bar, "~" in the hover
         var sampled = done.some(function (p) { return p.exact === false; });
+        var name = text((many ? traceName(curve) + " · " : "") + (curve.label || curve.policy));
         return {
           type: "scatter", mode: "lines+markers",
-          name: (many ? curve.trace + " · " : "") + (curve.label || curve.policy),
+          name: name,
           x: done.map(function (p) { return p.size; }),
           y: done.map(function (p) { return p[key]; }),
           customdata: done.map(function (p) {
@@ -33,23 +57,26 @@
             type: "data", visible: sampled && key === "miss_ratio", thickness: 1,
             array: done.map(function (p) { return p.exact === false ? (p.std_error || 0) : 0; }),
           },
-          line: { color: pair[1], dash: curve.policy === "opt" ? "dash" : "solid" },
-          marker: { color: pair[1], symbol: done.map(function (p) {
+          line: { color: colour, dash: dash },
+          marker: { color: colour, symbol: done.map(function (p) {
             return p.exact === false ? "circle-open" : "circle";
           }) },
-          hovertemplate: (curve.label || curve.policy) +
-            " at %{x:,} pages: %{customdata}%{y:.4f}<extra></extra>",
+          hovertemplate: "%{fullData.name} at %{x:,} pages: %{customdata}%{y:.4f}" +
+            "<extra></extra>",
         };
       });
   }
 
-  function layout(y) {
+  function layout(y, width) {
     var style = getComputedStyle(document.body);
     var grid = style.getPropertyValue("--border").trim() || "#dde1e8";
+    // the legend beside the chart, or above it on a narrow screen: never over an axis title
+    var legend = width < NARROW ? { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" }
+      : { orientation: "v", x: 1.02, y: 1, yanchor: "top" };
     return {
       margin: { t: 10, r: 10, b: 50, l: 64 }, paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)", font: { color: style.color, family: style.fontFamily },
-      legend: { orientation: "h", y: -0.25 },
+      showlegend: true, legend: legend,
       xaxis: { type: "log", title: { text: "cache size (pages)" }, gridcolor: grid },
       yaxis: { title: { text: y }, gridcolor: grid, rangemode: "tozero" },
     };
@@ -58,16 +85,17 @@
   function draw(state) {
     var curves = document.getElementById("sweep-curves");
     var gap = document.getElementById("sweep-gap");
-    Plotly.react(curves, traces(state, "miss_ratio"), layout("miss ratio"),
+    Plotly.react(curves, traces(state, "miss_ratio"), layout("miss ratio", curves.clientWidth),
                  { responsive: true, displaylogo: false });
     // without OPT there is no gap to draw: say so instead of an empty chart
     var withOpt = state.curves.some(function (c) { return c.policy === "opt"; });
     gap.hidden = !withOpt;
     document.getElementById("sweep-gap-none").hidden = withOpt;
     if (withOpt) {
-      Plotly.react(gap, traces(state, "opt_gap"), layout("miss ratio − OPT's"),
+      Plotly.react(gap, traces(state, "opt_gap"), layout("miss ratio − OPT's", gap.clientWidth),
                    { responsive: true, displaylogo: false });
     }
+    failures(state);
     curves.dataset.points = String(state.cells.done);
     var text = document.getElementById("sweep-progress");
     var cells = state.cells;
@@ -80,6 +108,30 @@
     // offer only what can be done: cancel while cells are pending, re-run once some failed
     document.getElementById("cancel-sweep").hidden = state.status !== "running";
     document.getElementById("retry-failed").hidden = !cells.failed;
+  }
+
+  // why cells failed: each message once, with how many cells and one of them (at most 10)
+  function failures(state) {
+    var list = document.getElementById("sweep-failures");
+    var byMessage = new Map();
+    state.curves.forEach(function (curve) {
+      curve.points.forEach(function (p) {
+        if (p.status !== "failed") return;
+        var message = p.error || "failed";
+        var seen = byMessage.get(message);
+        if (seen) { seen.count += 1; return; }
+        byMessage.set(message, { count: 1, where: curve.trace + " · " +
+          (curve.label || curve.policy) + " at " + p.size.toLocaleString() + " pages" });
+      });
+    });
+    list.replaceChildren();
+    Array.from(byMessage.entries()).slice(0, 10).forEach(function (entry) {
+      var item = document.createElement("li");
+      item.textContent = entry[0] + " — " + entry[1].count + " cell" +
+        (entry[1].count === 1 ? "" : "s") + " (such as " + entry[1].where + ")";
+      list.appendChild(item);
+    });
+    document.getElementById("sweep-failures-figure").hidden = byMessage.size === 0;
   }
 
   function poll(section) {
@@ -98,8 +150,9 @@
     draw(JSON.parse(document.getElementById("sweep-state").textContent));
     if (section.dataset.status === "running") poll(section);
     document.getElementById("export-png").addEventListener("click", function () {
-      Plotly.downloadImage(document.getElementById("sweep-curves"),
-                           { format: "png", filename: "sweep-curves", width: 1200, height: 700 });
+      Plotly.downloadImage(document.getElementById("sweep-curves"), {
+        format: "png", filename: "sweep-" + section.dataset.id + "-curves", width: 1200,
+        height: 700 });
     });
   }
 

@@ -76,3 +76,53 @@ def test_a_sampled_sweep_with_an_axis_shows_estimates(browser_page, screenshot_d
     expect(page.locator("#sweep-gap")).to_be_hidden()
     expect(page.locator("#sweep-gap-none")).to_be_visible()
     page.screenshot(path=screenshot_dir / "sweep-sampled.png", full_page=True)
+
+
+def test_legend_names_are_text_and_failed_cells_say_why(browser_page, lab, screenshot_dir):
+    """Two traces named alike with markup: the legend shows the names as typed, told apart by
+    their ids. A trace whose file is gone: the page says why its cells failed, with no path
+    of the server."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sign_up(page)
+    name = "<b>twin</b>"
+    for _ in range(2):
+        upload(page, name, "twin.txt", BELADY)
+        page.wait_for_url(re.compile(r".*/traces/\d+/$"))
+    page.goto("/sweeps/new/")
+    for box in page.get_by_label(name).all():
+        box.check()
+    for box in page.locator('input[name="policies"]').all():
+        box.uncheck()
+    page.locator('input[name="policies"][value="lru"]').check()
+    page.fill("#id_sizes", "3")
+    page.get_by_role("button", name="Start the sweep").click()
+    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    expect(page.locator("#sweep-progress")).to_have_text("2 of 2 cells done.", timeout=90_000)
+    legend = page.locator("#sweep-curves .legendtext")
+    expect(legend).to_have_count(2)
+    for k in range(2):
+        expect(legend.nth(k)).to_have_text(re.compile(r"^<b>twin</b> #\d+ · LRU$"))
+    expect(page.locator("#sweep-failures-figure")).to_be_hidden()
+
+    upload(page, "gone", "gone.txt", BELADY)
+    page.wait_for_url(re.compile(r".*/traces/\d+/$"))
+    newest = max((lab.data_dir / "traces").iterdir(), key=lambda p: p.stat().st_mtime)
+    newest.unlink()
+    page.goto("/sweeps/new/")
+    page.get_by_label("gone").check()
+    for box in page.locator('input[name="policies"]').all():
+        box.uncheck()
+    for policy in ("lru", "fifo"):
+        page.locator(f'input[name="policies"][value="{policy}"]').check()
+    page.fill("#id_sizes", "3, 4")
+    page.get_by_role("button", name="Start the sweep").click()
+    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    expect(page.locator("#sweep-progress")).to_contain_text("4 failed", timeout=90_000)
+    failures = page.locator("#sweep-failures li")
+    expect(failures).to_have_count(1)
+    expect(failures).to_contain_text("no such trace file")
+    expect(failures).to_contain_text("4 cells")
+    assert str(lab.data_dir) not in failures.inner_text()
+    page.screenshot(path=screenshot_dir / "sweep-failed.png", full_page=True)
