@@ -89,3 +89,12 @@ class TraceError(VMemError):
             where.append(f"field '{field}'")
         prefix = ", ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class Stopped(VMemError):
+    """A computation that stopped before its end because its caller asked it to (a server
+    shutting down). Nothing it computed is kept."""
+
+
+class TimeLimitExceeded(Stopped):
+    """A computation that ran past the time its caller allowed it."""

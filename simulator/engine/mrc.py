@@ -39,7 +39,7 @@ import numpy as np
 
 from .access import Access, Op, PageReads, reads
 from .config import SIM_PARAMS, TIER_PARAMS, SimConfig, TierConfig
-from .errors import ConfigError
+from .errors import ConfigError, Stopped, TimeLimitExceeded
 from .events import FAULT
 from .observers import Observer
 from .policies import make_policy
@@ -106,8 +106,14 @@ class ReferenceSource:
         return self.inner.label
 
     def open(self) -> Iterator[Access]:
+        stream = self.inner.open()
+        if isinstance(stream, PageReads):  # reads only: the engine can take the ids bare
+            return PageReads(stream.page_ids(), 1 if self.unit_pages else stream.tokens)
+        return self._references(stream)
+
+    def _references(self, stream: Iterator[Access]) -> Iterator[Access]:
         unit = self.unit_pages
-        for access in self.inner.open():
+        for access in stream:
             op = access[3]
             if op is _READ or op is _WRITE:
                 yield Access(access[0], access[1], 1 if unit else access[2])
@@ -481,21 +487,28 @@ class Cell:
         return hashlib.sha256(_spec_key(self.to_dict()).encode()).hexdigest()
 
 
-def run_cell(cell: Cell, source: Source | None = None) -> CellResult:
+def run_cell(cell: Cell, source: Source | None = None, *, seconds: float | None = None,
+             stop: Callable[[], bool] | None = None) -> CellResult:
     """Compute one cell. ``source``, when given, is the live source the cell's spec describes
-    (saves building it again); a sampled cell reuses this process's memo of samples."""
+    (saves building it again); a sampled cell reuses this process's memo of samples.
+
+    A simulation checks, about every :data:`CHECK_SECONDS`, that it has run for at most
+    ``seconds`` (else :class:`TimeLimitExceeded`: a policy such as aging costs time per
+    resident page, which a large size makes long) and that ``stop()`` is false (else
+    :class:`Stopped`)."""
     cell = cell.validate()
     started = time.perf_counter()
+    watch = _Watch(cell, started, seconds, stop)
     source = source if source is not None else open_source(cell.source)
     if cell.rate is None:
         reference = ReferenceSource(source, cell.unit_pages)
         requests, misses = _simulate(cell, reference.open(), None if not _needs_future(
-            cell) else next_use_indices(reference.open()))
+            cell) else next_use_indices(reference.open()), watch=watch)
         return CellResult(cell.policy, cell.size, requests, misses, _ratio(misses, requests),
                           True, "simulation", seconds=time.perf_counter() - started)
     threshold = _threshold(cell.rate)
     sample = _sample_of(cell, source, threshold)
-    result = _sampled_point(cell, sample, threshold)
+    result = _sampled_point(cell, sample, threshold, watch)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -504,15 +517,53 @@ def _needs_future(cell: Cell) -> bool:
     return make_policy(cell.policy, 1, **cell.params).needs_future
 
 
+#: how often a cell's simulation looks at its time limit and stop flag (seconds, roughly:
+#: the accesses between two looks adapt to how long each access takes)
+CHECK_SECONDS = 0.2
+
+
+@dataclass
+class _Watch:
+    """When a cell's simulation must stop: after ``seconds`` from ``started``
+    (``time.perf_counter``), or when ``stop()`` says so."""
+
+    cell: Cell
+    started: float
+    seconds: float | None = None
+    stop: Callable[[], bool] | None = None
+
+    def check(self) -> None:
+        if self.stop is not None and self.stop():
+            raise Stopped("stopped before its end: the server is shutting down")
+        if self.seconds is not None and time.perf_counter() - self.started > self.seconds:
+            raise TimeLimitExceeded(
+                f"{self.cell.policy} at {self.cell.size:,} ran past the time limit of a "
+                f"cell ({self.seconds:g} s): some policies (aging, for one) cost time per "
+                f"resident page; try smaller sizes")
+
+
 def _simulate(cell: Cell, accesses: Iterable[Access], future: Sequence[int] | None,
-              capacity: int | None = None, observers: Sequence[Observer] = ()
-              ) -> tuple[int, int]:
+              capacity: int | None = None, observers: Sequence[Observer] = (),
+              watch: _Watch | None = None) -> tuple[int, int]:
     """(requests, misses) of the engine with one tier of the cell's policy."""
     tier = TierConfig("L0", capacity or cell.size, cell.policy, policy_params=dict(cell.params))
     config = SimConfig(tiers=[tier], unit_pages=cell.unit_pages,
                        window_accesses=_ONE_WINDOW).validate()
-    result = Simulation(config, accesses, future=future, max_events=0, observers=observers,
-                        track_refaults=False).run()
+    simulation = Simulation(config, accesses, future=future, max_events=0,
+                            observers=observers, track_refaults=False)
+    if watch is None:
+        result = simulation.run()
+    else:
+        chunk = 1024
+        while True:
+            began = time.perf_counter()
+            more = simulation.run_until(accesses=simulation.index + chunk)
+            if not more:
+                break
+            watch.check()
+            took = time.perf_counter() - began
+            chunk = max(1, min(2 * chunk, int(chunk * CHECK_SECONDS / max(took, 1e-6))))
+        result = simulation.result()
     return result.requests, result.misses
 
 
@@ -610,7 +661,8 @@ def _sample_of(cell: Cell, source: Source, threshold: int) -> _Sample:
     return sample
 
 
-def _estimate(cell: Cell, sample: _Sample, threshold: int) -> tuple[float, float]:
+def _estimate(cell: Cell, sample: _Sample, threshold: int, watch: _Watch | None = None
+              ) -> tuple[float, float]:
     """Estimated misses on the whole trace, and the estimated variance of that estimate, from
     the sampled pages (hash below ``threshold``, rate R = threshold / HASH_SPACE).
 
@@ -630,7 +682,7 @@ def _estimate(cell: Cell, sample: _Sample, threshold: int) -> tuple[float, float
         accesses = reads(pages, 1 if tokens is None else tokens)
         future = next_use_indices(pages) if _needs_future(cell) else None
         counter = _FaultsByPage(len(sample.page_hash))
-        _simulate(cell, accesses, future, capacity, observers=[counter])
+        _simulate(cell, accesses, future, capacity, observers=[counter], watch=watch)
         per_page = counter.counts
     misses = float(per_page.sum())
     variance = (1.0 - rate) * float(np.dot(per_page, per_page))
@@ -673,10 +725,11 @@ def _shards_distances(sample: _Sample, threshold: int) -> tuple[np.ndarray, np.n
     return sample.shards[threshold]
 
 
-def _sampled_point(cell: Cell, sample: _Sample, threshold: int) -> CellResult:
+def _sampled_point(cell: Cell, sample: _Sample, threshold: int,
+                   watch: _Watch | None = None) -> CellResult:
     method = "shards" if cell.policy == "lru" else "miniature"
     requests = sample.requests
-    estimate, variance = _estimate(cell, sample, threshold)
+    estimate, variance = _estimate(cell, sample, threshold, watch)
     return CellResult(cell.policy, cell.size, requests, round(estimate),
                       _ratio(estimate, requests), threshold == HASH_SPACE, method,
                       threshold / HASH_SPACE, _ratio(math.sqrt(variance), requests))

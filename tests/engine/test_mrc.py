@@ -377,3 +377,26 @@ def test_sampled_curves_keep_to_their_error_bound(trace, cloudphysics_path):
             assert abs(point.miss_ratio - exact) <= 0.01, (policy, point)
             if not point.exact:
                 assert abs(point.miss_ratio - exact) <= 4 * point.error + 1e-9, (policy, point)
+
+
+def test_a_cell_stops_at_its_time_limit_or_when_asked():
+    """Aging at a large size costs time per resident page at every access: its cell stops
+    soon after its time limit, naming it; ``stop`` stops any cell; within its limit a cell
+    counts what it counts without one."""
+    import time
+
+    from simulator.engine.errors import Stopped, TimeLimitExceeded
+
+    pages = [(k * 7919) % 20_000 for k in range(60_000)]
+    spec = source_spec(SequenceSource(pages))
+    started = time.perf_counter()
+    with pytest.raises(TimeLimitExceeded, match=r"aging at 19,000 ran past the time limit"):
+        run_cell(Cell(spec, "aging", 19_000), seconds=0.5)
+    assert time.perf_counter() - started < 5
+    with pytest.raises(Stopped, match="shutting down"):
+        run_cell(Cell(spec, "fifo", 100), stop=lambda: True)
+    for policy in ("fifo", "arc"):
+        for rate in (None, 0.3):
+            cell = Cell(spec, policy, 1_000, rate=rate)
+            watched = run_cell(cell, seconds=60, stop=lambda: False)
+            assert watched.misses == run_cell(cell).misses

@@ -57,3 +57,43 @@ def test_sigterm_interrupts_the_runs_keeps_their_windows_and_exits(tmp_path):
         assert "server stopped" in run["error"]
     for run_id in ids[:2]:  # their windows are kept
         assert by_id[run_id]["chunks"] > 0 and by_id[run_id]["accesses"] > 10_000
+
+
+SWEEP_STATE = """
+import json
+from vmemsite.sweeps.models import Sweep, SweepCell
+print("STATE", json.dumps({
+    "finished": Sweep.objects.get().finished_at is not None,
+    "cells": [{"status": c.status, "error": c.error} for c in SweepCell.objects.all()]}))
+"""
+
+
+def test_sigterm_stops_the_sweep_cells_under_way_and_exits(tmp_path):
+    """A sweep whose cells take minutes (aging at large sizes): SIGTERM ends the server within
+    seconds; every cell not done is failed as interrupted (re-run them), none left running."""
+    lab = LabServer(tmp_path / "lab", env={"VMEM_SWEEP_PROCESSES": "1"})
+    with lab:
+        token = lab.create_user("sue", "sue-pw-123456", token=True)
+        headers = {"Authorization": f"Bearer {token}"}
+        ids = "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000))
+        trace = requests.post(f"{lab.url}/api/traces/?name=wide&format=plain", data=ids,
+                              headers=headers, timeout=60).json()
+        sweep = requests.post(f"{lab.url}/api/sweeps/", json={
+            "traces": [trace["id"]], "policies": ["aging"], "sizes": [15_000, 19_000]},
+            headers=headers, timeout=30)
+        assert sweep.status_code == 201, sweep.text
+        url = f"{lab.url}/api/sweeps/{sweep.json()['id']}/"
+        deadline = time.monotonic() + 60
+        while requests.get(url, headers=headers, timeout=10).json()["cells"]["running"] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        time.sleep(1.0)  # well into the cell
+        started = time.monotonic()
+        lab.proc.terminate()  # SIGTERM
+        lab.proc.wait(timeout=120)
+        took = time.monotonic() - started
+        assert took < EXIT_S, f"the server took {took:.1f} s to exit"
+        state = json.loads(lab.manage("shell", "-c", SWEEP_STATE).split("STATE", 1)[1])
+    assert state["finished"]
+    assert [c["status"] for c in state["cells"]] == ["failed", "failed"]
+    assert all(c["error"].startswith("interrupted: the server stopped") for c in state["cells"])

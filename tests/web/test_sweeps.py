@@ -162,6 +162,21 @@ def test_a_cell_error_shows_no_server_path(alice, data_dir, settings):
     assert cell.error == "the trace was deleted"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_cell_past_its_time_limit_fails_and_says_why(alice, data_dir, settings):
+    settings.VMEM_SWEEP_PROCESSES = 1
+    settings.VMEM_SWEEP_CELL_SECONDS = 0.5
+    trace = upload(alice, "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000)))
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["aging", "fifo"],
+                         sizes=[19_000])
+    state = wait_done(sweep, seconds=60)
+    by_policy = {c["policy"]: c["points"][0] for c in state["curves"]}
+    assert by_policy["fifo"]["status"] == "done"
+    assert by_policy["aging"]["status"] == "failed"
+    assert "aging at 19,000 ran past the time limit of a cell (0.5 s)" in \
+        by_policy["aging"]["error"]
+
+
 @pytest.mark.django_db
 def test_a_result_is_recorded_once(alice, data_dir):
     trace = upload(alice, BELADY)

@@ -206,6 +206,8 @@ VMEM_TRACE_ANALYSES_AT_ONCE = int(os.environ.get("VMEM_TRACE_ANALYSES_AT_ONCE") 
 VMEM_TRACE_ANALYSIS_SECONDS = float(os.environ.get("VMEM_TRACE_ANALYSIS_SECONDS") or 600)
 # Sweeps in the embedded default: processes of the pool (0: one per core; docs/sweeps.md).
 VMEM_SWEEP_PROCESSES = int(os.environ.get("VMEM_SWEEP_PROCESSES") or 0)
+# A sweep cell's time bound (seconds): a cell past it fails and says why.
+VMEM_SWEEP_CELL_SECONDS = float(os.environ.get("VMEM_SWEEP_CELL_SECONDS") or 600)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -10,9 +10,14 @@ own simulation. Where the cells run:
   thread of the server hands the cells to the pool and writes each result as it comes; a
   process that dies (killed, out of memory) breaks the pool: its cells are submitted again to
   a fresh pool, up to :data:`MAX_ATTEMPTS` times each, then marked failed.
+  When the server process exits (SIGTERM), the cells under way stop within a fraction of
+  a second and every cell not done fails as interrupted (re-run them), instead of the exit
+  waiting for them.
 * **celery** (``VMEM_RUNNER=celery``): one task per cell in a Celery group whose chord
   callback closes the sweep. Tasks are acknowledged late and rejected when their worker is
   lost, so a worker killed mid-cell leaves the cell to another worker.
+
+A cell runs for at most ``VMEM_SWEEP_CELL_SECONDS`` (else it fails and says so).
 
 Every write of a result is conditioned on the cell not being done yet, so a cell computed
 twice (a retry after a lost acknowledgement) is counted once.
@@ -38,7 +43,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from simulator.engine.errors import ConfigError, VMemError
+from simulator.engine.errors import ConfigError, Stopped, TimeLimitExceeded, VMemError
 from simulator.engine.mrc import (
     DEFAULT_MIN_PAGES,
     Cell,
@@ -52,7 +57,7 @@ from vmemsite.errors import Conflict, Invalid, NotFound
 from vmemsite.text import has_control_characters
 from vmemsite.traces.selectors import trace_get_visible, trace_source
 
-from .cells import compute_cell
+from .cells import compute_cell, init_worker
 from .models import Sweep, SweepCell
 from .selectors import sweep_variants
 
@@ -358,7 +363,7 @@ def cell_execute(cell_id: int) -> None:
     if spec is None:
         return
     try:
-        cell_record(cell_id, compute_cell(spec))
+        cell_record(cell_id, compute_cell(spec, cell_seconds()))
     except (VMemError, OSError) as exc:
         _fail_with(cell_id, exc)
     except Exception as exc:  # a bug in one cell must not leave it running forever
@@ -397,16 +402,57 @@ def processes() -> int:
     return max(1, int(getattr(settings, "VMEM_SWEEP_PROCESSES", 0) or os.cpu_count() or 1))
 
 
+def cell_seconds() -> float:
+    return float(getattr(settings, "VMEM_SWEEP_CELL_SECONDS", 0) or 600)
+
+
+#: what a cell that a stopping server did not finish says
+INTERRUPTED = "interrupted: the server stopped before this cell was done (re-run it)"
+_exiting = threading.Event()  # this process is shutting down
+_stop_events: set[Any] = set()  # one per live pool: its worker processes watch it
+_runners: set[threading.Thread] = set()  # the threads handing cells to pools
+_runners_lock = threading.Lock()
+_EXIT_GRACE_S = 5.0
+
+
+def _on_exit() -> None:
+    """Before the interpreter joins its threads (and the process pools their running work):
+    ask every running cell to stop, and give the runner threads a moment to mark what is
+    left as interrupted."""
+    _exiting.set()
+    with _runners_lock:
+        stops, runners = list(_stop_events), list(_runners)
+    for stop in stops:
+        stop.set()
+    deadline = time.monotonic() + _EXIT_GRACE_S
+    for runner in runners:
+        runner.join(max(0.0, deadline - time.monotonic()))
+
+
+# ``threading._register_atexit`` (what ``concurrent.futures`` itself uses) runs hooks before
+# the interpreter joins its threads and the process pools wait for the cells under way; an
+# ``atexit`` hook would run only after that wait. Hooks run last registered first, so this
+# one comes before the pools' own.
+threading._register_atexit(_on_exit)  # type: ignore[attr-defined]
+
+
 def _run_locally(sweep_id: int, cell_ids: list[int]) -> None:
     close_old_connections()
+    with _runners_lock:
+        _runners.add(threading.current_thread())
     try:
         pending = list(cell_ids)
-        while pending:
+        while pending and not _exiting.is_set():
             pending = _one_pool(sweep_id, pending)
+        if _exiting.is_set():
+            for cell_id in pending:
+                _fail(cell_id, INTERRUPTED)
         sweep_close(sweep_id)
     except Exception:
         logger.exception("sweep %s failed", sweep_id)
     finally:
+        with _runners_lock:
+            _runners.discard(threading.current_thread())
         connection.close()
 
 
@@ -414,30 +460,50 @@ def _one_pool(sweep_id: int, cell_ids: list[int]) -> list[int]:
     """Run cells on a fresh process pool; returns those to run again (their process died)."""
     # spawn: a fork of a server with threads and database connections is not safe
     context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    with _runners_lock:
+        _stop_events.add(stop)
+    try:
+        with ProcessPoolExecutor(max_workers=processes(), mp_context=context,
+                                 initializer=init_worker, initargs=(stop,)) as pool:
+            return _feed(pool, sweep_id, cell_ids)
+    finally:
+        with _runners_lock:
+            _stop_events.discard(stop)
+
+
+def _feed(pool: ProcessPoolExecutor, sweep_id: int, cell_ids: list[int]) -> list[int]:
+    """Keep ``pool`` busy with the cells, storing each result as it comes; returns the cells
+    to run again on a fresh pool (this one broke)."""
+    running: dict[Future, int] = {}
     again: list[int] = []
-    with ProcessPoolExecutor(max_workers=processes(), mp_context=context) as pool:
-        running: dict[Future, int] = {}
-        queue = list(reversed(cell_ids))
-        while queue or running:
-            while queue and len(running) < 2 * processes():
-                if Sweep.objects.filter(pk=sweep_id, cancelled=True).exists():
-                    queue.clear()
-                    break
-                cell_id = queue.pop()
-                spec = cell_spec(cell_id)
-                if spec is not None:
-                    running[pool.submit(compute_cell, spec)] = cell_id
-            if not running:
+    queue = list(reversed(cell_ids))
+    seconds = cell_seconds()
+    while queue or running:
+        while queue and len(running) < 2 * processes():
+            if _exiting.is_set():
+                for cell_id in queue:
+                    _fail(cell_id, INTERRUPTED)
+                queue.clear()
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                cell_id = running.pop(future)
-                if _settle(cell_id, future):
-                    again.append(cell_id)
-            if again:  # the pool is broken: what is left goes to the next one
-                again += [running.pop(f) for f in list(running)] + list(reversed(queue))
-                _requeue(again)
-                return [c for c in again if _attempts_left(c)]
+            if Sweep.objects.filter(pk=sweep_id, cancelled=True).exists():
+                queue.clear()
+                break
+            cell_id = queue.pop()
+            spec = cell_spec(cell_id)
+            if spec is not None:
+                running[pool.submit(compute_cell, spec, seconds)] = cell_id
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            cell_id = running.pop(future)
+            if _settle(cell_id, future):
+                again.append(cell_id)
+        if again:  # the pool is broken: what is left goes to the next one
+            again += [running.pop(f) for f in list(running)] + list(reversed(queue))
+            _requeue(again)
+            return [c for c in again if _attempts_left(c)]
     return []
 
 
@@ -447,6 +513,11 @@ def _settle(cell_id: int, future: Future) -> bool:
         cell_record(cell_id, future.result())
     except BrokenProcessPool:
         return True
+    except Stopped as exc:
+        if isinstance(exc, TimeLimitExceeded):
+            _fail_with(cell_id, exc)
+        else:
+            _fail(cell_id, INTERRUPTED)
     except (VMemError, ConfigError, OSError) as exc:
         _fail_with(cell_id, exc)
     except Exception as exc:  # a bug in one cell must not stop the others
