@@ -35,6 +35,9 @@ _READ, _WRITE = Op.READ, Op.WRITE
 DEFAULT_TAUS = (1_000, 10_000, 100_000)
 #: references per numpy batch
 _BATCH = 1 << 12
+#: references in a heatmap row at first (rows double as they merge): a short trace still
+#: gets several rows
+_FIRST_SPAN = 16
 
 
 def log2_bucket_label(k: int) -> str:
@@ -105,6 +108,15 @@ class _Series:
             self.stride *= 2
             self.points = [p for p in self.points if p[0] % self.stride == 0]
 
+    def end(self, index: int, values: tuple[int, ...]) -> None:
+        """The values after the last reference: always the series' last point (in place of
+        the last sampled one when the series is full)."""
+        if self.points and self.points[-1][0] == index:
+            return
+        if len(self.points) >= self.limit:
+            self.points.pop()
+        self.points.append((index, values))
+
 
 class _WorkingSet:
     """W(t, tau) for every reference t, from a difference array over a ring of positions.
@@ -139,16 +151,18 @@ class _Rows:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.span = _BATCH
+        self.span = _FIRST_SPAN
         self.rows: list[tuple[np.ndarray, np.ndarray]] = []
         self.current: list[np.ndarray] = []
         self.filled = 0
 
     def add(self, ids: np.ndarray) -> None:
-        self.current.append(ids)
-        self.filled += len(ids)
-        if self.filled >= self.span:
-            self._close()
+        while len(ids):
+            piece, ids = ids[:self.span - self.filled], ids[self.span - self.filled:]
+            self.current.append(piece)
+            self.filled += len(piece)
+            if self.filled >= self.span:
+                self._close()
 
     def _close(self) -> None:
         if self.current:
@@ -304,7 +318,7 @@ def analyse(
     ids = stack.ids
     per_page = _PerPage()
     windows = [_WorkingSet(tau) for tau in taus]
-    series = _Series(points, _BATCH)
+    series = _Series(points, 1)
     rows = _Rows(heat_rows)
     rate = _RateHistogram(rate_intervals)
     stack_hist: list[int] = []
@@ -342,6 +356,9 @@ def analyse(
         rows.add(dense)
         rate.add(times)
         position += count
+        last = (int(footprint_now[-1]), *(int(w[-1]) for w in working))
+    if position:
+        series.end(position, last)
     pages = len(ids)
     counts = per_page.count[:pages]
     order = np.argsort(-counts, kind="stable")  # ties: the page referenced first ranks first

@@ -72,6 +72,7 @@ def test_every_number_against_its_definition(refs, tau):
     assert result.rank_frequency[0][0] == 1 and result.rank_frequency[-1][0] == len(counts)
     # working set and footprint at every reported point
     assert len(result.working_set) <= 10
+    assert result.working_set[-1]["references"] == len(refs)  # the end is always shown
     for point in result.working_set:
         t = point["references"]
         assert point["footprint"] == len({p for _, p, _ in refs[:t]})
@@ -97,6 +98,16 @@ def test_every_number_against_its_definition(refs, tau):
         cells = Counter(bucket(rank[p]) - 1 for _, p, _ in refs[k * span:(k + 1) * span])
         assert row == [cells.get(c, 0) for c in range(len(heat["columns"]))]
     assert sum(map(sum, heat["grid"])) == len(refs)
+
+
+def test_a_short_trace_gets_its_series_and_heatmap_rows():
+    """Fewer references than a batch: the working set over time has its points (the last at
+    the end) and the heatmap several rows."""
+    result = analyse(zipf(500, 1.0, 3_000, seed=3))
+    points = result.working_set
+    assert len(points) > 100 and points[-1]["references"] == 3_000
+    assert points[-1]["footprint"] == result.pages
+    assert 16 <= len(result.heatmap["grid"]) <= 32
 
 
 def test_control_operations_are_counted_and_left_out():
