@@ -82,9 +82,19 @@
     };
   }
 
+  // on a narrow screen the legend sits above the chart: make room for it rather than
+  // squeezing the plot (at most about 14 rows; the legend scrolls past that)
+  function fit(chart, entries) {
+    chart.style.height = chart.clientWidth < NARROW
+      ? (300 + 19 * Math.min(entries, 14)) + "px" : "";
+  }
+
   function draw(state) {
     var curves = document.getElementById("sweep-curves");
     var gap = document.getElementById("sweep-gap");
+    var opt = state.curves.filter(function (c) { return c.policy === "opt"; }).length;
+    fit(curves, state.curves.length);
+    fit(gap, state.curves.length - opt);
     Plotly.react(curves, traces(state, "miss_ratio"), layout("miss ratio", curves.clientWidth),
                  { responsive: true, displaylogo: false });
     // without OPT there is no gap to draw: say so instead of an empty chart
