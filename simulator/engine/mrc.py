@@ -534,7 +534,7 @@ class _Watch:
 
     def check(self) -> None:
         if self.stop is not None and self.stop():
-            raise Stopped("stopped before its end: the server is shutting down")
+            raise Stopped("stopped before its end: its caller asked it to stop")
         if self.seconds is not None and time.perf_counter() - self.started > self.seconds:
             raise TimeLimitExceeded(
                 f"{self.cell.policy} at {self.cell.size:,} ran past the time limit of a "

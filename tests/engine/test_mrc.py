@@ -393,7 +393,7 @@ def test_a_cell_stops_at_its_time_limit_or_when_asked():
     with pytest.raises(TimeLimitExceeded, match=r"aging at 19,000 ran past the time limit"):
         run_cell(Cell(spec, "aging", 19_000), seconds=0.5)
     assert time.perf_counter() - started < 5
-    with pytest.raises(Stopped, match="shutting down"):
+    with pytest.raises(Stopped, match="asked it to stop"):
         run_cell(Cell(spec, "fifo", 100), stop=lambda: True)
     for policy in ("fifo", "arc"):
         for rate in (None, 0.3):
