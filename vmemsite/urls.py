@@ -19,3 +19,6 @@ urlpatterns = [
     path("api/sweeps/", include("vmemsite.sweeps.api_urls")),
     path("", include("vmemsite.runs.urls")),
 ]
+
+# under /api/ a path that matches nothing is a JSON 404 like every other API error
+handler404 = "vmemsite.api.site.not_found"

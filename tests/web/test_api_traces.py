@@ -233,3 +233,12 @@ def test_session_call_with_a_bogus_bearer_header_is_refused(alice, data_dir):
     assert refused.status_code == 401
     assert "invalid bearer token" in refused.json()["error"]
     assert Trace.objects.count() == 0
+
+
+@pytest.mark.parametrize("path", ["/api/sweeps/abc/", "/api/traces/abc/", "/api/nothing/"])
+def test_a_path_no_endpoint_has_is_a_json_404(alice_api, path):
+    response = alice_api.get(path)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "no such endpoint or object"}
+    page = alice_api.get("/no/such/page/")  # elsewhere: the HTML page
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

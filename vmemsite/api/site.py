@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path
+from django.views.defaults import page_not_found
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -31,6 +32,7 @@ from vmemsite.chat.api import router as sessions_router
 from vmemsite.errors import (
     Invalid,
     LabError,
+    NotFound,
     TooLarge,
     Unauthenticated,
     error_body,
@@ -100,6 +102,14 @@ api.add_router("sweeps/", sweeps_router)
 
 def error_response(exc: LabError) -> JsonResponse:
     return JsonResponse(error_body(exc), status=http_status(exc), headers=http_headers(exc))
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 (``handler404``): JSON in the one vocabulary under ``/api/`` (an id
+    that is not a number, a path no endpoint has), the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error_response(NotFound("no such endpoint or object"))
+    return page_not_found(request, exception)
 
 
 def _field(location: list[Any]) -> str | None:
