@@ -220,6 +220,8 @@ def test_page_api_and_exports(alice, alice_client, bob_client, data_dir, setting
     page = alice_client.get(reverse("sweeps:detail", args=[sweep_id])).content.decode()
     assert "sweep-curves" in page and "Gap to OPT" in page
     assert bob_client.get(reverse("sweeps:detail", args=[sweep_id])).status_code == 404
+    listed = alice_client.get(reverse("sweeps:list")).content.decode()
+    assert "<td data-status>done: 4 cells</td>" in listed
     bad_api = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["nope"],
                                         "sizes": [3]}, content_type="application/json")
     assert bad_api.status_code == 400 and bad_api.json()["field"] == "policies"

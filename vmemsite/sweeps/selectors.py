@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from simulator.engine.mrc import DEFAULT_MIN_PAGES
 from simulator.engine.policies import policy_names, policy_parameters, refuses_new_pages
@@ -15,7 +15,16 @@ from .models import Sweep, SweepCell
 
 
 def sweep_list_owned(user: Any) -> QuerySet[Sweep]:
-    return Sweep.objects.filter(owner=user)
+    """The owner's sweeps, each with its cells counted: ``cells_total``, ``cells_done``,
+    ``cells_failed`` and ``cells_pending`` (queued or running)."""
+    cells = SweepCell.Status
+    return Sweep.objects.filter(owner=user).annotate(
+        cells_total=Count("cells"),
+        cells_done=Count("cells", filter=Q(cells__status=cells.DONE)),
+        cells_failed=Count("cells", filter=Q(cells__status=cells.FAILED)),
+        cells_pending=Count("cells", filter=Q(cells__status__in=[cells.QUEUED,
+                                                                  cells.RUNNING])),
+    ).order_by("-created_at", "-pk")  # an aggregate drops the model's ordering
 
 
 def sweep_get_owned(user: Any, sweep_id: int) -> Sweep | None:
