@@ -178,6 +178,15 @@ def test_a_cell_past_its_time_limit_fails_and_says_why(alice, data_dir, settings
 
 
 @pytest.mark.django_db
+def test_every_bad_field_is_named_at_once(alice, data_dir):
+    with pytest.raises(Invalid) as info:
+        sweep_create(owner=alice, trace_ids=[], policies=["nope"], sizes="abc", sample=7,
+                     name="a\x00b")
+    assert [e.field for e in info.value.errors] == [
+        "traces", "policies", "sizes", "sample", "name"]
+
+
+@pytest.mark.django_db
 def test_a_result_is_recorded_once(alice, data_dir):
     trace = upload(alice, BELADY)
     sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["lru"], sizes=[3])
@@ -198,6 +207,8 @@ def test_page_api_and_exports(alice, alice_client, bob_client, data_dir, setting
     bad = alice_client.post(reverse("sweeps:new"), {"traces": [trace.pk], "policies": ["lru"],
                                                     "sizes": "3, many"})
     assert bad.status_code == 400 and "whole numbers of pages" in bad.content.decode()
+    worse = alice_client.post(reverse("sweeps:new"), {"sizes": "x"}).content.decode()
+    assert all(f'id="error-{field}"' in worse for field in ("traces", "policies", "sizes"))
     _, token = token_create(user=alice, name="t")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     created = api.post("/api/sweeps/", {"traces": [trace.pk], "policies": ["fifo", "opt"],

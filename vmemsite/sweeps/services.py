@@ -55,6 +55,7 @@ from simulator.engine.mrc import (
 from simulator.engine.policies import make_policy, policy_names, policy_parameters
 from vmemsite.errors import Conflict, Invalid, NotFound
 from vmemsite.text import has_control_characters
+from vmemsite.traces.models import Trace
 from vmemsite.traces.selectors import trace_get_visible, trace_source
 
 from .cells import compute_cell, init_worker
@@ -222,16 +223,8 @@ def clean_axis(axis: Any, policies: list[str]) -> dict[str, Any]:
     return {"param": param, "values": values}
 
 
-def sweep_create(
-    *, owner: AbstractBaseUser, trace_ids: Iterable[Any], policies: Any, sizes: Any,
-    name: str = "", axis: Any = None, sample: Any = None,
-) -> Sweep:
-    """Create a sweep over traces the owner can see and start it (bad input: Invalid naming
-    ``traces``, ``policies``, ``sizes``, ``axis``, ``sample`` or ``name``). ``sizes`` are
-    pages (a list, or text) or, as ``{"count": N, "low_percent": P}``, relative to each
-    trace's footprint. ``sample``: a rate to sample pages at (docs/mrc.md §4; a cell's rate
-    is raised so that its miniature cache holds DEFAULT_MIN_PAGES pages, and from 1/2 up the
-    cell is exact), None for exact cells."""
+def _clean_traces(owner: AbstractBaseUser, trace_ids: Any) -> list[Trace]:
+    """1 to MAX_TRACES distinct traces the owner can see, by id (integers, not booleans)."""
     ids = list(trace_ids) if not isinstance(trace_ids, str | bytes) else []
     if not ids or len(ids) > MAX_TRACES:
         raise Invalid(f"choose 1 to {MAX_TRACES} traces", field="traces")
@@ -243,24 +236,56 @@ def sweep_create(
             raise Invalid(f"no such trace: {str(raw)[:40]}", field="traces")
         if trace not in traces:
             traces.append(trace)
-    policies = _clean_policies(policies)
-    relative = clean_relative_sizes(sizes) if isinstance(sizes, dict) else {}
-    by_trace = {trace.pk: _sizes_of(trace, [] if relative else clean_sizes(sizes), relative)
-                for trace in traces}
+    return traces
+
+
+def _clean_name(name: Any) -> str:
+    """The name as typed, spaces collapsed, at most 200 characters ("" for the default)."""
+    name = " ".join(str(name or "").split())[:200]
+    if has_control_characters(name):
+        raise Invalid("the name has control characters (such as NUL): use printable text",
+                      field="name")
+    return name
+
+
+def sweep_create(
+    *, owner: AbstractBaseUser, trace_ids: Iterable[Any], policies: Any, sizes: Any,
+    name: str = "", axis: Any = None, sample: Any = None,
+) -> Sweep:
+    """Create a sweep over traces the owner can see and start it (bad input: Invalid naming
+    ``traces``, ``policies``, ``sizes``, ``axis``, ``sample`` or ``name``). ``sizes`` are
+    pages (a list, or text) or, as ``{"count": N, "low_percent": P}``, relative to each
+    trace's footprint. ``sample``: a rate to sample pages at (docs/mrc.md §4; a cell's rate
+    is raised so that its miniature cache holds DEFAULT_MIN_PAGES pages, and from 1/2 up the
+    cell is exact), None for exact cells."""
+    problems: list[Invalid] = []
+
+    def checked(clean: Any, *args: Any) -> Any:
+        """``clean(*args)``, or None with its problem kept: every field is named at once."""
+        try:
+            return clean(*args)
+        except Invalid as exc:
+            problems.append(exc)
+            return None
+
+    traces = checked(_clean_traces, owner, trace_ids)
+    policies = checked(_clean_policies, policies)
+    relative = checked(clean_relative_sizes, sizes) if isinstance(sizes, dict) else {}
+    plain = [] if isinstance(sizes, dict) else checked(clean_sizes, sizes)
+    axis = checked(clean_axis, axis, policies) if policies is not None else None
+    sample = checked(clean_sample_rate, sample)
+    name = checked(_clean_name, name)
+    if problems:
+        raise Invalid.of(problems)
+    by_trace = {trace.pk: _sizes_of(trace, plain, relative) for trace in traces}
     sizes = sorted({size for chosen in by_trace.values() for size in chosen})
-    axis = clean_axis(axis, policies)
-    sample = clean_sample_rate(sample)
     variants = sweep_variants(policies, axis)
     cells = len(variants) * sum(len(chosen) for chosen in by_trace.values())
     if cells > MAX_CELLS:
         raise Invalid(f"{cells:,} cells is more than the limit of {MAX_CELLS:,}: fewer sizes, "
                       f"policies{' or values' if axis else ''}", field="sizes")
-    name = " ".join(str(name or "").split())[:200] or (
-        f"{', '.join(t.name for t in traces)[:150]}, {len(policies)} "
-        f"polic{'y' if len(policies) == 1 else 'ies'}")
-    if has_control_characters(name):
-        raise Invalid("the name has control characters (such as NUL): use printable text",
-                      field="name")
+    name = name or (f"{', '.join(t.name for t in traces)[:150]}, {len(policies)} "
+                    f"polic{'y' if len(policies) == 1 else 'ies'}")
     backend = "celery" if getattr(settings, "VMEM_RUNNER", "local") == "celery" else "local"
     with transaction.atomic():
         sweep = Sweep.objects.create(owner=owner, name=name, policies=policies, sizes=sizes,

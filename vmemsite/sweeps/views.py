@@ -72,7 +72,8 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
                                  policies=values["policies"], sizes=sizes,
                                  name=values["name"], axis=axis, sample=values["sample"])
         except Invalid as exc:
-            errors[exc.field or "sizes"] = exc.message
+            for problem in exc.errors:  # every field named at once, the first of each kept
+                errors.setdefault(problem.field or "sizes", problem.message)
         else:
             return redirect("sweeps:detail", sweep_id=sweep.pk)
     return render(request, "sweeps/new.html", {
