@@ -33,11 +33,21 @@
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { color: t.fg, family: t.font },
-      legend: { orientation: "h", y: -0.25 },
-      xaxis: Object.assign({ title: { text: x }, gridcolor: t.grid }, extra && extra.xaxis),
-      yaxis: Object.assign({ title: { text: y }, gridcolor: t.grid }, extra && extra.yaxis),
+      // the legend above the plot and margins that grow with the tick labels: neither a
+      // legend nor a long label ever covers an axis title, on a phone or a projector
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+      xaxis: Object.assign({ title: { text: x, standoff: 8 }, gridcolor: t.grid,
+                             automargin: true }, extra && extra.xaxis),
+      yaxis: Object.assign({ title: { text: y, standoff: 8 }, gridcolor: t.grid,
+                             automargin: true }, extra && extra.yaxis),
     };
     return base;
+  }
+
+  // a count axis whose counts are all small: whole-number ticks, not 0.5 of an access
+  function counted(values) {
+    return Math.max.apply(null, values.concat([0])) <= 5 ? { dtick: 1, rangemode: "tozero" }
+      : { rangemode: "tozero" };
   }
 
   function plot(name, traces, lay) {
@@ -53,7 +63,8 @@
       type: "bar", x: labels, y: counts,
       marker: { color: labels.map(function (l) { return l === "cold" ? t.muted : t.accent; }) },
       hovertemplate: "%{x}: %{y:,} references<extra></extra>",
-    }], layout(t, what + " (log2 buckets)", "references", { xaxis: { type: "category" } }));
+    }], layout(t, what + " (log2 buckets)", "references",
+      { xaxis: { type: "category" }, yaxis: counted(counts) }));
   }
 
   function popularity(a, t) {
@@ -123,7 +134,8 @@
         y: requests.map(function (b) { return b.count; }), marker: { color: t.accent } },
       { type: "bar", name: "pages", x: pages.map(function (b) { return b.bucket; }),
         y: pages.map(function (b) { return b.count; }), marker: { color: t.muted } },
-    ], layout(t, "size in tokens (log2 buckets)", "count", { xaxis: { type: "category" } }));
+    ], layout(t, "size in tokens (log2 buckets)", "count", { xaxis: { type: "category" },
+      yaxis: counted(requests.concat(pages).map(function (b) { return b.count; })) }));
   }
 
   function numbers(a) {
