@@ -620,7 +620,13 @@ def _read(
 def _parse_plain(content: Iterator[tuple[int, str]], source: str | None, index: float = 0.0
                  ) -> Iterator[Access]:
     for lineno, text in content:
-        yield _new(Access, (index, _id_text(text.strip(), lineno, source), 1, _READ, "", 0))
+        text = text.strip()
+        if "\t" in text:  # no id has a tab (the writer refuses it): a TSV read as plain
+            raise TraceError(
+                "a plain trace has one page id a line, and this line has fields separated by "
+                "tabs: is it a table? Read it as a CSV with the tab delimiter and its columns",
+                line=lineno, field="page_id", source=source)
+        yield _new(Access, (index, _id_text(text, lineno, source), 1, _READ, "", 0))
         index += 1.0
 
 

@@ -62,6 +62,15 @@ def error_of(text: str | bytes, fmt: str | None = None, source: str | None = Non
 # plain
 
 
+def test_a_table_read_as_plain_is_named_not_misread() -> None:
+    """No page id has a tab (the writer refuses one): a TSV sniffed as plain is an error at
+    its first line, not a trace of ids such as "1\t2\t3"."""
+    with pytest.raises(TraceError, match="separated by tabs") as info:
+        read("1\t20\t512\n2\t21\t512\n", "plain")
+    assert (info.value.line, info.value.field) == (1, "page_id")
+    assert [a.page_id for a in read("doc 1\n", "plain")] == ["doc 1"]  # a space is an id's
+
+
 def test_plain_ids_comments_and_blank_lines() -> None:
     accesses = read("# a comment\n\n42\nabc\n  7  \n   # indented comment\n007\nx-1\n", "plain")
     assert [a.page_id for a in accesses] == [42, "abc", 7, 7, "x-1"]

@@ -93,6 +93,7 @@ def test_malformed_trace_is_a_400_with_line_and_field(alice_api, library_files):
     (PLAIN, "", "give the trace a name", "name"),
     (PLAIN, "?name=x&format=xml", "unknown format", "format"),
     (PLAIN, "?name=x&public=maybe", "expected true or false", "public"),
+    (b"1\t2\t3\n4\t5\t6\n", "?name=x", "fields separated by tabs", "page_id"),
 ])
 def test_bad_uploads_are_400s(alice_api, library_files, body, query, needle, field):
     response = post_raw(alice_api, body, query)
