@@ -323,6 +323,8 @@ def test_an_axis_cell_is_the_engine_with_those_parameters(alice, data_dir, setti
     ({"param": "small_ratio", "values": [0.1, 10**30]}, "finite numbers"),
     ({"param": "small_ratio", "values": [0.1, 1.5]}, "small_ratio = 1.5"),
     ({"param": "small_ratio", "values": [0.1, "x"]}, "'x' is not a number"),
+    ({"param": "small_ratio", "values": "0.\u0661, 0.2"}, "is not a number"),  # Arabic-Indic
+    ({"param": "small_ratio", "values": "0.1_0, 0.2"}, "'0.1_0' is not a number"),
     ({"param": "small_ratio", "values": {"a": 1}}, "give 2 to 10"),
     ({"param": "small_ratio", "values": ",".join(["0.1"] * 100)}, "give 2 to 10"),
     ({"param": "small_ratio", "extra": 1}, "an axis is"),
@@ -414,6 +416,7 @@ def test_sizes_relative_to_each_traces_footprint(alice, alice_client, data_dir, 
 @pytest.mark.parametrize("sizes", [
     {"count": 0}, {"count": 51}, {"count": "many"}, {"low_percent": 0}, {"low_percent": 101},
     {"low_percent": "nan"}, {"low_percent": "1e999"}, {"low_percent": True}, {"other": 1},
+    {"low_percent": "\u0661"}, {"low_percent": "1_0"},
 ])
 def test_bad_relative_sizes_name_the_sizes(alice, data_dir, sizes):
     trace = upload(alice, BELADY)

@@ -107,9 +107,13 @@ def clean_sizes(sizes: Any) -> list[int]:
 
 
 def _float_of(text: str) -> float | None:
-    """A number typed in a form (``0.1``, ``1e-3``), or None for anything else."""
+    """A number typed in a form (``0.1``, ``1e-3``) in ASCII digits, as every other number of
+    the form is, or None for anything else (``float`` alone would take Arabic-Indic digits
+    or "1_0")."""
+    if not text.isascii() or "_" in text or len(text) >= 40:
+        return None
     try:
-        return float(text) if len(text) < 40 else None
+        return float(text)
     except ValueError:
         return None
 
@@ -165,7 +169,7 @@ def _axis_value(text: str) -> bool | int | float:
     word = text.strip().lower()
     if word in ("true", "false"):
         return word == "true"
-    if word.lstrip("+-").isdigit() and len(word) < 40:
+    if word.lstrip("+-").isascii() and word.lstrip("+-").isdigit() and len(word) < 40:
         return int(word)
     value = _float_of(word)
     if value is None:
