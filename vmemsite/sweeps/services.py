@@ -432,7 +432,8 @@ def processes() -> int:
 
 
 def cell_seconds() -> float:
-    return float(getattr(settings, "VMEM_SWEEP_CELL_SECONDS", 0) or 600)
+    """A cell's time bound: the setting, whose default lives in settings/base.py alone."""
+    return float(settings.VMEM_SWEEP_CELL_SECONDS)
 
 
 #: what a cell that a stopping server did not finish says
