@@ -7,11 +7,12 @@ Three ways to a curve, each result saying which one it took:
 * **exact, any policy** (:class:`Cell`, :func:`run_cell`): the engine's own simulation, one
   independent cell ``(source, policy, size) -> misses`` per point, so that one source of truth
   (the engine's policies) decides every miss and cells can run anywhere;
-* **sampled, any policy** (``rate=...``): spatial sampling by a fixed hash of the page id
-  (a page is always in or always out), then SHARDS for LRU (Waldspurger et al., FAST'15:
-  distances on the sample scaled by 1/R) and miniature simulation for the others (ATC'17: the
-  engine on the sample at capacity · R). A sampled point says ``exact: false``, its rate and
-  an error estimate; it is never presented as exact.
+* **sampled, any policy** (``rate=...``): spatial sampling by a key of each page (a page is
+  always in or always out), the keys spread evenly over the pages ranked by popularity; then
+  SHARDS for LRU (Waldspurger et al., FAST'15: distances on the sample scaled by 1/R) and
+  miniature simulation for the others (ATC'17: the engine on the sample at capacity · R).
+  A sampled point says ``exact: false``, its rate and an error estimate; it is never
+  presented as exact.
 
 A curve is computed on the trace's **reference string**: every read and every write is a
 reference to its page (as in the cache literature and libCacheSim), ``pin``/``unpin`` are
@@ -27,7 +28,7 @@ import multiprocessing
 import threading
 import time
 from array import array
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ __all__ = [
     "lru_curve",
     "miss_ratio_curves",
     "open_source",
-    "page_hash_of",
+    "page_keys",
     "point_rate",
     "run_cell",
     "sampled_or_exact",
@@ -71,7 +72,8 @@ __all__ = [
 ]
 
 _READ, _WRITE = Op.READ, Op.WRITE
-#: the page hash takes values 0 .. HASH_SPACE-1; a rate R keeps the hashes below R·HASH_SPACE
+#: a page's sampling key takes values 0 .. HASH_SPACE-1; a rate R keeps the keys below
+#: R·HASH_SPACE
 HASH_SPACE = 1 << 24
 #: a miniature cache holds at least this many pages: the rate of a small size is raised
 #: so that size · rate reaches it (docs/mrc.md §4)
@@ -426,7 +428,7 @@ class Cell:
     """One point to compute: the misses of ``policy`` (with ``params``) at ``size`` on the
     reference string of ``source`` (a :func:`source_spec`), in pages (``unit_pages``) or
     tokens. ``rate`` None is the exact simulation of the whole trace; a rate in (0, 1) is a
-    miniature simulation (SHARDS for LRU) on the pages whose hash (salted by ``salt``) falls
+    miniature simulation (SHARDS for LRU) on the pages whose key (salted by ``salt``) falls
     below ``rate · HASH_SPACE``.
 
     A cell is plain data (:meth:`to_dict`/:meth:`from_dict`, picklable) and a pure function of
@@ -571,17 +573,8 @@ def _simulate(cell: Cell, accesses: Iterable[Access], future: Sequence[int] | No
 # spatial sampling
 
 
-def page_hash_of(page: Hashable, salt: int = 0) -> int:
-    """The fixed hash of a page id that sampling uses: 0 .. HASH_SPACE-1, the same in every
-    process and on every machine (BLAKE2b of the id's text, keyed by ``salt``; ints and
-    strings hash apart, so page 7 and page "7" are different pages as everywhere else)."""
-    text = f"{'i' if isinstance(page, int) else 's'}:{page}".encode()
-    key = salt.to_bytes(8, "little", signed=True)
-    return int.from_bytes(hashlib.blake2b(text, digest_size=3, key=key).digest(), "little")
-
-
 def _threshold(rate: float) -> int:
-    """Hashes below the threshold are in the sample; the rate is rounded to 1/HASH_SPACE."""
+    """Keys below the threshold are in the sample; the rate is rounded to 1/HASH_SPACE."""
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1:
         raise ConfigError(f"a sampling rate is a fraction in (0, 1], got {rate!r}",
                           field="rate")
@@ -590,49 +583,89 @@ def _threshold(rate: float) -> int:
 
 @dataclass
 class _Sample:
-    """The references of the pages whose hash is below ``threshold``: each as the dense id of
+    """The references of the pages whose key is below ``threshold``: each as the dense id of
     its page (0, 1, … in order of first sampled reference) and, with sized pages, its tokens.
-    8 bytes per sampled reference (16 with tokens) and 8 per sampled page."""
+    8 bytes per sampled reference (16 with tokens) and 16 per sampled page."""
 
     threshold: int
     requests: int  # references in the whole trace
+    pages: int  # distinct pages in the whole trace
     ids: np.ndarray
     tokens: np.ndarray | None
-    page_hash: np.ndarray  # dense id -> hash
+    page_key: np.ndarray  # dense id -> sampling key
+    page_rank: np.ndarray  # dense id -> rank by popularity (0 the most referenced)
     #: threshold -> (pages, stack distances, own sizes) of its SHARDS pass, shared by sizes
     shards: dict[int, tuple[np.ndarray, np.ndarray, Any]] = field(default_factory=dict)
 
     def select(self, low: int, high: int) -> tuple[list[int], list[int] | None]:
-        """The references (dense ids, and tokens) of the pages whose hash is in [low, high).
+        """The references (dense ids, and tokens) of the pages whose key is in [low, high).
         Renaming pages one-to-one changes no policy's decisions."""
-        hashes = self.page_hash[self.ids]
-        keep = (hashes >= low) & (hashes < high)
+        keys = self.page_key[self.ids]
+        keep = (keys >= low) & (keys < high)
         tokens = None if self.tokens is None else self.tokens[keep].tolist()
         return self.ids[keep].tolist(), tokens
 
 
+#: 2^64 / the golden ratio (odd): rank k's key is the top bits of k · _WEYL + offset mod 2^64
+_WEYL = 0x9E3779B97F4A7C15
+_KEY_SHIFT = 64 - (HASH_SPACE.bit_length() - 1)  # a key is the top 24 of 64 bits
+_RANK_BITS = 40  # a page's rank is packed below its key: up to 2^40 distinct pages
+
+
+def _offset(salt: int) -> int:
+    """Where the salt starts the sequence of keys: BLAKE2b of the salt, the same everywhere."""
+    digest = hashlib.blake2b(salt.to_bytes(8, "little", signed=True), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def _packed_keys(source: Source, salt: int) -> dict[Hashable, int]:
+    """Every page's sampling key and popularity rank, packed as key << 40 | rank.
+
+    Pages are ranked by their number of references (most first; pages referenced equally
+    often keep the order of their first reference) and rank k gets the key
+    (k · 2^64/φ + offset mod 2^64) >> 40, a Weyl sequence: among any run of ranks, the keys
+    below R · 2^24 come about once every 1/R ranks, so the sample at every rate has the
+    trace's popularity profile (docs/mrc.md §4). Counting is one more pass over the trace;
+    the dictionary holds one integer per distinct page."""
+    keys = Counter(_pages(source))
+    ranked = sorted(keys, key=keys.__getitem__, reverse=True)  # stable: ties keep order
+    step, mask = _offset(salt), (1 << 64) - 1
+    for rank, page in enumerate(ranked):
+        keys[page] = (step >> _KEY_SHIFT) << _RANK_BITS | rank
+        step = (step + _WEYL) & mask
+    return keys
+
+
+def page_keys(source: Source, salt: int = 0) -> dict[Hashable, int]:
+    """Each page's sampling key (0 .. HASH_SPACE-1): at rate R a page is in the sample when
+    its key is below R · HASH_SPACE (docs/mrc.md §4)."""
+    return {page: packed >> _RANK_BITS
+            for page, packed in _packed_keys(source, salt).items()}
+
+
 def _take_sample(source: Source, unit_pages: bool, salt: int, threshold: int) -> _Sample:
-    """One pass over the reference string keeping the references of sampled pages. The hash
-    of each distinct page is computed once (a dictionary of the pages seen)."""
-    hashes: dict[Hashable, int] = {}
+    """One pass ranking the pages (:func:`_packed_keys`), one keeping the references of the
+    sampled pages."""
+    keys = _packed_keys(source, salt)
+    below, rank_mask = threshold << _RANK_BITS, (1 << _RANK_BITS) - 1
     dense: dict[Hashable, int] = {}
-    ids, tokens_kept, page_hash = array("q"), array("q"), array("q")
+    ids, tokens_kept, page_key, page_rank = array("q"), array("q"), array("q"), array("q")
     keep_id, keep_tokens = ids.append, tokens_kept.append
     requests = 0
     for page, tokens in _references(source, unit_pages):
         requests += 1
-        h = hashes.get(page)
-        if h is None:
-            h = hashes[page] = page_hash_of(page, salt)
-        if h < threshold:
+        packed = keys[page]
+        if packed < below:
             k = dense.get(page)
             if k is None:
                 k = dense[page] = len(dense)
-                page_hash.append(h)
+                page_key.append(packed >> _RANK_BITS)
+                page_rank.append(packed & rank_mask)
             keep_id(k)
             keep_tokens(tokens)
-    return _Sample(threshold, requests, _numpy(ids),
-                   None if unit_pages else _numpy(tokens_kept), _numpy(page_hash))
+    return _Sample(threshold, requests, len(keys), _numpy(ids),
+                   None if unit_pages else _numpy(tokens_kept), _numpy(page_key),
+                   _numpy(page_rank))
 
 
 def _numpy(values: array) -> np.ndarray:
@@ -664,29 +697,41 @@ def _sample_of(cell: Cell, source: Source, threshold: int) -> _Sample:
 def _estimate(cell: Cell, sample: _Sample, threshold: int, watch: _Watch | None = None
               ) -> tuple[float, float]:
     """Estimated misses on the whole trace, and the estimated variance of that estimate, from
-    the sampled pages (hash below ``threshold``, rate R = threshold / HASH_SPACE).
+    the sampled pages (key below ``threshold``, rate R = threshold / HASH_SPACE).
 
-    The estimate is the sample's misses at size · R divided by R (Horvitz-Thompson; dividing
-    by the rate rather than by the sample's own length is SHARDS's adjustment). Each page is
-    in the sample with probability R independently of the others, so with ``y`` the misses of
-    each sampled page the variance is estimated by (1 - R) · Σ y² / R² (docs/mrc.md §4).
+    The sample's misses at size · R scaled to the whole trace by :func:`_total`.
     """
     rate = threshold / HASH_SPACE
     if cell.policy == "lru":
         pages, found, own = _shards_distances(sample, threshold)
         miss = (found == FIRST) | (found / rate + own > cell.size)
-        per_page = np.bincount(pages[miss], minlength=len(sample.page_hash)).astype(np.float64)
+        per_page = np.bincount(pages[miss], minlength=len(sample.page_key)).astype(np.float64)
     else:
         pages, tokens = sample.select(0, threshold)
         capacity = max(1, round(cell.size * rate))
         accesses = reads(pages, 1 if tokens is None else tokens)
         future = next_use_indices(pages) if _needs_future(cell) else None
-        counter = _FaultsByPage(len(sample.page_hash))
+        counter = _FaultsByPage(len(sample.page_key))
         _simulate(cell, accesses, future, capacity, observers=[counter], watch=watch)
         per_page = counter.counts
-    misses = float(per_page.sum())
-    variance = (1.0 - rate) * float(np.dot(per_page, per_page))
-    return misses / rate, variance / (rate * rate)
+    return _total(per_page, sample, threshold)
+
+
+def _total(per_page: np.ndarray, sample: _Sample, threshold: int) -> tuple[float, float]:
+    """The estimated misses of the whole trace from the misses ``y`` of each of the n sampled
+    pages (of N pages in the trace): N · mean(y), and its variance as that of a systematic
+    sample, with the successive-difference estimate of the spread of y over the pages in
+    order of popularity: N² (1 - n/N) / n · Σ (y[k+1] - y[k])² / (2 (n - 1))
+    (docs/mrc.md §4). N is known from the ranking pass; dividing by n rather than by R takes
+    out the noise of how many pages the sample happened to hold."""
+    inside = sample.page_key < threshold
+    misses = per_page[inside][np.argsort(sample.page_rank[inside], kind="stable")]
+    n, pages = len(misses), sample.pages
+    if n == 0:  # no page sampled: nothing known, say so in the error
+        return 0.0, float(sample.requests) ** 2
+    steps = np.diff(misses)
+    spread = float(np.dot(steps, steps)) / (2 * (n - 1)) if n > 1 else float(misses[0]) ** 2
+    return pages * float(misses.mean()), pages * pages * (1 - n / pages) / n * spread
 
 
 class _FaultsByPage(Observer):
@@ -909,7 +954,7 @@ def _mean_page_tokens(source: Source, spec: dict[str, Any], rate: float, salt: i
     sample = _sample_of(Cell(spec, "lru", 1, False, {}, rate, salt), source, _threshold(rate))
     if not len(sample.ids):
         return 1.0
-    latest = np.zeros(len(sample.page_hash), dtype=np.int64)
+    latest = np.zeros(len(sample.page_key), dtype=np.int64)
     _, last = np.unique(sample.ids[::-1], return_index=True)
     latest[sample.ids[::-1][last]] = sample.tokens[::-1][last]
     return float(latest.mean())

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from simulator.engine.mrc import (
     lru_curve,
     miss_ratio_curves,
     open_source,
-    page_hash_of,
+    page_keys,
     point_rate,
     run_cell,
     source_spec,
@@ -284,19 +285,39 @@ def test_source_specs_round_trip(tmp_path):
 # --- sampling ----------------------------------------------------------------------------
 
 
-def test_page_hash_is_fixed():
-    """The same numbers in every process and on every machine (these are BLAKE2b's)."""
-    values = [page_hash_of(p) for p in (0, 1, 42, "a", "doc#3")]
-    assert values == [page_hash_of(p) for p in (0, 1, 42, "a", "doc#3")]
-    assert all(0 <= v < HASH_SPACE for v in values)
-    assert page_hash_of(7) != page_hash_of("7")
-    assert page_hash_of(7, salt=1) != page_hash_of(7)
-    code = "from simulator.engine.mrc import page_hash_of as h; print([h(p) for p in " \
-           "(0, 1, 42, 'a', 'doc#3')])"
+def test_page_keys_are_fixed():
+    """The same keys in every process and on every machine; another salt, other keys."""
+    pages = [0, 1, 42, "a", "doc#3", 0, 42, 0]
+    values = page_keys(SequenceSource(pages))
+    assert all(0 <= v < HASH_SPACE for v in values.values())
+    assert page_keys(SequenceSource(pages), salt=1) != values
+    code = ("from simulator.engine.mrc import page_keys; "
+            "from simulator.engine.sources import SequenceSource; "
+            f"print(list(page_keys(SequenceSource({pages!r})).values()))")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, cwd=REPO, check=True).stdout
-    assert json.loads(out) == values
+    assert json.loads(out) == list(values.values())
+
+
+@settings(max_examples=30, deadline=None)
+@given(rate=st.floats(0.002, 0.5), salt=st.integers(-(2**63), 2**63 - 1),
+       ties=st.booleans())
+def test_sampled_pages_follow_the_popularity_ranks(rate, salt, ties):
+    """Ranked by popularity, the sampled pages come about once every 1/R ranks: between two
+    of them at most 3/R ranks (a Weyl sequence of the golden ratio leaves gaps of at most
+    three lengths, the longest below 2.62/R), and R · n of n pages in all, within 2 + 2.62."""
+    n = 20_000
+    # with ties every page is referenced once, and the ranks are the order of first
+    # reference; without, page p is referenced 1 + p // 1000 times
+    pages = list(range(n)) if ties else [p for p in range(n) for _ in range(1 + p // 1000)]
+    keys = page_keys(SequenceSource(pages), salt)
+    threshold = round(rate * HASH_SPACE)
+    ranks = sorted(range(n), key=lambda p: -(1 + p // 1000)) if not ties else list(range(n))
+    chosen = [r for r, page in enumerate(ranks) if keys[page] < threshold]
+    gaps = [b - a for a, b in pairwise(chosen)]
+    assert max(gaps) <= 3 / rate + 1
+    assert abs(len(chosen) - rate * n) <= 5
 
 
 def test_rate_floor_and_corners():
@@ -330,14 +351,29 @@ def test_a_point_whose_rate_reaches_one_half_is_exact():
 
 def test_a_page_is_always_in_or_always_out():
     """Sampled LRU at rate R sees whole pages: its per-page miss counts come only from the
-    pages whose hash is below R, each with all its references."""
+    pages whose key is below R, each with all its references."""
     pages = [k % 50 for k in range(2000)]
     result = miss_ratio_curves(SequenceSource(pages), ["lru"], [10], rate=0.3, min_pages=0,
                                max_error=None)
-    sampled = [p for p in range(50) if page_hash_of(p) < round(0.3 * HASH_SPACE)]
+    keys = page_keys(SequenceSource(pages))
+    sampled = [p for p in range(50) if keys[p] < round(0.3 * HASH_SPACE)]
+    assert len(sampled) == 15  # 0.3 of 50 pages, by the keys' spread
     # a loop over 50 pages: every reference misses an LRU of 10 (and of 10 * 0.3 pages)
     point = result.curves["lru"].points[0]
     assert point.misses == round(len(sampled) * 40 / (round(0.3 * HASH_SPACE) / HASH_SPACE))
+
+
+def test_a_cache_that_holds_every_page_is_estimated_exactly():
+    """At a size that holds every page each page misses once, its first reference: the
+    estimate, pages x the mean misses of a sampled page, is the number of pages whatever
+    the sample holds (dividing by the rate instead would leave the luck of its size)."""
+    source = zipf_source(30_000, 2000)
+    pages = footprint(source).pages
+    result = miss_ratio_curves(source, ["lru", "fifo", "sieve"], [pages], rate=0.013,
+                               min_pages=0, max_error=None)
+    for curve in result.curves.values():
+        point = curve.points[0]
+        assert not point.exact and point.misses == pages and point.error == 0.0
 
 
 def test_s3fifo_miniature_needs_the_floor():

@@ -125,7 +125,8 @@ def _axis_place(axis: dict[str, Any], params: dict[str, Any]) -> int:
 def _sampling_notes(sweep: Sweep) -> list[str]:
     if sweep.sample_rate is None:
         return []
-    return [f"Sampled: pages are sampled by hash at rate {sweep.sample_rate:g} (SHARDS for LRU, "
+    return [f"Sampled: pages are sampled at rate {sweep.sample_rate:g}, evenly across their "
+            f"popularity (SHARDS for LRU, "
             f"miniature simulations for the others; docs/mrc.md), so a point is an estimate "
             f"with its standard error (± in the chart, std_error in the exports). A small "
             f"size is sampled at a higher rate, so that its miniature cache holds "
