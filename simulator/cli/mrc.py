@@ -1,7 +1,7 @@
 """``vmem mrc``: miss-ratio curves of several policies on a trace or a generator.
 
     vmem mrc TRACE --policies lru,arc,s3fifo --sizes 100,1000,10000 [--unit-pages]
-                   [--sample 0.01 [--min-pages 200] [--max-error 0.0025] [--salt 0]]
+                   [--sample 0.01 [--min-pages 100] [--max-error 0.0025] [--salt 0]]
                    [--jobs N] [--json] [--no-progress]
     vmem mrc TRACE --log-sizes 20 [--low 0.1] ...
 

@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_MAX_ERROR",
     "DEFAULT_MIN_PAGES",
     "HASH_SPACE",
+    "UNREFINED_MIN_PAGES",
     "Cell",
     "CellResult",
     "Curve",
@@ -77,7 +78,9 @@ _READ, _WRITE = Op.READ, Op.WRITE
 HASH_SPACE = 1 << 24
 #: a miniature cache holds at least this many pages: the rate of a small size is raised
 #: so that size · rate reaches it (docs/mrc.md §4)
-DEFAULT_MIN_PAGES = 200
+DEFAULT_MIN_PAGES = 100
+#: the floor of a point that is not refined when its error is large (a sweep's cells)
+UNREFINED_MIN_PAGES = 200
 #: the standard error a sampled point aims at by default: raising its rate until it does
 DEFAULT_MAX_ERROR = 0.0025
 #: a point whose rate would reach this is simulated exactly instead (it costs at most twice)

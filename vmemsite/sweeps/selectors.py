@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from simulator.engine.mrc import DEFAULT_MIN_PAGES
+from simulator.engine.mrc import UNREFINED_MIN_PAGES
 from simulator.engine.policies import policy_names, policy_parameters, refuses_new_pages
 from vmemsite.runs.selectors import policy_label
 
@@ -130,7 +130,7 @@ def _sampling_notes(sweep: Sweep) -> list[str]:
             f"miniature simulations for the others; docs/mrc.md), so a point is an estimate "
             f"with its standard error (± in the chart, std_error in the exports). A small "
             f"size is sampled at a higher rate, so that its miniature cache holds "
-            f"{DEFAULT_MIN_PAGES} pages, and from a rate of 1/2 up it is simulated exactly."]
+            f"{UNREFINED_MIN_PAGES} pages, and from a rate of 1/2 up it is simulated exactly."]
 
 
 def sweep_notes(curves: list[tuple[str, dict[str, Any]]], sizes: list[int]) -> list[str]:

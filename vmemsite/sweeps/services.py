@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from simulator.engine.errors import ConfigError, Stopped, TimeLimitExceeded, VMemError
 from simulator.engine.mrc import (
-    DEFAULT_MIN_PAGES,
+    UNREFINED_MIN_PAGES,
     Cell,
     log_sizes,
     point_rate,
@@ -260,7 +260,7 @@ def sweep_create(
     ``traces``, ``policies``, ``sizes``, ``axis``, ``sample`` or ``name``). ``sizes`` are
     pages (a list, or text) or, as ``{"count": N, "low_percent": P}``, relative to each
     trace's footprint. ``sample``: a rate to sample pages at (docs/mrc.md §4; a cell's rate
-    is raised so that its miniature cache holds DEFAULT_MIN_PAGES pages, and from 1/2 up the
+    is raised so that its miniature cache holds UNREFINED_MIN_PAGES pages, and from 1/2 up the
     cell is exact), None for exact cells."""
     problems: list[Invalid] = []
 
@@ -308,7 +308,7 @@ def _cell_rate(size: int, sample: float | None) -> float | None:
     """A cell's sampling rate (None: exact): the sweep's, raised for small sizes."""
     if sample is None:
         return None
-    return sampled_or_exact(point_rate(size, sample, DEFAULT_MIN_PAGES))
+    return sampled_or_exact(point_rate(size, sample, UNREFINED_MIN_PAGES))
 
 
 def sweep_retry_failed(*, sweep: Sweep, user: AbstractBaseUser) -> int:
