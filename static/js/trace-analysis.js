@@ -165,6 +165,9 @@
       el.textContent = CAPTIONS[el.dataset.caption] || el.dataset.caption;
     });
     document.getElementById("analysis-charts").hidden = false;
+    // the upload's quick histogram (its first requests) gives way to the analysis's own
+    var quick = document.getElementById("reuse-section");
+    if (quick) quick.hidden = true;
     numbers(a);
     histogram("stack_distance", a.stack_distance, t, "stack distance");
     histogram("reuse_distance", a.reuse_distance, t, "reuse distance");

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from vmemsite.traces.models import Trace
+from vmemsite.traces.models import Trace, TraceAnalysis
 from vmemsite.traces.selectors import trace_path
 
 from .library_data import CSV, PLAIN, gz, upload
@@ -47,10 +47,16 @@ def test_upload_then_detail_shows_statistics_and_histogram(alice_client, data_di
     assert re.search(r'data-stat="requests">6<', html)
     assert re.search(r'data-stat="distinct_pages">3<', html)
     assert re.search(r'data-stat="total_tokens">6<', html)
+    # a small trace is analysed as it is stored: the analysis draws the stack distances of
+    # every reference, and the upload's quick histogram is not drawn a second time
+    assert 'id="figure-stack_distance"' in html and 'id="reuse-histogram"' not in html
+    assert "/static/vendor/plotly.min.js" in html
+    TraceAnalysis.objects.filter(trace=trace).delete()  # as for a big trace, not yet analysed
+    html = alice_client.get(response["Location"]).content.decode()
     histogram = json.loads(re.search(
         r'<script id="reuse-histogram" type="application/json">(.*?)</script>', html).group(1))
     assert histogram == {"labels": ["cold", "0", "1", "2-3"], "counts": [3, 0, 1, 2]}
-    assert "/static/js/trace-histogram.js" in html and "/static/vendor/plotly.min.js" in html
+    assert "/static/js/trace-histogram.js" in html
     assert f'href="/runs/new/?trace={trace.pk}"' in html
     assert f'href="/compare/new/?trace={trace.pk}"' in html
     assert 'id="delete-trace"' in html and 'id="make-public"' in html
