@@ -240,8 +240,9 @@ class TraceAnalysis:
         return self.one_hit_wonders / self.pages if self.pages else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        def labelled(counts: list[int]) -> list[dict[str, Any]]:
-            return [{"bucket": log2_bucket_label(k), "count": c} for k, c in enumerate(counts)]
+        def labelled(counts: list[int], first: int = 0) -> list[dict[str, Any]]:
+            return [{"bucket": log2_bucket_label(k), "count": counts[k]}
+                    for k in range(first, len(counts))]
 
         return {
             "references": self.references,
@@ -260,8 +261,9 @@ class TraceAnalysis:
             "working_set": {"taus": list(self.taus), "points": self.working_set},
             "request_rate": self.request_rate,
             "heatmap": self.heatmap,
-            "sizes": {"requests": labelled(self.size_requests),
-                      "pages": labelled(self.size_pages)},
+            # a size is at least 1 token: no "0" bucket, always empty
+            "sizes": {"requests": labelled(self.size_requests, 1),
+                      "pages": labelled(self.size_pages, 1)},
         }
 
 

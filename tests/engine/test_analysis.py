@@ -121,6 +121,8 @@ def test_control_operations_are_counted_and_left_out():
 def test_unit_pages_count_one_token_each():
     result = analyse([Access(0, 1, 50), Access(1, 2, 7)], unit_pages=True)
     assert result.tokens == 2 and result.size_requests == [0, 2]
+    # a size is at least 1 token: the exported buckets start at "1"
+    assert result.to_dict()["sizes"]["requests"] == [{"bucket": "1", "count": 2}]
 
 
 def test_zipf_fit_against_polyfit():
