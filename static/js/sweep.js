@@ -112,7 +112,7 @@
     text.textContent = cells.done + " of " + cells.total + " cells done" +
       (cells.running ? ", " + cells.running + " running" : "") +
       (cells.failed ? ", " + cells.failed + " failed" : "") +
-      (state.status === "running" ? "…" : ".");
+      (state.status === "running" ? "…" : state.status === "cancelled" ? "; cancelled." : ".");
     document.getElementById("sweep-bar").value = cells.done;
     document.getElementById("sweep").dataset.status = state.status;
     // offer only what can be done: cancel while cells are pending, re-run once some failed

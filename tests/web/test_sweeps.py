@@ -177,6 +177,43 @@ def test_a_cell_past_its_time_limit_fails_and_says_why(alice, data_dir, settings
         by_policy["aging"]["error"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_cancel_and_the_list_by_api_and_page(alice, alice_client, bob, data_dir, settings):
+    """Cancelling fails the cells not started as "cancelled" (the one running finishes, here
+    at its time limit) and the sweep says cancelled, in its state, the API's list and the
+    page's; a sweep with nothing left to run has nothing to cancel; another user sees none."""
+    settings.VMEM_SWEEP_PROCESSES = 1
+    settings.VMEM_SWEEP_CELL_SECONDS = 2
+    trace = upload(alice, "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000)))
+    # aging at these sizes costs seconds per cell: most cells are still queued when cancelled
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["aging"],
+                         sizes=[19_000, 19_100, 19_200, 19_300, 19_400])
+    _, token = token_create(user=alice, name="t")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    cancelled = api.post(f"/api/sweeps/{sweep.pk}/cancel")
+    assert cancelled.status_code == 202, cancelled.content
+    state = wait_done(sweep, 60)
+    assert state["status"] == "cancelled"
+    errors = [p["error"] for p in state["curves"][0]["points"]]
+    assert errors.count("cancelled") >= 3 and state["cells"]["failed"] == 5
+    again = api.post(f"/api/sweeps/{sweep.pk}/cancel")
+    assert again.status_code == 409 and "nothing to cancel" in again.json()["error"]
+    page = alice_client.post(reverse("sweeps:cancel", args=[sweep.pk]), follow=True)
+    assert "nothing to cancel" in page.content.decode()
+    listed = api.get("/api/sweeps/").json()
+    assert listed["count"] == 1 and listed["sweeps"][0]["status"] == "cancelled"
+    assert listed["sweeps"][0]["cells"] == {"total": 5, "done": 0, "failed": 5, "pending": 0}
+    assert listed["sweeps"][0]["url"] == f"/api/sweeps/{sweep.pk}/"
+    assert api.get("/api/sweeps/?limit=0").json() == {"count": 1, "limit": 0, "offset": 0,
+                                                      "sweeps": []}
+    assert api.get("/api/sweeps/?limit=-1").status_code in (400, 422)
+    assert "cancelled: 0 of 5 cells" in alice_client.get(reverse("sweeps:list")).content.decode()
+    _, other = token_create(user=bob, name="t")
+    bob_api = Client(HTTP_AUTHORIZATION=f"Bearer {other}")
+    assert bob_api.get("/api/sweeps/").json()["count"] == 0
+    assert bob_api.post(f"/api/sweeps/{sweep.pk}/cancel").status_code == 404
+
+
 @pytest.mark.django_db
 def test_every_bad_field_is_named_at_once(alice, data_dir):
     with pytest.raises(Invalid) as info:

@@ -1,5 +1,6 @@
-"""JSON API of sweeps, under ``/api/sweeps/`` (Django Ninja): start a sweep, read its cells as
-they finish, re-run the failed ones. Sweeps are private: another user's is a 404."""
+"""JSON API of sweeps, under ``/api/sweeps/`` (Django Ninja): start a sweep, list yours, read
+its cells as they finish, cancel it, re-run the failed ones. Sweeps are private: another
+user's is a 404."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Router
+from ninja import Query, Router
 from ninja.responses import Status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -16,13 +17,15 @@ from vmemsite.api.schemas import Error
 from vmemsite.errors import NotFound
 
 from .models import Sweep
-from .selectors import sweep_get_owned, sweep_state
-from .services import MAX_CELLS, sweep_create, sweep_retry_failed
+from .selectors import sweep_get_owned, sweep_list_owned, sweep_state, sweep_summary
+from .services import MAX_CELLS, sweep_cancel, sweep_create, sweep_retry_failed
 from .views import sweep_csv_response
 
 router = Router(tags=["sweeps"], auth=SIGNED_IN)
 
 _TOKEN = 'curl -H "Authorization: Bearer $VMEM_TOKEN"'
+#: sweeps per page of the list, by default and at most
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
 
 class AxisIn(BaseModel):
@@ -91,6 +94,19 @@ def create(request: HttpRequest, response: HttpResponse, payload: SweepIn) -> St
     return Status(201, sweep_state(sweep))
 
 
+@router.get("/", url_name="list", operation_id="sweeps_list",
+            summary="Your sweeps, newest first, each with its cells counted",
+            response={200: dict[str, Any], 401: Error})
+def list_sweeps(request: HttpRequest,
+                limit: Annotated[int, Query(ge=0)] = DEFAULT_LIMIT,
+                offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    limit, offset = min(limit, MAX_LIMIT), min(offset, 10**12)
+    owned = sweep_list_owned(request.auth.user)
+    page = owned[offset:offset + limit] if limit else []
+    return {"count": owned.count(), "limit": limit, "offset": offset,
+            "sweeps": [sweep_summary(sweep) for sweep in page]}
+
+
 @router.get("/{int:sweep_id}/", url_name="detail", operation_id="sweeps_detail",
             summary="A sweep: cells by status, and its curves with the gap to OPT",
             response={200: dict[str, Any], 401: Error, 404: Error})
@@ -104,6 +120,16 @@ def detail(request: HttpRequest, sweep_id: int) -> dict[str, Any]:
 def retry(request: HttpRequest, sweep_id: int) -> Status:
     sweep = _owned(request, sweep_id)
     sweep_retry_failed(sweep=sweep, user=request.auth.user)
+    return Status(202, sweep_state(sweep))
+
+
+@router.post("/{int:sweep_id}/cancel", url_name="cancel", operation_id="sweeps_cancel",
+             summary="Cancel the cells not started yet (running ones finish)",
+             response={202: dict[str, Any], 401: Error, 404: Error, 409: Error})
+def cancel(request: HttpRequest, sweep_id: int) -> Status:
+    sweep = _owned(request, sweep_id)
+    sweep_cancel(sweep=sweep, user=request.auth.user)
+    sweep.refresh_from_db()
     return Status(202, sweep_state(sweep))
 
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 
 from simulator.engine.mrc import UNREFINED_MIN_PAGES
 from simulator.engine.policies import policy_names, policy_parameters, refuses_new_pages
@@ -25,6 +26,20 @@ def sweep_list_owned(user: Any) -> QuerySet[Sweep]:
         cells_pending=Count("cells", filter=Q(cells__status__in=[cells.QUEUED,
                                                                   cells.RUNNING])),
     ).order_by("-created_at", "-pk")  # an aggregate drops the model's ordering
+
+
+def sweep_summary(sweep: Sweep) -> dict[str, Any]:
+    """A sweep of :func:`sweep_list_owned` as the API lists it: no curves, its cells counted."""
+    return {
+        "id": sweep.pk, "name": sweep.name, "url": reverse("sweeps_api:detail",
+                                                           args=[sweep.pk]),
+        "status": _status(sweep.cells_pending, sweep.cancelled, sweep.cells_failed),
+        "cells": {"total": sweep.cells_total, "done": sweep.cells_done,
+                  "failed": sweep.cells_failed, "pending": sweep.cells_pending},
+        "policies": sweep.policies, "sample_rate": sweep.sample_rate,
+        "created_at": sweep.created_at.isoformat(),
+        "finished_at": sweep.finished_at.isoformat() if sweep.finished_at else None,
+    }
 
 
 def sweep_get_owned(user: Any, sweep_id: int) -> Sweep | None:
@@ -71,7 +86,7 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
         "relative_sizes": sweep.relative_sizes or None, "axis": sweep.axis or None,
         "sample_rate": sweep.sample_rate,
         "unit": "pages", "backend": sweep.backend,
-        "status": "running" if pending else ("failed" if counts.get("failed") else "done"),
+        "status": _status(pending, sweep.cancelled, counts.get("failed", 0)),
         "cells": {"total": total, **{s: counts.get(s, 0) for s in SweepCell.Status.values}},
         "created_at": sweep.created_at.isoformat(),
         "finished_at": sweep.finished_at.isoformat() if sweep.finished_at else None,
@@ -79,6 +94,14 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
         "notes": _sampling_notes(sweep) + sweep_notes(
             sweep_variants(sweep.policies, sweep.axis), sweep.sizes),
     }
+
+
+def _status(pending: int, cancelled: bool, failed: int) -> str:
+    """running while a cell is queued or running; then cancelled (by its owner), failed (a
+    cell failed) or done. The list of sweeps says the same (templates/sweeps/list.html)."""
+    if pending:
+        return "running"
+    return "cancelled" if cancelled else "failed" if failed else "done"
 
 
 def sweep_variants(policies: list[str], axis: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

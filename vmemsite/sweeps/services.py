@@ -326,12 +326,17 @@ def sweep_retry_failed(*, sweep: Sweep, user: AbstractBaseUser) -> int:
 
 
 def sweep_cancel(*, sweep: Sweep, user: AbstractBaseUser) -> int:
-    """Cancel the cells not started yet (running ones finish); returns how many."""
+    """Cancel the cells not started yet (running ones finish); returns how many. A sweep with
+    no cell queued or running has nothing to cancel (Conflict)."""
     if sweep.owner_id != user.pk:
         raise NotFound("no such sweep")
-    count = sweep.cells.filter(status=SweepCell.Status.QUEUED).update(
-        status=SweepCell.Status.FAILED, error="cancelled")
-    Sweep.objects.filter(pk=sweep.pk).update(cancelled=True)
+    with transaction.atomic():
+        if not sweep.cells.filter(status__in=[SweepCell.Status.QUEUED,
+                                              SweepCell.Status.RUNNING]).exists():
+            raise Conflict("nothing to cancel: every cell has finished")
+        count = sweep.cells.filter(status=SweepCell.Status.QUEUED).update(
+            status=SweepCell.Status.FAILED, error="cancelled")
+        Sweep.objects.filter(pk=sweep.pk).update(cancelled=True)
     sweep_close(sweep.pk)
     return count
 

@@ -146,8 +146,13 @@ def sweep_retry(request: HttpRequest, sweep_id: int) -> HttpResponse:
 @require_POST
 def sweep_cancel_view(request: HttpRequest, sweep_id: int) -> HttpResponse:
     sweep = _owned_or_404(request, sweep_id)
-    count = sweep_cancel(sweep=sweep, user=request.user)
-    messages.info(request, f"{count} cell{'s' if count != 1 else ''} not started were cancelled.")
+    try:
+        count = sweep_cancel(sweep=sweep, user=request.user)
+    except Conflict as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.info(request, f"{count} cell{'s' if count != 1 else ''} not started "
+                               f"{'were' if count != 1 else 'was'} cancelled.")
     return redirect("sweeps:detail", sweep_id=sweep.pk)
 
 
