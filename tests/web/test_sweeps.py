@@ -195,7 +195,8 @@ def test_cancel_and_the_list_by_api_and_page(alice, alice_client, bob, data_dir,
     state = wait_done(sweep, 60)
     assert state["status"] == "cancelled"
     errors = [p["error"] for p in state["curves"][0]["points"]]
-    assert errors.count("cancelled") >= 3 and state["cells"]["failed"] == 5
+    # one process: one cell at a time is running, the other four (or all five) are cancelled
+    assert errors.count("cancelled") >= 4 and state["cells"]["failed"] == 5
     again = api.post(f"/api/sweeps/{sweep.pk}/cancel")
     assert again.status_code == 409 and "nothing to cancel" in again.json()["error"]
     page = alice_client.post(reverse("sweeps:cancel", args=[sweep.pk]), follow=True)

@@ -509,13 +509,15 @@ def _one_pool(sweep_id: int, cell_ids: list[int]) -> list[int]:
 
 def _feed(pool: ProcessPoolExecutor, sweep_id: int, cell_ids: list[int]) -> list[int]:
     """Keep ``pool`` busy with the cells, storing each result as it comes; returns the cells
-    to run again on a fresh pool (this one broke)."""
+    to run again on a fresh pool (this one broke). A cell is marked running when it is handed
+    over, so only as many as there are processes are: a cell said running is computing, and
+    Cancel reaches every other."""
     running: dict[Future, int] = {}
     again: list[int] = []
     queue = list(reversed(cell_ids))
     seconds = cell_seconds()
     while queue or running:
-        while queue and len(running) < 2 * processes():
+        while queue and len(running) < processes():
             if _exiting.is_set():
                 for cell_id in queue:
                     _fail(cell_id, INTERRUPTED)
