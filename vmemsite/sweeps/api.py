@@ -124,7 +124,8 @@ def retry(request: HttpRequest, sweep_id: int) -> Status:
 
 
 @router.post("/{int:sweep_id}/cancel", url_name="cancel", operation_id="sweeps_cancel",
-             summary="Cancel the cells not started yet (running ones finish)",
+             summary="Cancel a sweep: cells not started fail as cancelled, cells under way "
+                     "stop (on Celery workers they finish)",
              response={202: dict[str, Any], 401: Error, 404: Error, 409: Error})
 def cancel(request: HttpRequest, sweep_id: int) -> Status:
     sweep = _owned(request, sweep_id)

@@ -326,8 +326,10 @@ def sweep_retry_failed(*, sweep: Sweep, user: AbstractBaseUser) -> int:
 
 
 def sweep_cancel(*, sweep: Sweep, user: AbstractBaseUser) -> int:
-    """Cancel the cells not started yet (running ones finish); returns how many. A sweep with
-    no cell queued or running has nothing to cancel (Conflict)."""
+    """Cancel the sweep: its cells not started yet fail as cancelled (returns how many); on
+    the embedded pool the cells under way stop too, within :data:`_CANCEL_POLL_S` (its runner
+    watches the flag), while Celery workers finish theirs. A sweep with no cell queued or
+    running has nothing to cancel (Conflict)."""
     if sweep.owner_id != user.pk:
         raise NotFound("no such sweep")
     with transaction.atomic():
@@ -335,7 +337,7 @@ def sweep_cancel(*, sweep: Sweep, user: AbstractBaseUser) -> int:
                                               SweepCell.Status.RUNNING]).exists():
             raise Conflict("nothing to cancel: every cell has finished")
         count = sweep.cells.filter(status=SweepCell.Status.QUEUED).update(
-            status=SweepCell.Status.FAILED, error="cancelled")
+            status=SweepCell.Status.FAILED, error=CANCELLED)
         Sweep.objects.filter(pk=sweep.pk).update(cancelled=True)
     sweep_close(sweep.pk)
     return count
@@ -443,6 +445,10 @@ def cell_seconds() -> float:
 
 #: what a cell that a stopping server did not finish says
 INTERRUPTED = "interrupted: the server stopped before this cell was done (re-run it)"
+#: what a cancelled cell says
+CANCELLED = "cancelled"
+#: how often a pool's runner looks whether its sweep was cancelled, while cells run (s)
+_CANCEL_POLL_S = 0.5
 _exiting = threading.Event()  # this process is shutting down
 _stop_events: set[Any] = set()  # one per live pool: its worker processes watch it
 _runners: set[threading.Thread] = set()  # the threads handing cells to pools
@@ -501,17 +507,19 @@ def _one_pool(sweep_id: int, cell_ids: list[int]) -> list[int]:
     try:
         with ProcessPoolExecutor(max_workers=processes(), mp_context=context,
                                  initializer=init_worker, initargs=(stop,)) as pool:
-            return _feed(pool, sweep_id, cell_ids)
+            return _feed(pool, stop, sweep_id, cell_ids)
     finally:
         with _runners_lock:
             _stop_events.discard(stop)
 
 
-def _feed(pool: ProcessPoolExecutor, sweep_id: int, cell_ids: list[int]) -> list[int]:
+def _feed(pool: ProcessPoolExecutor, stop: Any, sweep_id: int, cell_ids: list[int]
+          ) -> list[int]:
     """Keep ``pool`` busy with the cells, storing each result as it comes; returns the cells
     to run again on a fresh pool (this one broke). A cell is marked running when it is handed
-    over, so only as many as there are processes are: a cell said running is computing, and
-    Cancel reaches every other."""
+    over, so only as many as there are processes are: a cell said running is computing. While
+    cells run, the sweep is looked at every :data:`_CANCEL_POLL_S`: once it is cancelled,
+    ``stop`` (the event the pool's processes watch) stops the cells under way."""
     running: dict[Future, int] = {}
     again: list[int] = []
     queue = list(reversed(cell_ids))
@@ -532,7 +540,10 @@ def _feed(pool: ProcessPoolExecutor, sweep_id: int, cell_ids: list[int]) -> list
                 running[pool.submit(compute_cell, spec, seconds)] = cell_id
         if not running:
             break
-        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        done, _ = wait(running, timeout=_CANCEL_POLL_S, return_when=FIRST_COMPLETED)
+        if not done and not stop.is_set() and Sweep.objects.filter(
+                pk=sweep_id, cancelled=True).exists():
+            stop.set()
         for future in done:
             cell_id = running.pop(future)
             if _settle(cell_id, future):
@@ -553,8 +564,8 @@ def _settle(cell_id: int, future: Future) -> bool:
     except Stopped as exc:
         if isinstance(exc, TimeLimitExceeded):
             _fail_with(cell_id, exc)
-        else:
-            _fail(cell_id, INTERRUPTED)
+        else:  # the server is stopping, or the sweep was cancelled
+            _fail(cell_id, INTERRUPTED if _exiting.is_set() else CANCELLED)
     except (VMemError, ConfigError, OSError) as exc:
         _fail_with(cell_id, exc)
     except Exception as exc:  # a bug in one cell must not stop the others

@@ -151,8 +151,10 @@ def sweep_cancel_view(request: HttpRequest, sweep_id: int) -> HttpResponse:
     except Conflict as exc:
         messages.info(request, exc.message)
     else:
-        messages.info(request, f"{count} cell{'s' if count != 1 else ''} not started "
-                               f"{'were' if count != 1 else 'was'} cancelled.")
+        under_way = ("cells under way stop within a second" if sweep.backend == "local"
+                     else "cells under way on workers finish")
+        messages.info(request, f"Cancelled: {count} cell{'s' if count != 1 else ''} not "
+                               f"started; {under_way}.")
     return redirect("sweeps:detail", sweep_id=sweep.pk)
 
 
