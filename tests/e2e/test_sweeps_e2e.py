@@ -11,6 +11,11 @@ from .test_traces_e2e import sign_up, upload
 
 pytestmark = pytest.mark.e2e
 
+
+def trace_boxes(page, name: str):
+    """The form's checkboxes of the traces named ``name`` (a policy label may contain it)."""
+    return page.locator('label:has(input[name="traces"])').filter(has_text=name).locator("input")
+
 # Belady's anomaly: FIFO 9 misses with 3 frames, 10 with 4
 BELADY = b"1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n"
 
@@ -23,7 +28,7 @@ def test_a_sweep_fills_in_its_curves(browser_page, screenshot_dir):
     upload(page, "belady", "belady.txt", BELADY * 50)
     page.wait_for_url(re.compile(r".*/traces/\d+/$"))
     page.goto("/sweeps/new/")
-    page.get_by_label("belady").check()
+    trace_boxes(page, "belady").check()
     for policy in ("lru", "fifo", "arc", "s3fifo", "sieve", "opt"):
         page.locator(f'input[name="policies"][value="{policy}"]').check()
     page.fill("#id_sizes", "1, 2, 3, 4, 5")
@@ -55,7 +60,7 @@ def test_a_sampled_sweep_with_an_axis_shows_estimates(browser_page, screenshot_d
     upload(page, "wide", "wide.txt", text.encode())
     page.wait_for_url(re.compile(r".*/traces/\d+/$"))
     page.goto("/sweeps/new/")
-    page.get_by_label("wide").check()
+    trace_boxes(page, "wide").check()
     for policy in ("lru", "fifo", "arc", "sieve", "opt"):
         page.locator(f'input[name="policies"][value="{policy}"]').uncheck()
     page.locator('input[name="policies"][value="s3fifo"]').check()
@@ -91,7 +96,7 @@ def test_legend_names_are_text_and_failed_cells_say_why(browser_page, lab, scree
         upload(page, name, "twin.txt", BELADY)
         page.wait_for_url(re.compile(r".*/traces/\d+/$"))
     page.goto("/sweeps/new/")
-    for box in page.get_by_label(name).all():
+    for box in trace_boxes(page, name).all():
         box.check()
     for box in page.locator('input[name="policies"]').all():
         box.uncheck()
@@ -111,7 +116,7 @@ def test_legend_names_are_text_and_failed_cells_say_why(browser_page, lab, scree
     newest = max((lab.data_dir / "traces").iterdir(), key=lambda p: p.stat().st_mtime)
     newest.unlink()
     page.goto("/sweeps/new/")
-    page.get_by_label("gone").check()
+    trace_boxes(page, "gone").check()
     for box in page.locator('input[name="policies"]').all():
         box.uncheck()
     for policy in ("lru", "fifo"):

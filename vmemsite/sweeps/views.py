@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from simulator.engine.policies import policy_names
 from vmemsite.csv_safe import CsvLines
 from vmemsite.errors import Conflict, Invalid
+from vmemsite.runs.selectors import policy_label
 from vmemsite.traces.selectors import trace_list_visible
 
 from .models import Sweep
@@ -77,7 +78,8 @@ def sweep_new(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("sweeps:detail", sweep_id=sweep.pk)
     return render(request, "sweeps/new.html", {
-        "traces": traces, "policies": policy_names(), "values": values, "errors": errors,
+        "traces": traces, "values": values, "errors": errors,
+        "policies": [(name, policy_label(name)) for name in policy_names()],
         "max_cells": MAX_CELLS, "processes": processes(), "parameters": policy_parameter_list(),
         "max_axis_values": MAX_AXIS_VALUES,
     }, status=400 if errors else 200)
