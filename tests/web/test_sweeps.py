@@ -219,6 +219,7 @@ def test_cancel_and_the_list_by_api_and_page(alice, alice_client, bob, data_dir,
     bob_api = Client(HTTP_AUTHORIZATION=f"Bearer {other}")
     assert bob_api.get("/api/sweeps/").json()["count"] == 0
     assert bob_api.post(f"/api/sweeps/{sweep.pk}/cancel").status_code == 404
+    assert api.post(f"/api/sweeps/{10**23}/cancel").status_code == 404
 
 
 @pytest.mark.django_db
