@@ -347,14 +347,15 @@ class _StackCounts:
 
 def _stack_misses(
     references: Iterator[tuple[Hashable, int]] | Iterator[Hashable], sizes: Sequence[int],
-    unit_pages: bool,
+    unit_pages: bool, watch: _Watch | None = None,
 ) -> _StackCounts:
     """Misses at each of ``sizes`` (ascending) of an LRU cache on ``references`` (page ids
     with unit pages, else (page, tokens) pairs).
 
     A reference misses at capacity C when it is a first reference or when its **depth**,
     distance + own size, exceeds C (docs/mrc.md §2). Distances go to numpy ``_BATCH`` at a
-    time: each reference falls in the bucket of the number of sizes below its depth.
+    time: each reference falls in the bucket of the number of sizes below its depth. ``watch``
+    is checked after each batch.
     """
     bounds = np.asarray(sizes, dtype=np.int64)
     buckets = np.zeros(len(sizes) + 1, dtype=np.int64)
@@ -373,6 +374,8 @@ def _stack_misses(
         counts.requests += len(batch)
         depth = (found + own)[again]
         buckets += np.bincount(np.searchsorted(bounds, depth), minlength=len(buckets))
+        if watch is not None:
+            watch.check()
     if unit_pages:
         counts.largest_page = 1 if counts.requests else 0
     else:
@@ -384,23 +387,31 @@ def _stack_misses(
 
 def lru_curve(
     source: Source, sizes: Iterable[int], *, unit_pages: bool = True,
-    on_point: Callable[[CellResult], None] | None = None,
+    on_point: Callable[[CellResult], None] | None = None, seconds: float | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Curve:
     """The exact LRU curve at ``sizes`` from one pass of stack distances.
 
     With sized pages the stack rule is exact for pages that keep one size and fit the cache;
     a size smaller than the largest page, or every size when some page changes size, is
-    simulated instead (method ``simulation``), so every point stays exact.
+    simulated instead (method ``simulation``), so every point stays exact. ``seconds`` and
+    ``stop`` bound the pass as they bound a cell (:func:`run_cell`).
     """
     sizes = _check_sizes(sizes)
     started = time.perf_counter()
+    watch = None
+    if seconds is not None or stop is not None:
+        curve = Cell(source_spec(source), "lru", sizes[-1], unit_pages)
+        watch = _Watch(curve, started, seconds, stop)
     refs = _pages(source) if unit_pages else _references(source, unit_pages)
-    counts = _stack_misses(refs, sizes, unit_pages)
+    counts = _stack_misses(refs, sizes, unit_pages, watch)
     seconds = time.perf_counter() - started
     points = []
     for size, misses in zip(sizes, counts.misses.tolist(), strict=True):
         if counts.resized or size < counts.largest_page:
-            point = run_cell(Cell(source_spec(source), "lru", size, unit_pages), source)
+            left = None if seconds is None else seconds - (time.perf_counter() - started)
+            point = run_cell(Cell(source_spec(source), "lru", size, unit_pages), source,
+                             seconds=left, stop=stop)
         else:
             point = CellResult("lru", size, counts.requests, misses,
                                _ratio(misses, counts.requests), True, "stack",

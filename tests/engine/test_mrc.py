@@ -415,6 +415,17 @@ def test_sampled_curves_keep_to_their_error_bound(trace, cloudphysics_path):
                 assert abs(point.miss_ratio - exact) <= 4 * point.error + 1e-9, (policy, point)
 
 
+def test_the_lru_pass_stops_when_asked():
+    from simulator.engine.errors import Stopped
+
+    source = zipf_source(200_000, 3000)
+    with pytest.raises(Stopped):
+        lru_curve(source, [10, 100], stop=lambda: True)
+    watched = lru_curve(source, [10, 100], seconds=60, stop=lambda: False)
+    assert [p.misses for p in watched.points] == [
+        p.misses for p in lru_curve(source, [10, 100]).points]
+
+
 def test_a_cell_stops_at_its_time_limit_or_when_asked():
     """Aging at a large size costs time per resident page at every access: its cell stops
     soon after its time limit, naming it; ``stop`` stops any cell; within its limit a cell

@@ -62,6 +62,49 @@ def test_a_local_sweep_on_a_process_pool_hand_worked(alice, data_dir, settings):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_exact_lru_cells_of_a_trace_come_from_one_pass(alice, data_dir, settings):
+    """The exact LRU cells of a trace are computed by one pass of stack distances: one of them
+    is handed to a process (an attempt), the others are stored from its curve without one;
+    every count is the engine's own simulation's."""
+    settings.VMEM_SWEEP_PROCESSES = 2
+    text = "".join(f"{(k * 7919) % 3001 if k % 3 else k % 40}\n" for k in range(20_000))
+    trace = upload(alice, text, name="mixed")
+    sizes = [10, 50, 200, 1000, 2500]
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["lru", "fifo"],
+                         sizes=sizes)
+    state = wait_done(sweep)
+    assert state["status"] == "done"
+    lru = SweepCell.objects.filter(sweep=sweep, policy="lru")
+    assert sorted(c.attempts for c in lru) == [0, 0, 0, 0, 1]
+    assert sum(c.attempts for c in SweepCell.objects.filter(sweep=sweep, policy="fifo")) == 5
+    spec = source_spec(TraceSource(trace_path(trace), unit_pages=True))
+    for cell in lru:
+        assert cell.misses == run_cell(Cell(spec, "lru", int(cell.size))).misses, cell.size
+
+
+@pytest.mark.django_db
+def test_a_curve_stores_only_cells_still_to_compute(alice, data_dir):
+    """A curve's points go to the LRU cells still queued or running: not over a cancelled
+    cell, nor over one stored already."""
+    trace = upload(alice, BELADY)
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["lru"],
+                         sizes=[2, 3, 4])
+    by_size = {int(c.size): c for c in SweepCell.objects.filter(sweep=sweep)}
+    SweepCell.objects.filter(pk=by_size[2].pk).update(status="failed", error="cancelled")
+    point = {"requests": 12, "miss_ratio": 0.5, "seconds": 0.1, "exact": True,
+             "std_error": None}
+    result = {**point, "misses": 10, "curve": [
+        {**point, "size": 2, "misses": 11}, {**point, "size": 3, "misses": 10},
+        {**point, "size": 4, "misses": 8}]}
+    assert cell_record(by_size[3].pk, result, {2: by_size[2].pk, 3: by_size[3].pk,
+                                               4: by_size[4].pk}) is True
+    cells = {int(c.size): c for c in SweepCell.objects.filter(sweep=sweep)}
+    assert (cells[2].status, cells[2].misses) == ("failed", None)
+    assert (cells[3].status, cells[3].misses) == ("done", 10)
+    assert (cells[4].status, cells[4].misses) == ("done", 8)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_killed_process_loses_no_cell(alice, data_dir, settings, cloudphysics_csv):
     """A pool process is killed mid-cell: its cells run again on a fresh pool, and every cell
     ends done exactly once with the engine's own count."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.engine.mrc import Cell, run_cell
+from simulator.engine.mrc import Cell, CellResult, lru_curve, open_source, run_cell
 
 #: in a process of a local pool, the event the server sets when it shuts down: the cell under
 #: way stops within a fraction of a second (:func:`init_worker`)
@@ -18,11 +18,27 @@ def init_worker(stop: Any) -> None:
     _stop = stop
 
 
-def compute_cell(spec: dict[str, Any], seconds: float | None = None) -> dict[str, Any]:
+def compute_cell(spec: dict[str, Any], seconds: float | None = None,
+                 curve_sizes: list[int] | None = None) -> dict[str, Any]:
     """Compute one engine cell (:class:`~simulator.engine.mrc.Cell` as a dict) in at most
-    about ``seconds`` (else :class:`~simulator.engine.errors.TimeLimitExceeded`)."""
+    about ``seconds`` (else :class:`~simulator.engine.errors.TimeLimitExceeded`).
+
+    ``curve_sizes`` (an exact LRU cell's, its own size among them): the misses at all of them
+    from one pass of stack distances, each point in the result's ``curve`` (docs/mrc.md §2);
+    the cell's own fields are its own size's point."""
     stop = _stop.is_set if _stop is not None else None
-    result = run_cell(Cell.from_dict(spec), seconds=seconds, stop=stop)
+    cell = Cell.from_dict(spec)
+    if not curve_sizes:
+        return _fields(run_cell(cell, seconds=seconds, stop=stop))
+    curve = lru_curve(open_source(cell.source), curve_sizes, unit_pages=cell.unit_pages,
+                      seconds=seconds, stop=stop)
+    points = [_fields(point) | {"size": point.size} for point in curve.points]
+    own = next(point for point in points if point["size"] == cell.size)
+    return {key: value for key, value in own.items() if key != "size"} | {"curve": points}
+
+
+def _fields(result: CellResult) -> dict[str, Any]:
+    """A result as a sweep cell stores it."""
     return {"requests": result.requests, "misses": result.misses,
             "miss_ratio": result.miss_ratio, "seconds": result.seconds,
             "exact": result.exact, "std_error": None if result.exact else result.error}

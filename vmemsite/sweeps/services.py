@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -355,9 +356,40 @@ def sweep_close(sweep_id: int) -> None:
 # --- one cell ------------------------------------------------------------------------------
 
 
-def cell_spec(cell_id: int) -> dict[str, Any] | None:
-    """The engine cell of a queued or running sweep cell, marked running (an attempt more);
-    None when it is done already, gone, or its trace was deleted (then it is failed)."""
+@dataclass(frozen=True)
+class CellTask:
+    """What a process computes for one sweep cell: the engine cell (``spec``), and for an
+    exact LRU cell ``curve``, the LRU cells of its sweep and trace still to compute (size ->
+    cell id, itself included), whose misses one pass of stack distances gives at once."""
+
+    spec: dict[str, Any]
+    curve: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def curve_sizes(self) -> list[int] | None:
+        return sorted(self.curve) if len(self.curve) > 1 else None
+
+
+_PENDING = (SweepCell.Status.QUEUED, SweepCell.Status.RUNNING)
+
+
+def _is_exact_lru(cell: SweepCell) -> bool:
+    return cell.policy == "lru" and not cell.params and cell.sample_rate is None
+
+
+def _lru_curve_cells(cell: SweepCell) -> dict[int, int]:
+    """Size -> id of the exact LRU cells of ``cell``'s sweep and trace not computed yet."""
+    siblings = SweepCell.objects.filter(sweep_id=cell.sweep_id, trace_ref=cell.trace_ref,
+                                        policy="lru", sample_rate__isnull=True,
+                                        status__in=_PENDING)
+    curve = {int(s.size): s.pk for s in siblings.only("pk", "size", "params") if not s.params}
+    curve[int(cell.size)] = cell.pk
+    return curve
+
+
+def cell_spec(cell_id: int) -> CellTask | None:
+    """The task of a queued or running sweep cell, marked running (an attempt more); None
+    when it is done already, gone, or its trace was deleted (then it is failed)."""
     with transaction.atomic():
         cell = (SweepCell.objects.select_for_update(of=("self",)).select_related("trace")
                 .filter(pk=cell_id).first())
@@ -369,14 +401,28 @@ def cell_spec(cell_id: int) -> dict[str, Any] | None:
         SweepCell.objects.filter(pk=cell_id).update(status=SweepCell.Status.RUNNING,
                                                     attempts=F("attempts") + 1)
         source = trace_source(cell.trace, unit_pages=True)
-    return Cell(source_spec(source), cell.policy, int(cell.size), unit_pages=True,
+        curve = _lru_curve_cells(cell) if _is_exact_lru(cell) else {}
+    spec = Cell(source_spec(source), cell.policy, int(cell.size), unit_pages=True,
                 params=dict(cell.params), rate=cell.sample_rate).to_dict()
+    return CellTask(spec, curve)
 
 
-def cell_record(cell_id: int, result: dict[str, Any]) -> bool:
-    """Store a cell's result unless it is stored already; True if this call stored it."""
-    return bool(SweepCell.objects.filter(pk=cell_id).exclude(status=_DONE).update(
+def cell_record(cell_id: int, result: dict[str, Any], curve: dict[int, int] | None = None
+                ) -> bool:
+    """Store a cell's result unless it is stored already; True if this call stored it. The
+    points of an LRU ``curve`` in the result (``compute_cell``) are stored for the cells
+    ``curve`` names (size -> id) that are still queued or running."""
+    result = dict(result)
+    points = result.pop("curve", None) or []
+    stored = bool(SweepCell.objects.filter(pk=cell_id).exclude(status=_DONE).update(
         status=_DONE, error="", **result))
+    for point in points:
+        other = (curve or {}).get(point["size"])
+        if other is not None and other != cell_id:
+            fields = {key: value for key, value in point.items() if key != "size"}
+            SweepCell.objects.filter(pk=other, status__in=_PENDING).update(
+                status=_DONE, error="", **fields)
+    return stored
 
 
 def _fail(cell_id: int, message: str) -> None:
@@ -395,11 +441,12 @@ def _fail_with(cell_id: int, exc: BaseException) -> None:
 
 def cell_execute(cell_id: int) -> None:
     """Compute and store one cell in this process (a Celery task's body)."""
-    spec = cell_spec(cell_id)
-    if spec is None:
+    task = cell_spec(cell_id)
+    if task is None:
         return
     try:
-        cell_record(cell_id, compute_cell(spec, cell_seconds()))
+        cell_record(cell_id, compute_cell(task.spec, cell_seconds(), task.curve_sizes),
+                    task.curve)
     except (VMemError, OSError) as exc:
         _fail_with(cell_id, exc)
     except Exception as exc:  # a bug in one cell must not leave it running forever
@@ -519,12 +566,22 @@ def _feed(pool: ProcessPoolExecutor, stop: Any, sweep_id: int, cell_ids: list[in
     to run again on a fresh pool (this one broke). A cell is marked running when it is handed
     over, so only as many as there are processes are: a cell said running is computing. While
     cells run, the sweep is looked at every :data:`_CANCEL_POLL_S`: once it is cancelled,
-    ``stop`` (the event the pool's processes watch) stops the cells under way."""
-    running: dict[Future, int] = {}
+    ``stop`` (the event the pool's processes watch) stops the cells under way.
+
+    An exact LRU cell computes its trace's whole LRU curve in one pass: while that pass runs,
+    the other exact LRU cells of the trace wait (``deferred``) rather than start the same
+    pass again; once it is done they are too, and are skipped."""
+    running: dict[Future, tuple[int, CellTask]] = {}
     again: list[int] = []
     queue = list(reversed(cell_ids))
+    lru_trace = _exact_lru_traces(cell_ids)  # cell id -> trace, for exact LRU cells
+    in_flight: set[int] = set()  # traces whose LRU curve is being computed
+    deferred: list[int] = []
     seconds = cell_seconds()
-    while queue or running:
+    while queue or running or deferred:
+        waiting = [c for c in deferred if lru_trace[c] in in_flight]
+        queue += [c for c in deferred if lru_trace[c] not in in_flight]
+        deferred = waiting
         while queue and len(running) < processes():
             if _exiting.is_set():
                 for cell_id in queue:
@@ -535,30 +592,47 @@ def _feed(pool: ProcessPoolExecutor, stop: Any, sweep_id: int, cell_ids: list[in
                 queue.clear()
                 break
             cell_id = queue.pop()
-            spec = cell_spec(cell_id)
-            if spec is not None:
-                running[pool.submit(compute_cell, spec, seconds)] = cell_id
+            if lru_trace.get(cell_id) in in_flight:
+                deferred.append(cell_id)
+                continue
+            task = cell_spec(cell_id)
+            if task is not None:
+                if task.curve_sizes:
+                    in_flight.add(lru_trace[cell_id])
+                future = pool.submit(compute_cell, task.spec, seconds, task.curve_sizes)
+                running[future] = (cell_id, task)
         if not running:
+            if deferred:
+                continue
             break
         done, _ = wait(running, timeout=_CANCEL_POLL_S, return_when=FIRST_COMPLETED)
         if not done and not stop.is_set() and Sweep.objects.filter(
                 pk=sweep_id, cancelled=True).exists():
             stop.set()
         for future in done:
-            cell_id = running.pop(future)
-            if _settle(cell_id, future):
+            cell_id, task = running.pop(future)
+            if task.curve_sizes:
+                in_flight.discard(lru_trace[cell_id])
+            if _settle(cell_id, task, future):
                 again.append(cell_id)
         if again:  # the pool is broken: what is left goes to the next one
-            again += [running.pop(f) for f in list(running)] + list(reversed(queue))
+            again += [running.pop(f)[0] for f in list(running)] + list(reversed(queue))
+            again += deferred
             _requeue(again)
             return [c for c in again if _attempts_left(c)]
     return []
 
 
-def _settle(cell_id: int, future: Future) -> bool:
+def _exact_lru_traces(cell_ids: list[int]) -> dict[int, int]:
+    """Cell id -> trace of the exact LRU cells among ``cell_ids``."""
+    cells = SweepCell.objects.filter(pk__in=cell_ids, policy="lru", sample_rate__isnull=True)
+    return {c.pk: c.trace_ref for c in cells.only("pk", "trace_ref", "params") if not c.params}
+
+
+def _settle(cell_id: int, task: CellTask, future: Future) -> bool:
     """Store a finished future's result; True if its process died (run it again)."""
     try:
-        cell_record(cell_id, future.result())
+        cell_record(cell_id, future.result(), task.curve)
     except BrokenProcessPool:
         return True
     except Stopped as exc:
