@@ -41,7 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from simulator.engine.errors import ConfigError, Stopped, TimeLimitExceeded, VMemError
@@ -74,6 +74,8 @@ MAX_AXIS_VALUES = 10
 #: a cell is tried at most this many times (a killed process, a lost worker) before it fails
 MAX_ATTEMPTS = 3
 _DONE = SweepCell.Status.DONE
+#: a cell still to compute
+_PENDING = (SweepCell.Status.QUEUED, SweepCell.Status.RUNNING)
 
 
 def _clean_policies(policies: Any) -> list[str]:
@@ -334,8 +336,7 @@ def sweep_cancel(*, sweep: Sweep, user: AbstractBaseUser) -> int:
     if sweep.owner_id != user.pk:
         raise NotFound("no such sweep")
     with transaction.atomic():
-        if not sweep.cells.filter(status__in=[SweepCell.Status.QUEUED,
-                                              SweepCell.Status.RUNNING]).exists():
+        if not sweep.cells.filter(status__in=_PENDING).exists():
             raise Conflict("nothing to cancel: every cell has finished")
         count = sweep.cells.filter(status=SweepCell.Status.QUEUED).update(
             status=SweepCell.Status.FAILED, error=CANCELLED)
@@ -346,8 +347,7 @@ def sweep_cancel(*, sweep: Sweep, user: AbstractBaseUser) -> int:
 
 def sweep_close(sweep_id: int) -> None:
     """Mark the sweep finished once no cell is queued or running (idempotent)."""
-    pending = SweepCell.objects.filter(sweep_id=sweep_id, status__in=[
-        SweepCell.Status.QUEUED, SweepCell.Status.RUNNING]).exists()
+    pending = SweepCell.objects.filter(sweep_id=sweep_id, status__in=_PENDING).exists()
     if not pending:
         Sweep.objects.filter(pk=sweep_id, finished_at__isnull=True).update(
             finished_at=timezone.now())
@@ -370,19 +370,21 @@ class CellTask:
         return sorted(self.curve) if len(self.curve) > 1 else None
 
 
-_PENDING = (SweepCell.Status.QUEUED, SweepCell.Status.RUNNING)
-
-
 def _is_exact_lru(cell: SweepCell) -> bool:
+    """LRU at its defaults, not sampled: a cell one pass of stack distances computes."""
     return cell.policy == "lru" and not cell.params and cell.sample_rate is None
+
+
+def _exact_lru_among(cells: QuerySet[SweepCell]) -> list[SweepCell]:
+    candidates = cells.filter(policy="lru", sample_rate__isnull=True)
+    return [c for c in candidates.only("pk", "size", "trace_ref", "params") if _is_exact_lru(c)]
 
 
 def _lru_curve_cells(cell: SweepCell) -> dict[int, int]:
     """Size -> id of the exact LRU cells of ``cell``'s sweep and trace not computed yet."""
-    siblings = SweepCell.objects.filter(sweep_id=cell.sweep_id, trace_ref=cell.trace_ref,
-                                        policy="lru", sample_rate__isnull=True,
-                                        status__in=_PENDING)
-    curve = {int(s.size): s.pk for s in siblings.only("pk", "size", "params") if not s.params}
+    pending = SweepCell.objects.filter(sweep_id=cell.sweep_id, trace_ref=cell.trace_ref,
+                                       status__in=_PENDING)
+    curve = {int(s.size): s.pk for s in _exact_lru_among(pending)}
     curve[int(cell.size)] = cell.pk
     return curve
 
@@ -625,8 +627,8 @@ def _feed(pool: ProcessPoolExecutor, stop: Any, sweep_id: int, cell_ids: list[in
 
 def _exact_lru_traces(cell_ids: list[int]) -> dict[int, int]:
     """Cell id -> trace of the exact LRU cells among ``cell_ids``."""
-    cells = SweepCell.objects.filter(pk__in=cell_ids, policy="lru", sample_rate__isnull=True)
-    return {c.pk: c.trace_ref for c in cells.only("pk", "trace_ref", "params") if not c.params}
+    return {c.pk: c.trace_ref for c in _exact_lru_among(SweepCell.objects.filter(
+        pk__in=cell_ids))}
 
 
 def _settle(cell_id: int, task: CellTask, future: Future) -> bool:
