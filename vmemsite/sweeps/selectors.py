@@ -28,12 +28,17 @@ def sweep_list_owned(user: Any) -> QuerySet[Sweep]:
     ).order_by("-created_at", "-pk")  # an aggregate drops the model's ordering
 
 
+def listed_status(sweep: Sweep) -> str:
+    """The status of a sweep of :func:`sweep_list_owned` (its cells counted)."""
+    return _status(sweep.cells_pending, sweep.cancelled, sweep.cells_failed)
+
+
 def sweep_summary(sweep: Sweep) -> dict[str, Any]:
     """A sweep of :func:`sweep_list_owned` as the API lists it: no curves, its cells counted."""
     return {
         "id": sweep.pk, "name": sweep.name, "url": reverse("sweeps_api:detail",
                                                            args=[sweep.pk]),
-        "status": _status(sweep.cells_pending, sweep.cancelled, sweep.cells_failed),
+        "status": listed_status(sweep),
         "cells": {"total": sweep.cells_total, "done": sweep.cells_done,
                   "failed": sweep.cells_failed, "pending": sweep.cells_pending},
         "policies": sweep.policies, "sample_rate": sweep.sample_rate,
@@ -98,7 +103,7 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
 
 def _status(pending: int, cancelled: bool, failed: int) -> str:
     """running while a cell is queued or running; then cancelled (by its owner), failed (a
-    cell failed) or done. The list of sweeps says the same (templates/sweeps/list.html)."""
+    cell failed) or done."""
     if pending:
         return "running"
     return "cancelled" if cancelled else "failed" if failed else "done"

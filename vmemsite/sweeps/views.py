@@ -18,6 +18,7 @@ from vmemsite.traces.selectors import trace_list_visible
 
 from .models import Sweep
 from .selectors import (
+    listed_status,
     policy_parameter_list,
     sweep_get_owned,
     sweep_list_owned,
@@ -93,7 +94,8 @@ SWEEPS_PER_PAGE = 25
 def sweep_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(sweep_list_owned(request.user), SWEEPS_PER_PAGE).get_page(
         request.GET.get("page"))
-    return render(request, "sweeps/list.html", {"page": page})
+    rows = [(sweep, listed_status(sweep)) for sweep in page.object_list]
+    return render(request, "sweeps/list.html", {"page": page, "rows": rows})
 
 
 @login_required
