@@ -13,6 +13,7 @@ from ninja.responses import Status
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from vmemsite.api.auth import SIGNED_IN
+from vmemsite.api.paging import DEFAULT_LIMIT, page_of
 from vmemsite.api.schemas import Error
 from vmemsite.errors import NotFound
 
@@ -24,8 +25,6 @@ from .views import sweep_csv_response
 router = Router(tags=["sweeps"], auth=SIGNED_IN)
 
 _TOKEN = 'curl -H "Authorization: Bearer $VMEM_TOKEN"'
-#: sweeps per page of the list, by default and at most
-DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
 
 class AxisIn(BaseModel):
@@ -100,11 +99,8 @@ def create(request: HttpRequest, response: HttpResponse, payload: SweepIn) -> St
 def list_sweeps(request: HttpRequest,
                 limit: Annotated[int, Query(ge=0)] = DEFAULT_LIMIT,
                 offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    limit, offset = min(limit, MAX_LIMIT), min(offset, 10**12)
-    owned = sweep_list_owned(request.auth.user)
-    page = owned[offset:offset + limit] if limit else []
-    return {"count": owned.count(), "limit": limit, "offset": offset,
-            "sweeps": [sweep_summary(sweep) for sweep in page]}
+    return page_of(sweep_list_owned(request.auth.user), limit, offset, "sweeps",
+                   sweep_summary)
 
 
 @router.get("/{int:sweep_id}/", url_name="detail", operation_id="sweeps_detail",

@@ -33,6 +33,7 @@ from pydantic import (
 
 from simulator.engine.traces import FORMAT_ALIASES, MAX_TOKENS
 from vmemsite.api.auth import SIGNED_IN
+from vmemsite.api.paging import DEFAULT_LIMIT, page_of
 from vmemsite.api.schemas import Error
 from vmemsite.errors import Busy, Forbidden, Invalid, NotFound, TooLarge
 
@@ -57,8 +58,6 @@ from .services import (
 )
 from .views import trace_file_response
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 #: the options of an upload (multipart fields, or the query string of a raw-body upload)
@@ -247,11 +246,9 @@ _DELIMITER = {"type": "string", "description": "one character, or comma, tab, se
 def list_traces(request: HttpRequest,
                 limit: Annotated[int, Query(ge=0)] = DEFAULT_LIMIT,
                 offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    limit, offset = min(limit, MAX_LIMIT), min(offset, 10**12)
     visible = trace_list_visible(request.auth.user).select_related("owner")
-    page = visible[offset:offset + limit] if limit else []
-    return {"count": visible.count(), "limit": limit, "offset": offset,
-            "traces": [trace_to_dict(trace, request.auth.user) for trace in page]}
+    return page_of(visible, limit, offset, "traces",
+                   lambda trace: trace_to_dict(trace, request.auth.user))
 
 
 @router.post(
