@@ -94,6 +94,7 @@ def test_malformed_trace_is_a_400_with_line_and_field(alice_api, library_files):
     (PLAIN, "?name=x&format=xml", "unknown format", "format"),
     (PLAIN, "?name=x&public=maybe", "expected true or false", "public"),
     (b"1\t2\t3\n4\t5\t6\n", "?name=x", "fields separated by tabs", "page_id"),
+    (PLAIN, "?name=x&fromat=csv", "unknown upload option 'fromat'", "fromat"),
 ])
 def test_bad_uploads_are_400s(alice_api, library_files, body, query, needle, field):
     response = post_raw(alice_api, body, query)
@@ -101,6 +102,14 @@ def test_bad_uploads_are_400s(alice_api, library_files, body, query, needle, fie
     data = response.json()
     assert needle in data["error"]
     assert data.get("field") == field
+    assert Trace.objects.count() == 0 and library_files() == []
+
+
+def test_multipart_with_an_unknown_option(alice_api, library_files):
+    response = alice_api.post(API, {"file": SimpleUploadedFile("t", PLAIN.encode()),
+                                    "publc": "true"})
+    assert response.status_code == 400
+    assert response.json()["field"] == "publc"
     assert Trace.objects.count() == 0 and library_files() == []
 
 

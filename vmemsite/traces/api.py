@@ -260,7 +260,8 @@ def list_traces(request: HttpRequest,
         "another shape) or "
         "the raw file as the request body with the same options in the query string. The "
         "file is streamed and validated line by line; on any error nothing is stored and the "
-        "response names the line and the field. Limits (413): the server's "
+        "response names the line and the field; an option not listed here is a 400 naming "
+        "it, never ignored. Limits (413): the server's "
         "`VMEM_MAX_TRACE_BYTES` (default 200 MB) on the file as sent and on its decompressed "
         "text, the compression ratio, accesses, distinct pages and validation time; 429 with "
         "`Retry-After` when too many uploads are being validated (docs/traces.md)."
@@ -333,6 +334,10 @@ def upload_trace(request: HttpRequest, response: HttpResponse) -> Status:
         length = request.META.get("CONTENT_LENGTH") or ""
         stream, filename = request, ""
         size = int(length) if length.isdigit() else None
+    unknown = sorted(set(fields) - set(UPLOAD_OPTIONS))
+    if unknown:  # a misspelt option would otherwise be ignored: "fromat=csv" read as plain
+        raise Invalid(f"unknown upload option '{unknown[0]}'; the options are "
+                      f"{', '.join(UPLOAD_OPTIONS)}", field=unknown[0])
     options = {name: fields.get(name) for name in UPLOAD_OPTIONS}
     header = None if options["header"] in (None, "") else _flag(options["header"], "header")
     with _rejections():
