@@ -70,7 +70,7 @@ def in_process(n: int) -> list[tuple[str, float, float, int]]:
     ids = [a.page_id for a in accesses]
     base, base_misses = best_of(3, lambda: bare_lru(ids, CAPACITY))
     rows = [("bare OrderedDict LRU", n / base, 1.0, base_misses)]
-    for policy in ("lru", "fifo", "clock", "sieve", "lfu", "arc", "2q", "s3fifo"):
+    for policy in ("lru", "fifo", "clock", "sieve", "lfu", "arc", "2q", "s3fifo", "nru", "aging"):
         config = SimConfig.classic(policy, CAPACITY)
         seconds, result = best_of(3, lambda c=config: Simulation(c, iter(accesses)).run())
         rows.append((f"engine classic {policy}", n / seconds, base / seconds, result.faults))

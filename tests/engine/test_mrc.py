@@ -426,10 +426,15 @@ def test_the_lru_pass_stops_when_asked():
         p.misses for p in lru_curve(source, [10, 100]).points]
 
 
+#: aging's parameters at which an eviction costs time per resident page (docs/policies.md)
+SLOW_AGING = {"period": 1_000_000}
+
+
 def test_a_cell_stops_at_its_time_limit_or_when_asked():
-    """Aging at a large size costs time per resident page at every access: its cell stops
-    soon after its time limit, naming it; ``stop`` stops any cell; within its limit a cell
-    counts what it counts without one."""
+    """Aging with a clock period longer than the trace compares every resident page at each
+    eviction (every page was referenced lately): its cell stops soon after its time limit,
+    naming it; ``stop`` stops any cell; within its limit a cell counts what it counts
+    without one."""
     import time
 
     from simulator.engine.errors import Stopped, TimeLimitExceeded
@@ -437,8 +442,8 @@ def test_a_cell_stops_at_its_time_limit_or_when_asked():
     pages = [(k * 7919) % 20_000 for k in range(60_000)]
     spec = source_spec(SequenceSource(pages))
     started = time.perf_counter()
-    with pytest.raises(TimeLimitExceeded, match=r"aging at 19,000 ran past the time limit"):
-        run_cell(Cell(spec, "aging", 19_000), seconds=0.5)
+    with pytest.raises(TimeLimitExceeded, match=r"aging at 1,000 ran past the time limit"):
+        run_cell(Cell(spec, "aging", 1_000, params=SLOW_AGING), seconds=0.5)
     assert time.perf_counter() - started < 5
     with pytest.raises(Stopped, match="asked it to stop"):
         run_cell(Cell(spec, "fifo", 100), stop=lambda: True)

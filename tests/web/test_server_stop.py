@@ -69,7 +69,8 @@ print("STATE", json.dumps({
 
 
 def test_sigterm_stops_the_sweep_cells_under_way_and_exits(tmp_path):
-    """A sweep whose cells take minutes (aging at large sizes): SIGTERM ends the server within
+    """A sweep whose cells take half a minute (aging with a clock period longer than the
+    trace: each eviction compares every resident page): SIGTERM ends the server within
     seconds; every cell not done is failed as interrupted (re-run them), none left running."""
     lab = LabServer(tmp_path / "lab", env={"VMEM_SWEEP_PROCESSES": "1"})
     with lab:
@@ -79,7 +80,8 @@ def test_sigterm_stops_the_sweep_cells_under_way_and_exits(tmp_path):
         trace = requests.post(f"{lab.url}/api/traces/?name=wide&format=plain", data=ids,
                               headers=headers, timeout=60).json()
         sweep = requests.post(f"{lab.url}/api/sweeps/", json={
-            "traces": [trace["id"]], "policies": ["aging"], "sizes": [15_000, 19_000]},
+            "traces": [trace["id"]], "policies": ["aging"], "sizes": [3_000],
+            "axis": {"param": "period", "values": [1_000_000, 2_000_000]}},
             headers=headers, timeout=30)
         assert sweep.status_code == 201, sweep.text
         url = f"{lab.url}/api/sweeps/{sweep.json()['id']}/"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from .base import Key, Policy, PolicyState
 
 
@@ -14,14 +16,21 @@ class Aging(Policy):
     the page with the smallest counter; between equal counters a page with R clear goes
     first, then the page loaded first. A new page starts with counter 0 and R set.
 
-    Ticks are applied when the policy is next called (they touch every resident page:
-    O(resident) per ``period`` accesses); ``victim`` looks at every page (O(resident)).
+    No tick touches every page. Between ticks t₀ and t a page's counter only depends on
+    whether it was referenced in interval t₀ (the accesses from tick t₀ to the next), so each
+    page keeps its counter as it stood in the interval of its last reference and the ticks
+    since are applied when it is looked at (:meth:`_rank`). A page not referenced for ``bits``
+    + 1 intervals has counter 0 and R clear, the least rank there is: the victim is the first
+    such page in load order, found by walking the load order past the pages referenced
+    recently — at most (``bits`` + 1) · ``period`` of them, so O(bits · period) per eviction
+    and O(1) per hit however many pages are resident.
     """
 
-    __slots__ = ("_counter", "_next_tick", "_referenced", "_sizes", "_top", "bits", "period")
+    __slots__ = ("_load", "_since", "_top", "bits", "period")
+
     name = "aging"
     needs_clock = True
-    resident_maps = ("_sizes",)
+    resident_maps = ("_load",)
 
     def __init__(self, capacity: int | None, *, bits: int = 8, period: int = 4) -> None:
         super().__init__(capacity)
@@ -32,54 +41,58 @@ class Aging(Policy):
         self.bits = bits
         self.period = period
         self._top = 1 << (bits - 1)
-        self._next_tick = period
-        self._sizes: dict[Key, int] = {}  # in load order
-        self._counter: dict[Key, int] = {}
-        self._referenced: set[Key] = set()
+        self._load: OrderedDict[Key, int] = OrderedDict()  # key -> size, in load order
+        #: key -> (its counter during the interval of its last reference, that interval);
+        #: R was set in that interval
+        self._since: dict[Key, tuple[int, int]] = {}
 
-    def _catch_up(self) -> None:
-        """Apply the clock ticks due up to the current access."""
-        while self._next_tick <= self.now:
-            top, referenced, counter = self._top, self._referenced, self._counter
-            for key, value in counter.items():
-                counter[key] = (value >> 1) | (top if key in referenced else 0)
-            referenced.clear()
-            self._next_tick += self.period
-
-    def touch(self, key: Key) -> None:
-        if key not in self._sizes:
-            raise KeyError(key)
-        self._catch_up()
-        self._referenced.add(key)
-
-    def insert(self, key: Key, size: int) -> None:
-        self._catch_up()
-        self._sizes[key] = size
-        self._counter[key] = 0
-        self._referenced.add(key)
-        self.used += size
+    def _counter(self, counter: int, interval: int, now: int) -> int:
+        """The counter in interval ``now`` of a page whose counter was ``counter`` in
+        ``interval``, the interval of its last reference."""
+        if interval == now:
+            return counter
+        # the first tick since took R into the top bit; the others shifted it down
+        return ((counter >> 1) | self._top) >> (now - interval - 1)
 
     def _rank(self, key: Key) -> tuple[int, bool]:
-        return self._counter[key], key in self._referenced
+        """(counter, R) of a resident page now."""
+        counter, interval = self._since[key]
+        now = self.now // self.period
+        return self._counter(counter, interval, now), interval == now
+
+    def touch(self, key: Key) -> None:
+        counter, interval = self._since[key]  # KeyError for a page not resident
+        now = self.now // self.period
+        if interval != now:
+            self._since[key] = (self._counter(counter, interval, now), now)
+
+    def insert(self, key: Key, size: int) -> None:
+        self._load[key] = size
+        self._since[key] = (0, self.now // self.period)
+        self.used += size
 
     def victim(self) -> Key:
-        if not self._sizes:
+        if not self._load:
             raise self._nothing_resident()
-        self._catch_up()
-        key = min(self._sizes, key=self._rank)  # min keeps the first of equals: load order
+        forgotten = self.now // self.period - self.bits  # referenced before it: (0, R clear)
+        since = self._since
+        for key in self._load:
+            if since[key][1] < forgotten:
+                break
+        else:  # every page was referenced lately: few pages, compare them all
+            key = min(self._load, key=self._rank)  # min keeps the first of equals
         self.remove(key)
         return key
 
     def remove(self, key: Key) -> None:
-        self.used -= self._sizes.pop(key)
-        del self._counter[key]
-        self._referenced.discard(key)
+        self.used -= self._load.pop(key)
+        del self._since[key]
 
     def snapshot(self) -> PolicyState:
-        self._catch_up()
-        order = tuple(sorted(self._sizes, key=self._rank))
+        order = tuple(sorted(self._load, key=self._rank))
+        ranks = {k: self._rank(k) for k in order}
         width = self.bits
-        marks = {k: f"{self._counter[k]:0{width}b} R{int(k in self._referenced)}"
-                 for k in order}
+        marks = {k: f"{counter:0{width}b} R{int(referenced)}"
+                 for k, (counter, referenced) in ranks.items()}
         return PolicyState(order, "smallest counter first (the next victim first)", marks,
                            "counter and reference bit", {"period": self.period})

@@ -193,6 +193,40 @@ def test_aging(refs, frames, bits, period):
     assert ours == ref_aging(frames, refs, bits, period)
 
 
+def skewed(picks: list[int], universe: int) -> list[int]:
+    """Pages 0 .. universe - 1, a few hot and most rarely seen (page ⌊u·x³⌋ for x uniform)."""
+    return [int(universe * (x / 10**6) ** 3) for x in picks]
+
+
+MANY_FRAMES = settings(max_examples=60, deadline=None)
+picks_strategy = st.lists(st.integers(0, 10**6 - 1), min_size=100, max_size=600)
+
+
+@MANY_FRAMES
+@given(picks=picks_strategy, frames=st.integers(8, 40), extra=st.integers(1, 160),
+       bits=st.integers(1, 8), period=st.integers(1, 6))
+def test_aging_with_many_frames(picks, frames, extra, bits, period):
+    """More frames than a course uses, on skewed references over more pages than frames:
+    pages long unreferenced and pages referenced lately are both resident, so the victim is
+    found both ways (the first forgotten page in load order, or the least counter among
+    recent ones)."""
+    refs = [(page, False) for page in skewed(picks, frames + extra)]
+    ours = engine_victims("aging", frames, refs, bits=bits, period=period)
+    assert ours == ref_aging(frames, refs, bits, period)
+
+
+@MANY_FRAMES
+@given(picks=picks_strategy, frames=st.integers(8, 40), extra=st.integers(1, 160),
+       period=st.integers(1, 12), writes=st.lists(st.booleans(), min_size=1, max_size=10))
+def test_nru_with_many_frames(picks, frames, extra, period, writes):
+    """As for aging, with writes from none to all, so that victims come from every class,
+    clean and dirty pages referenced lately are passed over, and dirty pages leave in load
+    order."""
+    refs = [(page, writes[k % len(writes)])
+            for k, page in enumerate(skewed(picks, frames + extra))]
+    assert engine_victims("nru", frames, refs, period=period) == ref_nru(frames, refs, period)
+
+
 @EXACT
 @given(refs=refs_strategy, frames=st.integers(1, 6))
 def test_enhanced_clock(refs, frames):
