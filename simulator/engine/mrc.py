@@ -554,8 +554,9 @@ class _Watch:
         if self.seconds is not None and time.perf_counter() - self.started > self.seconds:
             raise TimeLimitExceeded(
                 f"{self.cell.policy} at {self.cell.size:,} ran past the time limit of a "
-                f"cell ({self.seconds:g} s): some policies cost time per resident page "
-                f"(aging or NRU with a long period, for one); try smaller sizes")
+                f"cell ({self.seconds:g} s): some policies compare every resident page at "
+                f"each eviction (importance, cache-aware, aging or NRU with a long period); "
+                f"try smaller sizes")
 
 
 def _simulate(cell: Cell, accesses: Iterable[Access], future: Sequence[int] | None,
