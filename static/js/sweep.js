@@ -83,10 +83,15 @@
   }
 
   // on a narrow screen the legend sits above the chart: make room for it rather than
-  // squeezing the plot (at most about 14 rows; the legend scrolls past that)
+  // squeezing the plot (at most about 14 rows; the legend scrolls past that); beside the
+  // chart, a legend of more entries than the plot is tall (every policy) lengthens the chart
+  // instead of scrolling (up to 30 entries)
   function fit(chart, entries) {
-    chart.style.height = chart.clientWidth < NARROW
-      ? (300 + 19 * Math.min(entries, 14)) + "px" : "";
+    if (chart.clientWidth < NARROW) {
+      chart.style.height = (300 + 19 * Math.min(entries, 14)) + "px";
+    } else {
+      chart.style.height = entries > 13 ? (70 + 20 * Math.min(entries, 30)) + "px" : "";
+    }
   }
 
   function draw(state) {
