@@ -175,4 +175,6 @@ def test_the_page_of_a_long_run_draws_zooms_and_stops(browser_page, lab, owner, 
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#btn-stop")
     page.wait_for_function("document.getElementById('run-root').dataset.status === 'stopped'")
-    assert page.inner_text("#conn") != "live"  # no live badge on a run that has ended
+    # no connection badge on a run that has ended: its status says "stopped" beside it
+    page.wait_for_selector("#conn", state="hidden")
+    assert page.inner_text("#status") == "stopped"

@@ -6,13 +6,15 @@ import { duration, fmt, speedText, toast } from "./format.js";
 
 const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 100000, null];
 
-// the connection badge: "live" only while a run can still change
+// the connection badge: "live" only while a run can still change; once it has ended the
+// status beside it says so, and the badge goes
 export function showConnection(how) {
   const conn = $("conn");
   if (how) conn.dataset.how = how;
   const open = conn.dataset.how === "open";
-  if (open && DONE.has(state.status)) {
-    conn.textContent = state.status === "finished" ? "finished" : "ended";
+  conn.hidden = open && DONE.has(state.status);
+  if (conn.hidden) {
+    conn.textContent = "";
     conn.className = "conn";
   } else if (open) {
     conn.textContent = "live";
