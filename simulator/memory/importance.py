@@ -19,13 +19,19 @@ protection is applied by the tier on top of this policy's choice: a protected vi
 back (re-inserted) and, since its score can stay the lowest after that, this policy then leaves
 it out of the candidates for the rest of the same access.
 
-``victim()`` scans the resident pages: O(n) per eviction, fine for context windows (tens to
-thousands of pages), not meant for million-page caches.
+**Cost.** Pages whose score differs only by recency — the same uses (up to ``freq_cap``), kind
+and importance — form a group, kept in the order of last use. Within a group the page used
+longest ago has the lowest score (recency falls with age, and rounding keeps that order), so
+``victim()`` compares only the first page of each group: O(groups) per eviction, a few dozen
+with the default importance whatever the number of pages (each page its own group in the
+worst case, when every page is given an importance of its own). A subclass that adds to the
+score (:mod:`simulator.memory.cache_aware`) compares every resident page: O(n).
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from simulator.engine.policies import Key, Policy
@@ -62,6 +68,13 @@ class ImportanceLRU(Policy):
         self._last_victim: tuple[Key, int] | None = None
         self._spared: set[Key] = set()
         self._spared_at = -1
+        self._freq_cap = freq_cap
+        #: (uses up to freq_cap, kind weight, importance) -> its pages, in order of last use
+        self._groups: dict[tuple[int, float, float], OrderedDict[Key, None]] = {}
+        self._group_of: dict[Key, tuple[int, float, float]] = {}
+        # the groups decide only while the score is this class's own
+        self._by_group = (type(self).keep_score is ImportanceLRU.keep_score
+                          and type(self)._prepare is ImportanceLRU._prepare)
 
     def set_meta(self, key: Key, *, kind: str | None = None,
                  importance: float | None = None) -> None:
@@ -72,6 +85,8 @@ class ImportanceLRU(Policy):
         if importance is not None:
             i = min(1.0, max(0.0, float(importance)))
         self._meta[key] = (k, i)
+        if key in self._size:
+            self._regroup(key)
 
     def __contains__(self, key: Key) -> bool:
         return key in self._size
@@ -87,9 +102,37 @@ class ImportanceLRU(Policy):
         self._tick += 1
         self._seq[key] = self._tick
 
+    def _meta_of(self, key: Key) -> tuple[float, float]:
+        meta = self._meta.get(key)
+        if meta is None:
+            meta = (KIND_WEIGHT.get(kind_of(key), 0.4), DEFAULT_IMPORTANCE)
+        return meta
+
+    def _leave_group(self, key: Key) -> None:
+        group = self._group_of.pop(key)
+        members = self._groups[group]
+        del members[key]
+        if not members:
+            del self._groups[group]
+
+    def _regroup(self, key: Key) -> None:
+        """Put the resident ``key`` in the group of its uses and meta now, in its place by
+        last use (the end after a use; elsewhere after ``set_meta``)."""
+        if key in self._group_of:
+            self._leave_group(key)
+        group = (min(self._uses[key], self._freq_cap), *self._meta_of(key))
+        members = self._groups.setdefault(group, OrderedDict())
+        last = next(reversed(members), None)
+        members[key] = None
+        self._group_of[key] = group
+        seq = self._seq
+        if last is not None and seq[last] > seq[key]:  # set_meta: not the latest use
+            self._groups[group] = OrderedDict.fromkeys(sorted(members, key=seq.__getitem__))
+
     def touch(self, key: Key) -> None:
         self._uses[key] += 1
         self._use(key)
+        self._regroup(key)
 
     def insert(self, key: Key, size: int) -> None:
         if self._last_victim == (key, self.now):
@@ -101,15 +144,14 @@ class ImportanceLRU(Policy):
         self.used += size
         self._uses[key] = 1
         self._use(key)
+        self._regroup(key)
 
     def score(self, key: Key) -> float:
         wr, wf, wk, wi = self.w
         age = max(0, self.now - self._last[key])
         r = 1.0 / (1.0 + age / self.half_life)
         f = min(1.0, math.log2(1 + self._uses[key]) / self._flog)
-        meta = self._meta.get(key)
-        if meta is None:
-            meta = (KIND_WEIGHT.get(kind_of(key), 0.4), DEFAULT_IMPORTANCE)
+        meta = self._meta_of(key)
         return wr * r + wf * f + wk * meta[0] + wi * meta[1]
 
     def _prepare(self) -> None:
@@ -124,18 +166,38 @@ class ImportanceLRU(Policy):
         if not self._size:
             raise LookupError("importance: nothing resident")
         seq = self._seq
-        pool = self._size.keys()
-        if self._spared and self._spared_at == self.now:
-            left = [k for k in pool if k not in self._spared]
-            pool = left or pool
-        self._prepare()
-        best = min(pool, key=lambda k: (self.keep_score(k), seq[k]))
+        spared = self._spared if self._spared and self._spared_at == self.now else ()
+        best = self._best_of_groups(spared) if self._by_group else None
+        if best is None:
+            pool = self._size.keys()
+            if spared:
+                left = [k for k in pool if k not in spared]
+                pool = left or pool
+            self._prepare()
+            best = min(pool, key=lambda k: (self.keep_score(k), seq[k]))
         self._forget(best)
         self._last_victim = (best, self.now)
         return best
 
+    def _best_of_groups(self, spared: set[Key] | tuple[()]) -> Key | None:
+        """The lowest (score, last use) among the first page of each group that is not
+        ``spared``; None when every page is spared."""
+        best, best_rank = None, None
+        seq = self._seq
+        for members in self._groups.values():
+            for key in members:
+                if key not in spared:
+                    break
+            else:
+                continue
+            rank = (self.score(key), seq[key])
+            if best_rank is None or rank < best_rank:
+                best, best_rank = key, rank
+        return best
+
     def _forget(self, key: Key) -> None:
         self.used -= self._size.pop(key)
+        self._leave_group(key)
         del self._last[key], self._uses[key], self._seq[key]
 
     def remove(self, key: Key) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.engine.access import Access, Op
 from simulator.engine.config import SimConfig, TierConfig
@@ -93,3 +95,45 @@ def test_pinned_pages_are_never_chosen_and_anti_thrash_changes_decisions():
     assert plain.tier_of("tool:t1") == 1  # evicted again right away: thrashing
     assert protected.tier_of("tool:t1") == 0  # spared
     assert protected.tiers[0].spared >= 1
+
+
+KINDS = ["message", "document", "tool", "summary", "system"]
+
+
+def brute_force_victim(policy):
+    """The rule as the docstring states it: the lowest score among every resident page not
+    spared at this access (all of them if every one is), ties to the least recently used."""
+    pool = list(policy.keys())
+    if policy._spared and policy._spared_at == policy.now:
+        pool = [k for k in pool if k not in policy._spared] or pool
+    return min(pool, key=lambda k: (policy.keep_score(k), policy._seq[k]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(ops=st.lists(st.tuples(st.sampled_from(["ref", "ref", "ref", "meta", "spare", "remove"]),
+                              st.integers(0, 40), st.integers(0, 4), st.integers(0, 4)),
+                    min_size=20, max_size=400),
+       frames=st.integers(1, 25), half_life=st.sampled_from([1.0, 5.0, 50.0]))
+def test_the_groups_choose_the_victim_a_full_scan_would(ops, frames, half_life):
+    """Whatever the uses, kinds, importances, anti-thrash spares and removals, the victim
+    found among the groups' first pages is the one a scan of every resident page finds."""
+    policy = make_policy("importance", frames, half_life=half_life)
+    for now, (op, page, kind, level) in enumerate(ops, 1):
+        key = f"{KINDS[kind]}:{page}"
+        policy.now = now
+        if op == "meta":
+            policy.set_meta(key, importance=level / 4 if level < 4 else None,
+                            kind=KINDS[(kind + level) % 5] if level % 2 else None)
+        elif op == "remove" and key in policy:
+            policy.remove(key)
+        elif key in policy:
+            policy.touch(key)
+        else:
+            while policy.used + 1 > frames:
+                expected = brute_force_victim(policy)
+                victim = policy.victim()
+                assert victim == expected
+                if op == "spare":  # the tier hands a protected victim straight back
+                    policy.insert(victim, 1)
+                    op = "ref"
+            policy.insert(key, 1)
