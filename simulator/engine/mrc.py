@@ -555,7 +555,7 @@ class _Watch:
             raise TimeLimitExceeded(
                 f"{self.cell.policy} at {self.cell.size:,} ran past the time limit of a "
                 f"cell ({self.seconds:g} s): some policies compare every resident page at "
-                f"each eviction (importance, cache-aware, aging or NRU with a long period); "
+                f"each eviction (cache-aware, aging or NRU with a long period); "
                 f"try smaller sizes")
 
 
