@@ -212,6 +212,22 @@ SLOW_AGING = {"param": "period", "values": [1_000_000, 2_000_000]}
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_memory_packages_policies_run_in_the_pools_processes(alice, data_dir, settings):
+    """The importance and cache-aware policies are registered by ``simulator.memory``, which
+    the spawned processes of the pool must import too (they failed as "unknown policy")."""
+    settings.VMEM_SWEEP_PROCESSES = 2
+    trace = upload(alice, BELADY * 3, name="belady")
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=["importance", "cacheaware"],
+                         sizes="3, 4")
+    state = wait_done(sweep)
+    assert state["status"] == "done", [p["error"] for c in state["curves"] for p in c["points"]]
+    spec = source_spec(TraceSource(trace_path(trace), unit_pages=True))
+    for curve in state["curves"]:
+        assert [p["misses"] for p in curve["points"]] == [
+            run_cell(Cell(spec, curve["policy"], size)).misses for size in (3, 4)]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_cell_past_its_time_limit_fails_and_says_why(alice, data_dir, settings):
     settings.VMEM_SWEEP_PROCESSES = 1
     settings.VMEM_SWEEP_CELL_SECONDS = 0.5

@@ -1,10 +1,14 @@
 """What a sweep's worker process runs: the engine only, no Django (a process of the pool is
-spawned fresh, and imports nothing but this and the engine)."""
+spawned fresh, and imports nothing but this, the engine and the policies of
+``simulator.memory``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+# registers the importance and cache-aware policies in this process too: the server offers
+# every registered policy, and a spawned process knows only the engine's unless told
+import simulator.memory  # noqa: F401
 from simulator.engine.mrc import Cell, CellResult, lru_curve, open_source, run_cell
 
 #: in a process of a local pool, the event the server sets when it shuts down: the cell under
