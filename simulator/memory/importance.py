@@ -73,8 +73,8 @@ class ImportanceLRU(Policy):
         self._groups: dict[tuple[int, float, float], OrderedDict[Key, None]] = {}
         self._group_of: dict[Key, tuple[int, float, float]] = {}
         # the groups decide only while the score is this class's own
-        self._by_group = (type(self).keep_score is ImportanceLRU.keep_score
-                          and type(self)._prepare is ImportanceLRU._prepare)
+        self._by_group = all(getattr(type(self), name) is getattr(ImportanceLRU, name)
+                             for name in ("score", "keep_score", "_prepare"))
 
     def set_meta(self, key: Key, *, kind: str | None = None,
                  importance: float | None = None) -> None:

@@ -20,7 +20,7 @@ class NRU(Policy):
     clearing), so the interrupt costs nothing. At most ``period`` pages have R = 1, so the
     victim is found by walking the clean pages in load order past those (class 0), then the
     dirty ones, kept in a heap by load order (class 1); only when every resident page has
-    R = 1 — ``period`` pages at most — are all compared. O(period · log) per eviction however
+    R = 1 — ``period`` pages at most — are all compared. O(period · log n) per eviction however
     many pages are resident.
     """
 
