@@ -96,3 +96,21 @@ def test_progress_shows_inside_a_huge_window(lab):
     for totals in second["counters"].values():
         assert totals["accesses"] == second["accesses"]
         assert totals["hits"] + totals["faults"] == totals["requests"] == totals["accesses"]
+
+
+def test_a_run_stopped_inside_a_window_counts_to_its_last_access(lab):
+    """Stopped inside a window, a run's counters (the page's cards) are those of its result,
+    as of its last access, not of the last progress report before the stop."""
+    run = _endless_run(lab)
+    _until(lab, run["id"], "running", 30)
+    time.sleep(1.2)
+    _api(lab, "POST", f"/api/runs/{run['id']}/control", {"action": "stop"})
+    _until(lab, run["id"], "stopped", 60)
+    stopped = _api(lab, "GET", f"/api/runs/{run['id']}/")
+    assert 0 < stopped["accesses"] < 1_000_000  # inside the first window
+    results = stopped["result"]["results"]
+    assert set(results) == set(stopped["counters"])
+    for label, totals in stopped["counters"].items():
+        assert totals["accesses"] == stopped["accesses"] == results[label]["requests"], label
+        assert totals["faults"] == results[label]["faults"], label
+

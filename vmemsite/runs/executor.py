@@ -287,15 +287,16 @@ class _Execution:
             "windows_at": self.driver.window_times,
         })
 
-    def progress_only(self) -> None:
+    def progress_only(self, force: bool = False) -> None:
         """Inside a long window no frame has a window to carry: every :data:`PROGRESS_S`,
         store and publish how far the run is (a ``progress`` message: the progress, the ETA
         and every variant's totals now, for the page's bar and counter cards), so that a run
-        of huge windows does not look stuck."""
+        of huge windows does not look stuck; with ``force``, now (a run ending inside a
+        window)."""
         run = self.run
         index = self.driver.index
         now = time.monotonic()
-        if index == run.accesses or now - self.last_progress < PROGRESS_S:
+        if index == run.accesses or (not force and now - self.last_progress < PROGRESS_S):
             return
         self.last_progress = now
         counters = self.driver.counters_now()
@@ -309,6 +310,8 @@ class _Execution:
 
     def finish(self, status: str, error: str = "") -> None:
         self.frame()
+        # a run stopped inside a window: its counters as of its last access, like its result
+        self.progress_only(force=True)
         driver = self.driver
         results = {label: r.to_dict() for label, r in driver.results().items()}
         if self.run.kind == Run.Kind.COMPARE:
