@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from simulator.engine.errors import ConfigError
 from simulator.engine.mrc import Cell, run_cell, source_spec
+from simulator.engine.policies import policy_names
 from simulator.engine.sources import TraceSource
 from vmemsite.accounts.services import token_create
 from vmemsite.errors import Invalid
@@ -225,6 +226,19 @@ def test_the_memory_packages_policies_run_in_the_pools_processes(alice, data_dir
     for curve in state["curves"]:
         assert [p["misses"] for p in curve["points"]] == [
             run_cell(Cell(spec, curve["policy"], size)).misses for size in (3, 4)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_policy_the_lab_has_in_one_sweep(alice, data_dir, settings):
+    """A researcher may choose every policy at once: each runs in the pool and gets a curve."""
+    settings.VMEM_SWEEP_PROCESSES = 2
+    trace = upload(alice, BELADY, name="belady")
+    names = policy_names()
+    sweep = sweep_create(owner=alice, trace_ids=[trace.pk], policies=names, sizes=[3])
+    state = wait_done(sweep)
+    assert state["status"] == "done", [p["error"] for c in state["curves"] for p in c["points"]]
+    assert sorted(c["policy"] for c in state["curves"]) == sorted(names)
+    assert len(names) >= 18
 
 
 @pytest.mark.django_db(transaction=True)

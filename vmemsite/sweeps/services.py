@@ -67,7 +67,7 @@ logger = logging.getLogger(__name__)
 
 #: the most cells of one sweep (bounds its rows, its page and its work)
 MAX_CELLS = 2000
-MAX_TRACES, MAX_POLICIES, MAX_SIZES = 8, 16, 50
+MAX_TRACES, MAX_POLICIES, MAX_SIZES = 8, 24, 50  # every registered policy fits (18)
 MAX_SIZE = 10**9
 #: an axis: one policy parameter at 2 to this many values
 MAX_AXIS_VALUES = 10
