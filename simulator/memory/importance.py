@@ -132,7 +132,10 @@ class ImportanceLRU(Policy):
     def touch(self, key: Key) -> None:
         self._uses[key] += 1
         self._use(key)
-        self._regroup(key)
+        if self._uses[key] > self._freq_cap:  # its group stays: only its place moves (a hit)
+            self._groups[self._group_of[key]].move_to_end(key)
+        else:
+            self._regroup(key)
 
     def insert(self, key: Key, size: int) -> None:
         if self._last_victim == (key, self.now):

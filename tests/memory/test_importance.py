@@ -113,11 +113,12 @@ def brute_force_victim(policy):
 @given(ops=st.lists(st.tuples(st.sampled_from(["ref", "ref", "ref", "meta", "spare", "remove"]),
                               st.integers(0, 40), st.integers(0, 4), st.integers(0, 4)),
                     min_size=20, max_size=400),
-       frames=st.integers(1, 25), half_life=st.sampled_from([1.0, 5.0, 50.0]))
-def test_the_groups_choose_the_victim_a_full_scan_would(ops, frames, half_life):
+       frames=st.integers(1, 25), half_life=st.sampled_from([1.0, 5.0, 50.0]),
+       freq_cap=st.sampled_from([1, 2, 8]))
+def test_the_groups_choose_the_victim_a_full_scan_would(ops, frames, half_life, freq_cap):
     """Whatever the uses, kinds, importances, anti-thrash spares and removals, the victim
     found among the groups' first pages is the one a scan of every resident page finds."""
-    policy = make_policy("importance", frames, half_life=half_life)
+    policy = make_policy("importance", frames, half_life=half_life, freq_cap=freq_cap)
     for now, (op, page, kind, level) in enumerate(ops, 1):
         key = f"{KINDS[kind]}:{page}"
         policy.now = now
