@@ -405,7 +405,7 @@ def lru_curve(
         watch = _Watch(curve, started, seconds, stop)
     refs = _pages(source) if unit_pages else _references(source, unit_pages)
     counts = _stack_misses(refs, sizes, unit_pages, watch)
-    seconds = time.perf_counter() - started
+    took = time.perf_counter() - started
     points = []
     for size, misses in zip(sizes, counts.misses.tolist(), strict=True):
         if counts.resized or size < counts.largest_page:
@@ -415,7 +415,7 @@ def lru_curve(
         else:
             point = CellResult("lru", size, counts.requests, misses,
                                _ratio(misses, counts.requests), True, "stack",
-                               seconds=seconds / len(sizes))
+                               seconds=took / len(sizes))
         if on_point is not None:
             on_point(point)
         points.append(point)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -84,6 +85,18 @@ def test_token_curve_equals_simulation_at_every_size(pages, weights, sizes):
     for point in curve.points:
         assert point.method == ("stack" if point.size >= largest else "simulation")
         assert point.misses == engine_misses("lru", point.size, refs, unit_pages=False)
+
+
+def test_sizes_below_the_largest_page_are_simulated_without_a_time_limit():
+    """A long trace (past the first check of the clock) with no time limit: the simulated
+    points run to their end (they once inherited the pass's elapsed time as their limit)."""
+    rng = random.Random(1)
+    tokens = {page: rng.choice([1, 5, 40]) for page in range(500)}
+    refs = [(page, tokens[page]) for page in (rng.randrange(500) for _ in range(20_000))]
+    curve = lru_curve(ListSource(refs), [10, 1000], unit_pages=False)
+    assert [p.method for p in curve.points] == ["simulation", "stack"]
+    assert [p.misses for p in curve.points] == [
+        engine_misses("lru", size, refs, unit_pages=False) for size in (10, 1000)]
 
 
 def test_pages_that_change_size_are_simulated():
