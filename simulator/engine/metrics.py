@@ -120,23 +120,46 @@ def summarize_latency(costs: Sequence[float], total_accesses: int) -> LatencySum
     )
 
 
+class _NoStamps(dict):
+    """The eviction stamps of a run that does not track refaults: it keeps none."""
+
+    def __setitem__(self, page_id: object, stamp: int) -> None:
+        pass
+
+
 class ThrashMeter:
     """Refaults and the thrash index.
 
-    The engine reports each L0 eviction (``evicted``) and each fault (``is_refault``). A fault
-    is a *refault* when the page's eviction distance — L0 evictions since its own — is at most
-    the number of pages resident in L0 at that moment: with L0 twice as large it would still
-    have been there (the kernel's workingset refault test). The thrash index is refaults over
-    the last ``window`` accesses, anchored at the current access.
+    The engine reports each L0 eviction (``evicted``) and each fault (``stamp_of``, then
+    ``judge``). A fault is a *refault* when the page's eviction distance — L0 evictions since
+    its own — is at most the number of pages resident in L0 at that moment: with L0 twice as
+    large it would still have been there (the kernel's workingset refault test). The thrash
+    index is refaults over the last ``window`` accesses, anchored at the current access.
+
+    Only evictions within the last ``horizon`` ones (L0's capacity: no more pages than that
+    can be resident, so no farther eviction can make a refault) are remembered, in two
+    generations of at most ``horizon + 1`` stamps each; the younger becomes the older every
+    ``horizon + 1`` evictions and the older is dropped. So the stamps stay bounded however many
+    distinct pages a trace has (one table of every evicted page grew by ~100 bytes a page), and
+    two small tables stay in the processor's cache where one large one did not
+    (bench/README.md). ``horizon=None`` (an L0 without a capacity) remembers every eviction.
     """
 
-    __slots__ = ("distance_count", "distance_sum", "evicted_at", "evictions", "positions",
-                 "refaults", "window")
+    __slots__ = ("distance_count", "distance_sum", "evictions", "horizon", "older",
+                 "positions", "recent", "refaults", "renew_at", "window")
 
-    def __init__(self, window: int) -> None:
+    def __init__(self, window: int, horizon: int | None = None, remember: bool = True) -> None:
         self.window = window
+        self.horizon = horizon
         self.evictions = 0
-        self.evicted_at: dict[object, int] = {}
+        # the stamps (eviction count at each page's eviction) of the current generation and
+        # of the one before; a run that does not remember keeps none
+        self.recent: dict[object, int] = {} if remember else _NoStamps()
+        self.older: dict[object, int] = {}
+        #: the eviction count at which ``recent`` becomes ``older``: generations of horizon + 1
+        #: evictions, so that right after a renewal ``older`` still holds the eviction exactly
+        #: ``horizon`` ago (a refault when L0 is full of one-token pages)
+        self.renew_at = horizon + 1 if horizon is not None else math.inf
         # the accesses that refaulted; only the last ``window`` accesses' can count, so the
         # deque never needs more (memory bounded however long a window, without a trim per
         # refault; index_at drops the ones that fell out of the window)
@@ -147,15 +170,34 @@ class ThrashMeter:
 
     def evicted(self, page_id: object) -> None:
         self.evictions += 1
-        self.evicted_at[page_id] = self.evictions
+        self.recent[page_id] = self.evictions
+        if self.evictions >= self.renew_at:
+            self.renew(self.evictions)
+
+    def renew(self, evictions: int) -> tuple[dict[object, int], dict[object, int]]:
+        """Start a new generation at eviction count ``evictions`` (the caller's, which may be
+        ahead of ``self.evictions``); returns the new (recent, older) pair."""
+        self.older, self.recent = self.recent, type(self.recent)()
+        self.renew_at = evictions + self.horizon + 1
+        return self.recent, self.older
+
+    def stamp_of(self, page_id: object) -> int | None:
+        """The eviction stamp of ``page_id`` if it was evicted within the horizon (forgotten
+        either way: the page is coming back)."""
+        stamp = self.recent.pop(page_id, None)
+        if stamp is None:
+            stamp = self.older.pop(page_id, None)
+            if stamp is not None and self.evictions - stamp > self.horizon:
+                return None
+        return stamp
 
     def is_refault(self, page_id: object, index: int, resident_pages: int) -> bool:
         """Judge a fault on ``page_id`` at access ``index`` (``resident_pages`` in L0 now)."""
-        stamp = self.evicted_at.pop(page_id, None)
+        stamp = self.stamp_of(page_id)
         return stamp is not None and self.judge(stamp, index, resident_pages)
 
     def judge(self, stamp: int, index: int, resident_pages: int) -> bool:
-        """The refault test for a page whose eviction stamp (already popped) is ``stamp``."""
+        """The refault test for a page whose eviction stamp (from ``stamp_of``) is ``stamp``."""
         distance = self.evictions - stamp
         self.distance_sum += distance
         self.distance_count += 1

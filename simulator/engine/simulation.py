@@ -104,13 +104,6 @@ def next_pages(page_id: Hashable, depth: int) -> list[Hashable]:
     return [f"{base}#{k + j}" for j in range(1, depth + 1)]
 
 
-class _NoStamps(dict):
-    """The eviction stamps of a run that does not track refaults: it keeps none."""
-
-    def __setitem__(self, page_id: Hashable, stamp: int) -> None:
-        pass
-
-
 class Simulation:
     """One run of a :class:`SimConfig` over a stream of :class:`Access`.
 
@@ -122,7 +115,7 @@ class Simulation:
     curve or a sweep): no page's eviction is stamped, so no fault is judged a refault —
     ``refaults`` and the thrash index stay 0, ``mean_eviction_distance`` None, and a fault
     event names its source ``new`` — while every hit, miss, eviction and placement is the
-    same. The refault test is about a third of the classic loop's time (bench/README.md).
+    same. The refault test is about a fifth of the classic loop's time (bench/README.md).
     """
 
     def __init__(
@@ -167,10 +160,10 @@ class Simulation:
         self.sizes: dict[Hashable, int] = {}
         self.dirty: set[Hashable] = set()
         self.prefetched: set[Hashable] = set()
-        self.thrash = ThrashMeter(config.thrash_window)
+        # no more pages than L0's capacity can be resident: no farther eviction can refault
+        self.thrash = ThrashMeter(config.thrash_window, horizon=self.tiers[0].capacity,
+                                  remember=track_refaults)
         self._track_refaults = track_refaults
-        if not track_refaults:
-            self.thrash.evicted_at = _NoStamps()
         self.n_tiers = len(self.tiers)
         self.tokens_moved = [[0] * self.n_tiers for _ in range(self.n_tiers)]
         self.faults_by_tier: dict[str, int] = {t.name: 0 for t in self.tiers[1:]}
@@ -451,7 +444,7 @@ class Simulation:
         l0 = tiers[0]
         thrash = self.thrash
         refault = False
-        stamp = thrash.evicted_at.pop(page_id, None)
+        stamp = thrash.stamp_of(page_id)
         if stamp is not None:
             refault = thrash.judge(stamp, i, len(l0.policy) + len(l0.pinned))
         if loc is None:
@@ -502,7 +495,7 @@ class Simulation:
         self.faults += 1
         thrash = self.thrash
         refault = False
-        stamp = thrash.evicted_at.pop(page_id, None)
+        stamp = thrash.stamp_of(page_id)
         if stamp is not None:
             refault = thrash.judge(stamp, i, len(l0.policy) + len(l0.pinned))
         if loc is None:
@@ -600,8 +593,9 @@ class Simulation:
         location_get = location.get
         sizes, dirty, thrash = self.sizes, self.dirty, self.thrash
         sizes_pop = sizes.pop
-        evicted_at = thrash.evicted_at
-        stamp_of = evicted_at.pop
+        # the eviction stamps' two generations (ThrashMeter), renewed here as evictions go
+        recent, older = thrash.recent, thrash.older
+        renew_at, horizon = thrash.renew_at, thrash.horizon
         stamps = self._track_refaults
         record = self._emit if self._record_events else None
         name, unit, capacity = l0.name, self._unit, l0.capacity
@@ -632,6 +626,7 @@ class Simulation:
                 judged = distance_sum = refaults = 0
                 self._other(acc, i)
                 evictions = thrash.evictions
+                recent, older, renew_at = thrash.recent, thrash.older, thrash.renew_at
                 room = capacity - l0.pinned_tokens
                 clock = self.clock_ms
                 if clock >= time_limit:
@@ -646,7 +641,13 @@ class Simulation:
                 continue
             faults += 1
             size = id_size if ids or unit else acc[2]
-            stamp = stamp_of(page_id, None) if stamps else None
+            stamp = None
+            if stamps:
+                stamp = recent.pop(page_id, None)
+                if stamp is None:
+                    stamp = older.pop(page_id, None)
+                    if stamp is not None and evictions - stamp > horizon:
+                        stamp = None  # beyond the horizon: forgotten (ThrashMeter.stamp_of)
             refault = False
             if stamp is not None:
                 distance = evictions - stamp
@@ -666,7 +667,10 @@ class Simulation:
                     evictions += 1
                     victims += 1
                     if stamps:
-                        evicted_at[victim] = evictions
+                        recent[victim] = evictions
+                        if evictions >= renew_at:
+                            recent, older = thrash.renew(evictions)
+                            renew_at = thrash.renew_at
                     del location[victim]
                     sizes_pop(victim, None)  # alone, a page leaving L0 is gone
                     if dirty:
