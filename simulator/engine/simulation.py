@@ -332,6 +332,7 @@ class Simulation:
         loc = self.location.pop(page_id, None)
         if loc is None:
             return False
+        self.sizes.pop(page_id, None)
         if loc == PINNED:
             l0 = self.tiers[0]
             l0.pinned_tokens -= l0.pinned.pop(page_id)
@@ -568,8 +569,7 @@ class Simulation:
             landed = names[k]
             break
         else:
-            self.location.pop(page_id, None)
-            self.dropped += 1
+            self._drop(page_id)
         if self._record_events:
             self._emit((kind, i, self.clock_ms, page_id, names[src], landed))
 
@@ -802,9 +802,17 @@ class Simulation:
             policy.insert(page_id, size)
             self.location[page_id] = k
             return cost
-        self.location.pop(page_id, None)
-        self.dropped += 1
+        self._drop(page_id)
         return 0.0
+
+    def _drop(self, page_id: Hashable) -> None:
+        """``page_id`` left every tier: the run forgets it (its size too, so that a trace of
+        many distinct pages does not grow the tables), and counts a drop."""
+        self.location.pop(page_id, None)
+        self.sizes.pop(page_id, None)
+        if self.compression is not None:
+            self.compression.forget(page_id)
+        self.dropped += 1
 
     def _demote(self, page_id: Hashable, src: int, i: int) -> float:
         """``page_id`` was just evicted from tier ``src``: move it down (exclusive hierarchy).
@@ -815,8 +823,7 @@ class Simulation:
         names = self._tier_names
         if dst >= self.n_tiers and not dirty:
             # the common case of a single tier: the page simply leaves
-            del self.location[page_id]
-            self.dropped += 1
+            self._drop(page_id)
             if self._record_events:
                 self._emit((kind, i, self.clock_ms, page_id, names[src], ""))
             return 0.0
@@ -833,8 +840,7 @@ class Simulation:
                     self._emit((WRITEBACK, i, self.clock_ms, page_id, names[src], names[dst],
                                 cost))
         if dst >= self.n_tiers:
-            self.location.pop(page_id, None)
-            self.dropped += 1
+            self._drop(page_id)
             if self._record_events:
                 self._emit((kind, i, self.clock_ms, page_id, names[src], ""))
             return cost

@@ -1,6 +1,8 @@
 """A simulation's memory does not grow with the length of a window (issue 8.1): the latencies
 of a window and of the run are histograms (docs/metrics.md), the thrash meter forgets refaults
-that left its window at every refault, not when a window closes."""
+that left its window at every refault, not when a window closes. Nor with the number of
+distinct pages of a trace: a page that left every tier is forgotten, and eviction stamps are
+kept within the refault horizon only."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import math
 import random
 import tracemalloc
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator.engine.access import Access, PageReads
 from simulator.engine.config import LatencyModel, SimConfig, TierConfig
 from simulator.engine.metrics import LatencyHistogram, ThrashMeter, summarize_latency
+from simulator.engine.policies import policy_names
 from simulator.engine.simulation import Simulation
 from simulator.engine.workloads import zipf
 
@@ -40,6 +45,31 @@ def test_one_long_window_holds_no_memory_per_access():
     assert sim.faults > 100_000 and sim.thrash.refaults > 20_000
     # before: ~50 bytes per access (two latencies per fault, a position per refault): ~8 MB
     assert growth < 1_500_000, growth  # the histograms fill up to their bound
+
+
+@pytest.mark.parametrize("policy", [p for p in policy_names() if p not in ("opt", "worst")])
+def test_a_trace_of_distinct_pages_holds_no_memory_per_page(policy):
+    """A scan: every page is evicted once and never comes back, whichever path the policy
+    takes (the classic loop or the general one). Before, the eviction stamps (every policy)
+    and the page sizes (policies on the general path) kept every page: ~100 bytes each."""
+    sim = Simulation(SimConfig.classic(policy, 100), PageReads(range(60_000)))
+    growth = _traced_growth(sim, 10_000, 60_000)
+    assert growth < 200_000, growth  # before: ~5 MB
+    assert len(sim.sizes) <= 100
+    assert len(sim.thrash.recent) + len(sim.thrash.older) <= 2 * 101
+
+
+def test_pages_dropped_off_a_bounded_hierarchy_are_forgotten():
+    config = SimConfig(tiers=[
+        TierConfig("L0", 50, "lru"),
+        TierConfig("L1", 200, "arc", LatencyModel("constant", 1.0)),
+    ]).validate()
+    stream = (Access(float(i), i, 1 + i % 3) for i in range(40_000))
+    sim = Simulation(config, stream)
+    growth = _traced_growth(sim, 5_000, 40_000)
+    assert growth < 200_000, growth
+    assert len(sim.sizes) == len(sim.location) <= 250
+    assert len(sim.thrash.recent) + len(sim.thrash.older) <= 2 * 51
 
 
 def test_the_thrash_meter_keeps_only_its_window():
