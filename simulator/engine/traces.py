@@ -617,10 +617,15 @@ def _read(
         raise TraceError("empty trace: a header but no accesses", source=source)
 
 
-def _parse_plain(content: Iterator[tuple[int, str]], source: str | None, index: float = 0.0
-                 ) -> Iterator[Access]:
+def _parse_plain(content: Iterator[tuple[int, str]], source: str | None, index: float = 0.0,
+                 first: bool = True) -> Iterator[Access]:
+    """Reads of the ids of ``content``; ``first``: it starts the file (a CSV header there
+    is refused: the file is a CSV read as plain, not a trace whose first id is a header)."""
     for lineno, text in content:
         text = text.strip()
+        if first:
+            _refuse_csv_header(text, lineno, source)
+            first = False
         if "\t" in text:  # no id has a tab (the writer refuses it): a TSV read as plain
             raise TraceError(
                 "a plain trace has one page id a line, and this line has fields separated by "
@@ -628,6 +633,14 @@ def _parse_plain(content: Iterator[tuple[int, str]], source: str | None, index: 
                 line=lineno, field="page_id", source=source)
         yield _new(Access, (index, _id_text(text, lineno, source), 1, _READ, "", 0))
         index += 1.0
+
+
+def _refuse_csv_header(text: str, lineno: int, source: str | None) -> None:
+    fields = [field.strip().lower() for field in text.split(",")]
+    if len(fields) > 1 and _KNOWN.issuperset(fields) and {"page_id", "obj_id"} & set(fields):
+        raise TraceError(
+            f"a plain trace has one page id a line, and this line is a CSV header ({text}): "
+            f"read the file as CSV (format csv)", line=lineno, field="page_id", source=source)
 
 
 def _split_csv(text: str, lineno: int, source: str | None, delimiter: str = ",") -> list[str]:
@@ -989,7 +1002,7 @@ def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[list[Hashab
         ids = _plain_ids(block)
         if ids is None:
             content = _content(_numbered(block.split(b"\n")[:-1], source, lineno + 1))
-            ids = [access[1] for access in _parse_plain(content, source)]
+            ids = [access[1] for access in _parse_plain(content, source, first=count == 0)]
         yield ids
         count += len(ids)
         lineno += block.count(b"\n")

@@ -71,6 +71,24 @@ def test_a_table_read_as_plain_is_named_not_misread() -> None:
     assert [a.page_id for a in read("doc 1\n", "plain")] == ["doc 1"]  # a space is an id's
 
 
+@pytest.mark.parametrize("header", ["time,obj_id,size", "page_id,tokens", " Obj_ID , Size "])
+def test_a_csv_read_as_plain_is_named_at_its_header(tmp_path, header) -> None:
+    """A CSV with our header read as plain (the shared trace is named ``*.plain.csv``) would
+    be a trace of ids such as "5633898,42932745,512": an error at line 1 instead, on the
+    line reader and on the file reader alike (after a comment too)."""
+    text = f"# from the lab\n{header}\n1,2,3\n"
+    with pytest.raises(TraceError, match="is a CSV header") as info:
+        read(text, "plain")
+    assert (info.value.line, info.value.field) == (2, "page_id")
+    path = tmp_path / "t.plain.csv"
+    path.write_text(text)
+    with pytest.raises(TraceError, match="read the file as CSV"):
+        list(open_trace(path, "plain"))
+    # ids that merely hold commas, or a header further down, are ids
+    assert [a.page_id for a in read("doc,1\ntime,obj_id\n", "plain")] == ["doc,1", "time,obj_id"]
+    assert [a.page_id for a in read("time,x\n", "plain")] == ["time,x"]
+
+
 def test_plain_ids_comments_and_blank_lines() -> None:
     accesses = read("# a comment\n\n42\nabc\n  7  \n   # indented comment\n007\nx-1\n", "plain")
     assert [a.page_id for a in accesses] == [42, "abc", 7, 7, "x-1"]
@@ -178,7 +196,8 @@ def test_open_trace_by_extension(tmp_path: Path) -> None:
 
 def test_explicit_fmt_overrides_the_extension(tmp_path: Path) -> None:
     path = write_text(tmp_path / "t.txt", "page_id,tokens\n1,2\n")
-    assert [a.page_id for a in open_trace(path)] == ["page_id,tokens", "1,2"]
+    with pytest.raises(TraceError, match="is a CSV header"):  # .txt: plain, not ids
+        list(open_trace(path))
     assert list(open_trace(path, fmt="csv")) == [Access(0.0, 1, 2)]
 
 

@@ -94,6 +94,7 @@ def test_malformed_trace_is_a_400_with_line_and_field(alice_api, library_files):
     (PLAIN, "?name=x&format=xml", "unknown format", "format"),
     (PLAIN, "?name=x&public=maybe", "expected true or false", "public"),
     (b"1\t2\t3\n4\t5\t6\n", "?name=x", "fields separated by tabs", "page_id"),
+    (b"time,obj_id,size\n1,2,3\n", "?name=x&format=plain", "is a CSV header", "page_id"),
     (PLAIN, "?name=x&fromat=csv", "unknown upload option 'fromat'", "fromat"),
 ])
 def test_bad_uploads_are_400s(alice_api, library_files, body, query, needle, field):
