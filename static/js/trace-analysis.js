@@ -50,6 +50,13 @@
       : { rangemode: "tozero" };
   }
 
+  // a category axis of bucket labels; more than a few stand upright (Plotly's own slant let
+  // long ones such as "16384-32767" overlap in a half-width chart)
+  function categories(labels) {
+    var unique = Array.from(new Set(labels));
+    return unique.length > 8 ? { type: "category", tickangle: -90 } : { type: "category" };
+  }
+
   function plot(name, traces, lay) {
     var holder = document.getElementById("chart-" + name);
     Plotly.newPlot(holder, traces, lay, { responsive: true, displaylogo: false });
@@ -64,7 +71,7 @@
       marker: { color: labels.map(function (l) { return l === "cold" ? t.muted : t.accent; }) },
       hovertemplate: "%{x}: %{y:,} references<extra></extra>",
     }], layout(t, what + " (log2 buckets)", "references",
-      { xaxis: { type: "category" }, yaxis: counted(counts) }));
+      { xaxis: categories(labels), yaxis: counted(counts) }));
   }
 
   function popularity(a, t) {
@@ -124,7 +131,7 @@
       colorscale: "Viridis",
       hovertemplate: "ranks %{x}, from reference %{y:,}: %{z:,}<extra></extra>",
     }], layout(t, "popularity rank (log2 buckets)", "first reference of the row",
-      { xaxis: { type: "category" } }));
+      { xaxis: categories(heat.columns) }));
   }
 
   function sizes(a, t) {
@@ -134,24 +141,31 @@
         y: requests.map(function (b) { return b.count; }), marker: { color: t.accent } },
       { type: "bar", name: "pages", x: pages.map(function (b) { return b.bucket; }),
         y: pages.map(function (b) { return b.count; }), marker: { color: t.muted } },
-    ], layout(t, "size in tokens (log2 buckets)", "count", { xaxis: { type: "category" },
+    ], layout(t, "size in tokens (log2 buckets)", "count", {
+      xaxis: categories(requests.concat(pages).map(function (b) { return b.bucket; })),
       yaxis: counted(requests.concat(pages).map(function (b) { return b.count; })) }));
   }
 
   function numbers(a) {
     var list = document.getElementById("analysis-numbers");
     var zipf = a.popularity.zipf;
+    // [label, figure, what the figure is of (a smaller line under it)]
     var items = [
-      ["References", a.references.toLocaleString()],
-      ["Footprint (pages)", a.footprint.pages.toLocaleString()],
-      ["One-hit wonders", (100 * a.one_hit_wonder_ratio).toFixed(1) + " % of pages"],
-      ["Zipf α", zipf.alpha === null ? "—" : zipf.alpha.toFixed(3) + " (r² " + zipf.r2.toFixed(3) + ")"],
+      ["References", a.references.toLocaleString(), ""],
+      ["Footprint (pages)", a.footprint.pages.toLocaleString(), ""],
+      ["One-hit wonders", (100 * a.one_hit_wonder_ratio).toFixed(1) + " %", "of pages"],
+      ["Zipf α", zipf.alpha === null ? "—" : zipf.alpha.toFixed(3),
+       zipf.alpha === null ? "" : "fit r² " + zipf.r2.toFixed(3)],
     ];
     list.replaceChildren.apply(list, items.map(function (item) {
       var div = document.createElement("div");
       div.className = "lib-stat";
       var dt = document.createElement("dt"); dt.textContent = item[0];
       var dd = document.createElement("dd"); dd.textContent = item[1];
+      if (item[2]) {
+        var note = document.createElement("small"); note.textContent = item[2];
+        dd.append(" ", note);
+      }
       dd.dataset.analysis = item[0];
       div.append(dt, dd);
       return div;

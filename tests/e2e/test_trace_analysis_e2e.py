@@ -42,11 +42,39 @@ def test_analysis_charts_of_a_real_zstd_trace(browser_page, screenshot_dir):
     expect(page.locator('[data-analysis="Zipf \u03b1"]')).to_have_text(re.compile(r"^0\.\d{3} "))
     expect(page.locator('[data-analysis="Footprint (pages)"]')).to_have_text("48,974")
     expect(page.locator("#chart-heatmap .hm")).to_be_attached()
+    for width in (1360, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_full_rows_and_unbroken_figures(page)
+    # the stack-distance buckets (18) stand upright rather than slant into each other
+    angles = page.evaluate("document.getElementById('chart-stack_distance').layout.xaxis"
+                           ".tickangle")
+    assert angles == -90
     page.screenshot(path=screenshot_dir / "trace-analysis.png", full_page=True)
     with page.expect_download() as info:
         page.locator("#figure-popularity a.lib-csv").click()
     lines = open(info.value.path()).read().splitlines()  # noqa: SIM115
     assert lines[0] == "rank,frequency" and lines[1].startswith("1,")
+
+
+def assert_full_rows_and_unbroken_figures(page) -> None:
+    """The trace's eight figures and its analysis's four fill their rows (no card alone on a
+    last row) and no figure breaks across lines (a 13-digit token count did in 8 columns)."""
+    for selector in ("#trace-stats", "#analysis-numbers"):
+        rows = page.evaluate("""sel => {
+            const tops = {};
+            for (const card of document.querySelectorAll(sel + ' .lib-stat')) {
+                const top = Math.round(card.getBoundingClientRect().top);
+                tops[top] = (tops[top] || 0) + 1;
+            }
+            return Object.values(tops);
+        }""", selector)
+        assert len(set(rows)) == 1, (selector, rows)
+    broken = page.evaluate("""() => [...document.querySelectorAll('.lib-stat dd')].filter(dd => {
+            const text = dd.firstChild, range = document.createRange();
+            range.selectNodeContents(text);
+            return range.getClientRects().length > 1;
+        }).map(dd => dd.textContent)""")
+    assert broken == [], broken
 
 
 def test_upload_a_headerless_tsv_with_a_column_layout(browser_page):
