@@ -245,3 +245,30 @@ def test_a_stopped_run_gets_no_regret(user, recorder):
     run_execute(run_id=run.pk, publisher=recorder)
     run.refresh_from_db()
     assert run.status == "stopped" and (run.result or {}).get("regret") is None
+
+
+def test_a_sized_trace_cut_into_pages_sizes_its_windows_by_its_pages(user, recorder, data_dir):
+    """Each access of a sized trace is cut into pages: the run's total and its windows count
+    those pages (at most requests + (tokens - requests) // page_size), not the requests — a
+    replay of the shared block-I/O trace at 512 tokens made 75 times more accesses than its
+    requests and stopped at the 20,000-window limit half way. The end sets the count."""
+    from vmemsite.runs.selectors import run_meta
+
+    from .library_data import upload
+
+    rows = "".join(f"{i},{i % 7},{100 + 37 * (i % 11)}\n" for i in range(300))
+    trace = upload(user, "time,page_id,tokens\n" + rows, name="sized")
+    pages = sum(-(-(100 + 37 * (i % 11)) // 64) for i in range(300))
+    bound = 300 + (trace.total_tokens - 300) // 64
+    assert pages < bound < 2 * pages
+    config = {"tiers": [{"name": "L0", "capacity_tokens": 640, "policy": "lru"}],
+              "page_size": 64, "window_accesses": 10}
+    run = _create(user, config=config, workload={"kind": "trace", "trace_id": trace.pk})
+    assert run.total == bound and run.workload["total_is_bound"] is True
+    assert run_meta(run, user)["total_is_bound"] is True
+    run_execute(run_id=run.pk, publisher=recorder)
+    run.refresh_from_db()
+    assert run.status == Run.Status.FINISHED
+    assert run.accesses == run.total == pages and run.progress == 1.0
+    assert run_meta(run, user)["total_is_bound"] is False
+    assert recorder.of("status")[-1]["total"] == pages

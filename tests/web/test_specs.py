@@ -6,7 +6,7 @@ import pytest
 from simulator.engine.config import SimConfig
 from simulator.engine.sources import SequenceSource, SessionSource
 from vmemsite.errors import Invalid
-from vmemsite.runs.specs import parse_pages, run_spec, workload_source
+from vmemsite.runs.specs import expected_accesses, parse_pages, run_spec, workload_source
 
 BASE = SimConfig.classic("lru", 3)
 
@@ -179,3 +179,35 @@ def test_the_parameters_page_lists_what_a_run_adds():
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "parameters.md").read_text()
     assert all(row in doc for row in markdown_rows(RUN_PARAMS.values()))
+
+
+def _split(tokens, page_size):
+    """The accesses split_pages makes of accesses of ``tokens`` tokens (hand-counted)."""
+    return sum(-(-t // page_size) for t in tokens)
+
+
+@pytest.mark.parametrize(("workload", "length", "page_size", "unit", "total_tokens", "want"), [
+    # no page size, unit pages, or a trace whose sizes are ignored: the workload's length
+    ({"kind": "trace"}, 4, None, False, 85, (4, False)),
+    ({"kind": "trace"}, 4, 16, True, 85, (4, False)),
+    ({"kind": "trace"}, 4, 16, False, 4, (4, False)),
+    # a trace of 10, 20, 30 and 25 tokens at 16: 1 + 2 + 2 + 2 = 7 pages; at most
+    # 4 + (85 - 4) // 16 = 9, at least ceil(85 / 16) = 6: an upper bound, said so
+    ({"kind": "trace"}, 4, 16, False, 85, (9, True)),
+    # 19 tokens in 4 accesses at 16: none can reach 17 tokens, so none makes two pages
+    ({"kind": "trace"}, 4, 16, False, 19, (4, False)),
+    # a generator of 2,000-token accesses at 512: 4 pages each, exactly
+    ({"kind": "generator", "name": "zipf", "params": {"tokens": 2000}}, 10, 512, False, None,
+     (40, False)),
+    # a range of sizes: its largest, an upper bound
+    ({"kind": "generator", "name": "zipf", "params": {"tokens": [100, 2000]}}, 10, 512, False,
+     None, (40, True)),
+    ({"kind": "sequence", "pages": [1, 2], "tokens": 700}, 2, 512, False, None, (4, False)),
+    # a chat's sizes are its own: its length
+    ({"kind": "generator", "name": "chat", "params": {"n": 10}}, 10, 512, False, None,
+     (10, False)),
+])
+def test_expected_accesses(workload, length, page_size, unit, total_tokens, want):
+    assert expected_accesses(workload, length, page_size, unit, total_tokens) == want
+    if workload["kind"] == "trace" and total_tokens == 85 and page_size == 16 and not unit:
+        assert _split([10, 20, 30, 25], 16) == 7 <= want[0]

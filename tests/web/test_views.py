@@ -100,6 +100,26 @@ def test_form_post_starts_a_run(client, user, settings):
     assert run.workload["params"]["n"] == 3000
 
 
+def test_the_automatic_window_of_a_sized_trace_counts_its_pages(client, user, settings,
+                                                                  data_dir):
+    """About 500 points for the accesses the engine will make: a sized trace's requests cut
+    into pages (at most requests + (tokens - requests) // page_size), not its requests."""
+    from .library_data import upload
+
+    settings.VMEM_RUNNER = "local"
+    rows = "".join(f"{i},{i % 7},{100 + 37 * (i % 11)}\n" for i in range(3000))
+    trace = upload(user, "time,page_id,tokens\n" + rows, name="sized")
+    client.force_login(user)
+    data = _form_data(source="trace", trace=str(trace.pk), page_size="64", t0_capacity="640")
+    del data["unit_pages"]
+    response = client.post("/runs/new/", data)
+    run = Run.objects.get(owner=user)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    bound = 3000 + (trace.total_tokens - 3000) // 64
+    assert run.total == bound
+    assert run.config["window_accesses"] == bound // 500 > 3000 // 500
+
+
 def test_a_classic_sequence_ignores_the_token_range(client, user, settings):
     """A new user picks "Literal sequence" in classic mode: the default token range of the
     generator does not matter there, and must not stop the run."""

@@ -321,9 +321,12 @@ class _Execution:
         regret = status == Run.Status.FINISHED and self.run.kind == Run.Kind.SINGLE
         if regret:
             result["regret_pending"] = True  # for the viewers: the final figures follow
+        counted = {}
+        if status == Run.Status.FINISHED and self.run.total:
+            counted["total"] = driver.index  # the count, where the run began with a bound
         _set_status(
             self.run, status, result=result, error=error, finished_at=timezone.now(),
-            progress=self.progress(), accesses=driver.index,
+            progress=self.progress(), accesses=driver.index, **counted,
         )
         self.publish(self.run.pk, status_message(self.run))
         if regret:

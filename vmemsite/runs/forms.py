@@ -27,6 +27,7 @@ from .specs import (
     MAX_VARIANTS,
     RUN_PARAMS,
     RunSpec,
+    expected_accesses,
     parse_pages,
     policy_label,
     run_spec,
@@ -337,18 +338,28 @@ class RunForm(forms.Form):
         return workload
 
     def _length(self, data: dict[str, Any]) -> int | None:
-        """How many accesses the workload has, for the automatic window (None: unknown)."""
-        workload = data["workload"]
+        """How many accesses the engine will process (at most), for the automatic window
+        (None: unknown): the workload's, each cut into pages (``expected_accesses``)."""
+        workload, config = data["workload"], data["config"]
+        total_tokens = None
         if workload["kind"] == "trace":
-            return trace_list_visible(self.user).filter(pk=workload.get("trace_id")).values_list(
-                "requests", flat=True).first()
-        if workload["kind"] == "sequence":
-            return len(workload.get("pages") or ())
-        params = workload.get("params", {})
-        if workload.get("name") == "phased":
-            phases = params.get("phases") or []
-            return sum(int(phase[1]) for phase in phases) or None
-        return params.get("n")
+            row = trace_list_visible(self.user).filter(pk=workload.get("trace_id")).values_list(
+                "requests", "total_tokens").first()
+            length, total_tokens = row if row else (None, None)
+        elif workload["kind"] == "sequence":
+            length = len(workload.get("pages") or ())
+        else:
+            params = workload.get("params", {})
+            if workload.get("name") == "phased":
+                phases = params.get("phases") or []
+                length = sum(int(phase[1]) for phase in phases) or None
+            else:
+                length = params.get("n")
+        page_size = config.get("page_size")  # absent: pages as the workload gives them
+        if not isinstance(length, int) or not isinstance(page_size, int | None):
+            return length if isinstance(length, int) else None
+        return expected_accesses(workload, length, page_size, config.get("unit_pages"),
+                                 total_tokens)[0]
 
     # --- validation and errors ------------------------------------------------------------
 

@@ -140,6 +140,9 @@ def run_meta(run: Run, user=None, *, brief: bool = False) -> dict[str, Any]:
         "progress": run.progress,
         "accesses": run.accesses,
         "total": run.total,
+        # an upper bound until the run finishes (pages cut from sized accesses), then the count
+        "total_is_bound": bool(run.workload.get("total_is_bound"))
+        and run.status != Run.Status.FINISHED,
         "error": run.error,
         "workload": _workload_brief(run.workload) if brief else run.workload,
         "workload_text": workload_describe(run.workload),

@@ -38,7 +38,14 @@ from .executor import (  # noqa: F401  (the executor's services, re-exported for
     status_message,
 )
 from .models import Run
-from .specs import RUN_PARAMS, RunSpec, TraceSpec, run_spec, workload_source
+from .specs import (
+    RUN_PARAMS,
+    RunSpec,
+    TraceSpec,
+    expected_accesses,
+    run_spec,
+    workload_source,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +87,10 @@ def run_create(*, owner, spec: RunSpec | None = None, submit: bool = True,
         stored_workload.update(name=trace.name, unit_pages=base.unit_pages)
         trace_src = trace_source(trace, unit_pages=base.unit_pages)
     source = workload_source(stored_workload, trace_src)
-    total = source.length
+    total, bound = expected_accesses(stored_workload, source.length, base.page_size,
+                                     base.unit_pages, trace.total_tokens if trace else None)
+    if bound:  # the page says "about"; the run's end sets the count
+        stored_workload["total_is_bound"] = True
     _check_fits(spec, source.finite, total)
     stored_config = spec.stored_config()
     if spec.variants is not None:  # the lines of the comparison, by role (docs/metrics.md)

@@ -434,6 +434,37 @@ def workload_source(spec: dict[str, Any], trace_source: Source | None = None) ->
     return SessionSource(source, sessions) if sessions > 1 else source
 
 
+def expected_accesses(workload: Mapping[str, Any], length: int | None, page_size: Any,
+                      unit_pages: Any, total_tokens: int | None = None
+                      ) -> tuple[int | None, bool]:
+    """How many accesses the engine processes for ``workload`` of ``length`` accesses, and
+    whether that is an upper bound rather than the count. With a page size (sizes counted),
+    an access of s tokens is cut into ceil(s / page_size) pages, each an access
+    (``simulation.split_pages``): a generator or sequence of a fixed size gives the count; a
+    range of sizes, its largest; a trace its ``total_tokens`` T — an access of s tokens makes
+    at most 1 + (s - 1) // page_size pages, so the trace at most length + (T - length) //
+    page_size (the shared block-I/O trace at 512 tokens: at most 8,644,978; it makes
+    8,531,329 — its 113,872 requests alone sized the windows of a run that then stopped at
+    20,000 windows, half way).
+    Chats and other generators whose sizes are their own: ``length``."""
+    if not length or page_size is None or unit_pages:
+        return length, False
+    kind = workload.get("kind")
+    if kind == "trace":
+        if total_tokens is None or total_tokens <= length:
+            return length, False  # every access one token (or sizes ignored)
+        most = length + (total_tokens - length) // page_size
+        return most, most != max(length, -(-total_tokens // page_size))
+    tokens = (workload.get("tokens", 1) if kind == "sequence"
+              else workload.get("params", {}).get("tokens", 1))
+    if isinstance(tokens, int) and not isinstance(tokens, bool):
+        return length * -(-tokens // page_size), False
+    if isinstance(tokens, list | tuple) and len(tokens) == 2:
+        low, high = (-(-t // page_size) for t in tokens)
+        return length * high, low != high
+    return length, False
+
+
 def stored_config(data: dict[str, Any]) -> SimConfig:
     """A stored run's config (written by ``run_create`` after validation: not checked
     again)."""

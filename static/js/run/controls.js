@@ -90,7 +90,9 @@ function setProgress(msg) {
   if (share !== null && total) {
     $("progress-fill").style.width = `${(100 * share).toFixed(1)}%`;
     bar.setAttribute("aria-valuenow", (100 * share).toFixed(0));
-    $("progress-text").textContent = `${fmt(done)} of ${fmt(total)} accesses (${(100 * share).toFixed(1)} %)`;
+    // sized accesses cut into pages: the total is an upper bound until the run ends
+    const about = meta.total_is_bound && state.status !== "finished" ? "about " : "";
+    $("progress-text").textContent = `${fmt(done)} of ${about}${fmt(total)} accesses (${(100 * share).toFixed(1)} %)`;
   } else {
     bar.classList.add("endless");
     $("progress-text").textContent = `${fmt(done)} accesses${total ? "" : " (endless workload)"}`;
