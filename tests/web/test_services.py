@@ -265,6 +265,7 @@ def test_a_sized_trace_cut_into_pages_sizes_its_windows_by_its_pages(user, recor
               "page_size": 64, "window_accesses": 10}
     run = _create(user, config=config, workload={"kind": "trace", "trace_id": trace.pk})
     assert run.total == bound and run.workload["total_is_bound"] is True
+    assert run.label == "LRU on trace “sized”"  # its name, not its number
     assert run_meta(run, user)["total_is_bound"] is True
     run_execute(run_id=run.pk, publisher=recorder)
     run.refresh_from_db()

@@ -98,7 +98,7 @@ def run_create(*, owner, spec: RunSpec | None = None, submit: bool = True,
             spec.variants, with_opt=spec.with_opt and source.finite)]
     run = Run.objects.create(
         owner=owner,
-        label=spec.label or spec.default_label()[:200],
+        label=spec.label or spec.default_label(stored_workload)[:200],
         public=spec.public,
         kind=Run.Kind.COMPARE if spec.is_compare else Run.Kind.SINGLE,
         config=stored_config,

@@ -212,8 +212,10 @@ class RunSpec:
         """``Run.workload`` (the JSON the run page and "run again" read back)."""
         return {**self.workload.stored(), "sessions": self.sessions}
 
-    def default_label(self) -> str:
-        what = workload_describe(self.stored_workload())
+    def default_label(self, workload: dict[str, Any] | None = None) -> str:
+        """A label made from the settings; ``workload``: the stored workload when the run
+        knows more of it than the spec (a trace's name)."""
+        what = workload_describe(workload or self.stored_workload())
         if self.variants is None:
             return f"{policy_label(self.config.tiers[0].policy)} on {what}"
         return f"{' vs '.join(v.label for v in self.variants)} on {what}"
