@@ -93,6 +93,19 @@ def split_pages(accesses: Iterable[Access], page_size: int) -> Iterator[Access]:
             yield acc._replace(page_id=f"{acc.page_id}#{k}", tokens=size)
 
 
+def split_count(tokens: int, page_size: int) -> int:
+    """How many pages :func:`split_pages` cuts an access of ``tokens`` tokens into."""
+    return max(1, -(-tokens // page_size))
+
+
+def split_bounds(accesses: int, tokens: int, page_size: int) -> tuple[int, int]:
+    """The fewest and the most pages :func:`split_pages` cuts ``accesses`` accesses of
+    ``tokens`` tokens in all into (each access at least 1 token): an access of s tokens makes
+    ceil(s / page_size) pages, at least s / page_size and at most 1 + (s - 1) / page_size."""
+    return (max(accesses, split_count(tokens, page_size)),
+            accesses + (tokens - accesses) // page_size)
+
+
 def next_pages(page_id: Hashable, depth: int) -> list[Hashable]:
     """The ``depth`` pages that follow ``page_id`` in its sequence (for prefetch)."""
     if isinstance(page_id, int):

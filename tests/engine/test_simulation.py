@@ -15,7 +15,14 @@ from simulator.engine.config import LatencyModel, SimConfig, TierConfig
 from simulator.engine.errors import ConfigError
 from simulator.engine.events import Event
 from simulator.engine.observers import Observer, Recorder
-from simulator.engine.simulation import PINNED, Simulation, next_pages, split_pages
+from simulator.engine.simulation import (
+    PINNED,
+    Simulation,
+    next_pages,
+    split_bounds,
+    split_count,
+    split_pages,
+)
 from simulator.engine.traces import next_use_indices
 
 REFERENCE = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5]
@@ -279,6 +286,18 @@ def test_large_accesses_are_cut_into_pages():
     pages = list(split_pages([Access(0, "m", 25), Access(1, "s", 4)], 10))
     assert [(p.page_id, p.tokens) for p in pages] == [
         ("m#0", 10), ("m#1", 10), ("m#2", 5), ("s", 4)]
+
+
+@given(st.lists(st.integers(1, 5000), min_size=1, max_size=40), st.integers(1, 700))
+def test_split_count_and_bounds_are_those_of_split_pages(tokens, page_size):
+    """What runs size their windows and totals by (docs/parameters.md) is what split_pages
+    does: each access's page count, and the bounds from the total tokens alone."""
+    stream = [Access(float(i), i, t) for i, t in enumerate(tokens)]
+    pages = list(split_pages(stream, page_size))
+    assert [split_count(t, page_size) for t in tokens] == [
+        sum(1 for p in pages if p.time == i) for i in range(len(tokens))]
+    fewest, most = split_bounds(len(tokens), sum(tokens), page_size)
+    assert fewest <= len(pages) <= most
 
 
 def test_sized_pages_evict_until_the_newcomer_fits():

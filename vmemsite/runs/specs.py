@@ -34,6 +34,7 @@ from simulator.engine.compare import REFERENCE_PREFIX, Variant, is_reference_lab
 from simulator.engine.config import LATENCY_PARAMS, SIM_PARAMS, TIER_PARAMS, SimConfig
 from simulator.engine.errors import ConfigError
 from simulator.engine.params import INVALID, Param, Problems, figure, json_schema, show
+from simulator.engine.simulation import split_bounds, split_count
 from simulator.engine.sources import SequenceSource, SessionSource, Source, WorkloadSource
 from simulator.engine.workloads import GENERATORS, TOKENS, Workload
 from vmemsite.errors import Invalid
@@ -455,14 +456,14 @@ def expected_accesses(workload: Mapping[str, Any], length: int | None, page_size
     if kind == "trace":
         if total_tokens is None or total_tokens <= length:
             return length, False  # every access one token (or sizes ignored)
-        most = length + (total_tokens - length) // page_size
-        return most, most != max(length, -(-total_tokens // page_size))
+        fewest, most = split_bounds(length, total_tokens, page_size)
+        return most, most != fewest
     tokens = (workload.get("tokens", 1) if kind == "sequence"
               else workload.get("params", {}).get("tokens", 1))
     if isinstance(tokens, int) and not isinstance(tokens, bool):
-        return length * -(-tokens // page_size), False
+        return length * split_count(tokens, page_size), False
     if isinstance(tokens, list | tuple) and len(tokens) == 2:
-        low, high = (-(-t // page_size) for t in tokens)
+        low, high = (split_count(t, page_size) for t in tokens)
         return length * high, low != high
     return length, False
 
