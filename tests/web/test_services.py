@@ -74,6 +74,18 @@ def test_too_many_windows_is_refused(user):
     assert "at least 5" in err.value.message
 
 
+def test_a_workload_too_long_for_any_window_is_refused_for_its_pages(user):
+    """10^6 accesses of 10^5 tokens cut into 1-token pages: 10^11 accesses, past 20,000
+    windows of the widest window; the error says what to change (it was accepted on its
+    10^6 accesses and charted 20,000 windows of a run that could not end)."""
+    config = {"tiers": [{"name": "L0", "capacity_tokens": 640, "policy": "lru"}],
+              "page_size": 1, "window_accesses": 1_000_000}
+    with pytest.raises(Invalid) as err:
+        _create(user, config=config, workload=zipf(n=1_000_000, tokens=100_000))
+    assert err.value.field == "config.page_size"
+    assert "larger page size" in err.value.message
+
+
 def test_a_trace_must_be_visible(user):
     with pytest.raises(Invalid) as err:
         _create(user, workload={"kind": "trace", "trace_id": 12345})

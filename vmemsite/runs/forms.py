@@ -285,7 +285,11 @@ class RunForm(forms.Form):
         data["speed"] = None if speed is _BLANK else float(speed)
         window = data["config"].get("window_accesses")
         if window is None and "window_accesses" not in self.errors:
-            data["config"]["window_accesses"] = max(1, (self._length(data) or 500_000) // 500)
+            # never past the largest window: a workload too long to chart at any window is
+            # then refused for what it is (run_create), not for a field left blank
+            widest = next(p.maximum for p in SIM_PARAMS if p.name == "window_accesses")
+            data["config"]["window_accesses"] = min(
+                widest, max(1, (self._length(data) or 500_000) // 500))
         return data
 
     def _config(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from simulator.engine.compare import needs_future, series_plan
+from simulator.engine.config import SIM_PARAMS
 from simulator.engine.errors import ConfigError
 from simulator.engine.params import show
 from vmemsite.errors import Conflict, Forbidden, Invalid
@@ -129,6 +130,12 @@ def _check_fits(spec: RunSpec, finite: bool, total: int | None) -> None:
         windows = math.ceil(total / spec.config.window_accesses)
         if windows > MAX_WINDOWS:
             least = math.ceil(total / MAX_WINDOWS)
+            widest = next(p.maximum for p in SIM_PARAMS if p.name == "window_accesses")
+            if least > widest:
+                raise Invalid(
+                    f"{total:,} accesses is too long to chart even at {widest:,} accesses per "
+                    f"window: use a larger page size or a shorter workload",
+                    field="config.page_size" if spec.config.page_size else "workload")
             raise Invalid(
                 f"{windows:,} windows is too many to chart; use at least {least:,} accesses "
                 f"per window for {total:,} accesses", field="config.window_accesses",
