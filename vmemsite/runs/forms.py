@@ -25,6 +25,7 @@ from vmemsite.traces.selectors import trace_list_visible
 from .specs import (
     MAX_VARIANT_LABEL,
     MAX_VARIANTS,
+    MAX_WINDOW_ACCESSES,
     RUN_PARAMS,
     RunSpec,
     expected_accesses,
@@ -287,9 +288,8 @@ class RunForm(forms.Form):
         if window is None and "window_accesses" not in self.errors:
             # never past the largest window: a workload too long to chart at any window is
             # then refused for what it is (run_create), not for a field left blank
-            widest = next(p.maximum for p in SIM_PARAMS if p.name == "window_accesses")
             data["config"]["window_accesses"] = min(
-                widest, max(1, (self._length(data) or 500_000) // 500))
+                MAX_WINDOW_ACCESSES, max(1, (self._length(data) or 500_000) // 500))
         return data
 
     def _config(self) -> dict[str, Any]:

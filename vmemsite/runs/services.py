@@ -17,7 +17,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from simulator.engine.compare import needs_future, series_plan
-from simulator.engine.config import SIM_PARAMS
 from simulator.engine.errors import ConfigError
 from simulator.engine.params import show
 from vmemsite.errors import Conflict, Forbidden, Invalid
@@ -40,6 +39,7 @@ from .executor import (  # noqa: F401  (the executor's services, re-exported for
 )
 from .models import Run
 from .specs import (
+    MAX_WINDOW_ACCESSES,
     RUN_PARAMS,
     RunSpec,
     TraceSpec,
@@ -130,11 +130,11 @@ def _check_fits(spec: RunSpec, finite: bool, total: int | None) -> None:
         windows = math.ceil(total / spec.config.window_accesses)
         if windows > MAX_WINDOWS:
             least = math.ceil(total / MAX_WINDOWS)
-            widest = next(p.maximum for p in SIM_PARAMS if p.name == "window_accesses")
-            if least > widest:
+            if least > MAX_WINDOW_ACCESSES:
                 raise Invalid(
-                    f"{total:,} accesses is too long to chart even at {widest:,} accesses per "
-                    f"window: use a larger page size or a shorter workload",
+                    f"{total:,} accesses is too long to chart even at "
+                    f"{MAX_WINDOW_ACCESSES:,} accesses per window: use a larger page size or "
+                    f"a shorter workload",
                     field="config.page_size" if spec.config.page_size else "workload")
             raise Invalid(
                 f"{windows:,} windows is too many to chart; use at least {least:,} accesses "

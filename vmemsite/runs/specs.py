@@ -49,6 +49,8 @@ MAX_SPEED = 1e9
 WORKLOAD_KINDS = ("generator", "trace", "sequence")
 #: the largest page id given as a number (a database integer)
 MAX_PAGE_ID = 2**63 - 1
+#: the widest window a run may have (the engine's own bound on ``window_accesses``)
+MAX_WINDOW_ACCESSES = next(p.maximum for p in SIM_PARAMS if p.name == "window_accesses")
 #: how policies are named to people (forms, default run titles); others show their engine name
 POLICY_LABELS = {
     "lru": "LRU", "fifo": "FIFO", "lfu": "LFU", "clock": "CLOCK", "arc": "ARC", "2q": "2Q",
