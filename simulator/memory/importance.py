@@ -25,7 +25,7 @@ longest ago has the lowest score (recency falls with age, and rounding keeps tha
 ``victim()`` compares only the first page of each group: O(groups) per eviction, a few dozen
 with the default importance whatever the number of pages (each page its own group in the
 worst case, when every page is given an importance of its own). A subclass that adds to the
-score (:mod:`simulator.memory.cache_aware`) compares every resident page: O(n).
+score (:mod:`simulator.memory.cache_aware`) ranks every resident page, with NumPy.
 """
 
 from __future__ import annotations
@@ -168,8 +168,15 @@ class ImportanceLRU(Policy):
     def victim(self) -> Key:
         if not self._size:
             raise LookupError("importance: nothing resident")
-        seq = self._seq
         spared = self._spared if self._spared and self._spared_at == self.now else ()
+        best = self._lowest(spared)
+        self._forget(best)
+        self._last_victim = (best, self.now)
+        return best
+
+    def _lowest(self, spared: set[Key] | tuple[()]) -> Key:
+        """The resident page with the lowest (keep score, last use) that is not ``spared``
+        (among all of them when every one is)."""
         best = self._best_of_groups(spared) if self._by_group else None
         if best is None:
             pool = self._size.keys()
@@ -177,9 +184,8 @@ class ImportanceLRU(Policy):
                 left = [k for k in pool if k not in spared]
                 pool = left or pool
             self._prepare()
+            seq = self._seq
             best = min(pool, key=lambda k: (self.keep_score(k), seq[k]))
-        self._forget(best)
-        self._last_victim = (best, self.now)
         return best
 
     def _best_of_groups(self, spared: set[Key] | tuple[()]) -> Key | None:

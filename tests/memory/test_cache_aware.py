@@ -4,6 +4,8 @@ by hand, stable packing's order, and what the presets save on a long session."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.engine.policies import make_policy
 from simulator.memory.memory_presets import get_preset
@@ -41,6 +43,69 @@ def test_recall_value_against_the_cache_by_hand():
     policy._prepare()
     assert [policy.keep_score(k) for k in "abc"] == pytest.approx([5 / 3, 2 / 3, 0.5])
     assert policy.victim() == "c"
+
+
+KINDS = ["message", "document", "tool", "summary", "system"]
+
+
+def scan_victim(policy):
+    """The rule as docs/sessions.md states it, page by page in Python: the lowest keep score
+    among the resident pages not spared at this access (all of them if every one is), ties to
+    the least recently used."""
+    pool = list(policy.keys())
+    if policy._spared and policy._spared_at == policy.now:
+        pool = [k for k in pool if k not in policy._spared] or pool
+    policy._prepare()
+    return min(pool, key=lambda k: (policy.keep_score(k), policy._seq[k]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(ops=st.lists(st.tuples(st.sampled_from(["ref", "ref", "ref", "meta", "spare", "remove"]),
+                              st.integers(0, 40), st.integers(0, 4), st.integers(1, 4)),
+                    min_size=20, max_size=400),
+       room=st.integers(4, 60), half_life=st.sampled_from([1.0, 5.0, 50.0]),
+       freq_cap=st.sampled_from([1, 2, 8]), w_cache=st.sampled_from([0.0, 0.5, 3.0]))
+def test_the_arrays_choose_the_victim_a_scan_of_every_page_would(ops, room, half_life,
+                                                                 freq_cap, w_cache):
+    """Whatever the sizes, uses, kinds, importances, spares and removals, the victim ranked
+    in NumPy is the one a scan of every resident page in Python finds (same floats: ties
+    included), and the arrays stay within twice the resident pages."""
+    policy = make_policy("cacheaware", room, half_life=half_life, freq_cap=freq_cap,
+                         w_cache=w_cache)
+    most = 0  # the most pages resident at once
+    for now, (op, page, kind, size) in enumerate(ops, 1):
+        key = f"{KINDS[kind]}:{page}"
+        policy.now = now
+        if op == "meta":
+            policy.set_meta(key, importance=size / 4 if size < 4 else None,
+                            kind=KINDS[(kind + size) % 5] if size % 2 else None)
+        elif op == "remove" and key in policy:
+            policy.remove(key)
+        elif key in policy:
+            policy.touch(key)
+        else:
+            while policy.used + size > room:
+                expected = scan_victim(policy)
+                victim_size = policy.size_of(expected)
+                victim = policy.victim()
+                assert victim == expected
+                if op == "spare":  # the tier hands a protected victim straight back
+                    policy.insert(victim, victim_size)
+                    op = "ref"
+            policy.insert(key, size)
+        most = max(most, len(policy))
+        assert len(policy._arrivals.arrays["size"]) <= max(64, 4 * most)
+
+
+def test_ties_go_to_the_least_recently_used():
+    # equal sizes, no recency or cache term: every keep score is the same
+    policy = make_policy("cacheaware", 100, w_cache=0, w_recency=0, w_frequency=0)
+    for now, key in enumerate(["message:b", "message:a", "message:c"]):
+        policy.now = now
+        policy.insert(key, 10)
+    policy.now = 3
+    policy.touch("message:b")
+    assert policy.victim() == "message:a"
 
 
 def test_a_negative_weight_is_refused():
