@@ -57,6 +57,15 @@
     return unique.length > 8 ? { type: "category", tickangle: -90 } : { type: "category" };
   }
 
+  // a log axis over these values: past two decades, labels at the powers of ten only (Plotly's
+  // own choice adds 2 and 5 in every decade, which crowd each other on a half-width chart)
+  function logAxis(values) {
+    var positive = values.filter(function (v) { return v > 0; });
+    var wide = positive.length > 0 &&
+      Math.max.apply(null, positive) >= 100 * Math.min.apply(null, positive);
+    return wide ? { type: "log", dtick: 1 } : { type: "log" };
+  }
+
   function plot(name, traces, lay) {
     var holder = document.getElementById("chart-" + name);
     Plotly.newPlot(holder, traces, lay, { responsive: true, displaylogo: false });
@@ -77,10 +86,10 @@
   function popularity(a, t) {
     var points = a.popularity.rank_frequency;
     var zipf = a.popularity.zipf;
+    var ranks = points.map(function (p) { return p.rank; });
+    var frequencies = points.map(function (p) { return p.frequency; });
     var traces = [{
-      type: "scatter", mode: "markers", name: "pages",
-      x: points.map(function (p) { return p.rank; }),
-      y: points.map(function (p) { return p.frequency; }),
+      type: "scatter", mode: "markers", name: "pages", x: ranks, y: frequencies,
       marker: { color: t.accent, size: 5 },
       hovertemplate: "rank %{x:,}: %{y:,} references<extra></extra>",
     }];
@@ -99,7 +108,7 @@
       });
     }
     plot("popularity", traces, layout(t, "popularity rank", "references",
-      { xaxis: { type: "log" }, yaxis: { type: "log" } }));
+      { xaxis: logAxis(ranks), yaxis: logAxis(frequencies) }));
   }
 
   function workingSet(a, t) {

@@ -49,6 +49,12 @@ def test_analysis_charts_of_a_real_zstd_trace(browser_page, screenshot_dir):
     angles = page.evaluate("document.getElementById('chart-stack_distance').layout.xaxis"
                            ".tickangle")
     assert angles == -90
+    # the popularity chart's log axes (4-5 decades) label the powers of ten only: the 2s and
+    # 5s between them crowded each other at half width
+    for axis in ("xtick", "ytick"):
+        labels = page.eval_on_selector_all(f"#chart-popularity .{axis} text",
+                                           "nodes => nodes.map(n => n.textContent)")
+        assert len(labels) >= 3 and set(labels) <= {"1", "10", "100", "1000", "10k", "100k"}
     page.screenshot(path=screenshot_dir / "trace-analysis.png", full_page=True)
     with page.expect_download() as info:
         page.locator("#figure-popularity a.lib-csv").click()
