@@ -209,7 +209,7 @@ def test_the_page_asks_and_shows_the_unit(alice_client, data_dir):
     trace = Trace.objects.get()
     html = alice_client.get(reverse("traces:detail", args=[trace.pk])).content.decode()
     assert 'data-size-unit="bytes"' in html
-    assert "sizes are bytes, 512 to a token" in html
+    assert "Sizes are bytes, 512 to a token" in html
     assert 'data-stat="total_tokens">11 <small data-stat="total_bytes">from 5,220 bytes' in html
     listing = alice_client.get(reverse("traces:list")).content.decode()
     assert "bytes ÷ 512" in listing
