@@ -886,9 +886,7 @@ def _guarded_lines(stream: IO[bytes], source: str) -> Iterator[bytes]:
         except StopIteration:
             return
         except READ_ERRORS as exc:
-            raise TraceError(f"cannot read the trace after line {lineno} "
-                             f"(corrupt or truncated file?): {exc}", line=lineno + 1,
-                             source=source) from None
+            raise read_failure(exc, lineno, source=source) from None
         lineno += 1
         yield line
 
@@ -958,12 +956,17 @@ def _opened(path: str | os.PathLike[str], source: str,
         try:
             yield from read(stream)
         except READ_ERRORS as exc:
-            raise _unreadable(exc, source) from None
+            raise read_failure(exc, 0, source=source) from None
 
 
-def _unreadable(exc: BaseException, source: str) -> TraceError:
-    return TraceError(f"cannot read the trace (corrupt or truncated file?): {exc}",
-                      source=source)
+def read_failure(exc: BaseException, done: int, unit: str = "line",
+                 source: str | None = None) -> TraceError:
+    """A read error after ``done`` lines (or records) were read — corrupt or truncated
+    compressed data, an I/O error — as the error a user sees: where reading stopped, or that
+    nothing could be read at all."""
+    where = f"after {unit} {done:,}" if done else "from its start"
+    return TraceError(f"cannot read the trace {where} (corrupt or truncated file?): {exc}",
+                      line=done + 1 if unit == "line" else None, source=source)
 
 
 def open_trace_future(path: str | os.PathLike[str]) -> array:
@@ -975,7 +978,7 @@ def open_trace_future(path: str | os.PathLike[str]) -> array:
         try:
             return oracle_future(stream, source=source)
         except READ_ERRORS as exc:
-            raise _unreadable(exc, source) from None
+            raise read_failure(exc, 0, source=source) from None
 
 
 def _plain_blocks(stream: IO[bytes], source: str | None) -> Iterator[list[Hashable]]:
@@ -1014,9 +1017,7 @@ def _read_block(stream: IO[bytes], lineno: int, source: str | None) -> bytes:
     try:
         return stream.read(_BLOCK)
     except READ_ERRORS as exc:
-        raise TraceError(f"cannot read the trace after line {lineno} "
-                         f"(corrupt or truncated file?): {exc}", line=lineno + 1,
-                         source=source or "") from None
+        raise read_failure(exc, lineno, source=source or "") from None
 
 
 def _plain_ids(block: bytes) -> list[int] | None:

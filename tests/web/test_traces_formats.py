@@ -109,6 +109,15 @@ def test_truncated_zstd_is_a_400(alice, library_files):
     assert_nothing_saved(library_files)
 
 
+def test_a_trace_unreadable_from_its_start_says_so(alice, library_files):
+    # one zstd block cut in half: not a line can be read ("after line 0" said nothing)
+    data = zstandard.ZstdCompressor().compress(b"time,obj_id,size\n" + b"1,2,512\n" * 10_000)
+    error = rejected(alice, data[: len(data) // 2], fmt="csv")
+    assert error.status == 400 and error.line == 1
+    assert "cannot read the trace from its start (corrupt or truncated file?)" in error.message
+    assert_nothing_saved(library_files)
+
+
 def test_api_upload_with_a_column_layout(alice_api):
     body = b"GET\t10\t7\t5\nGET\t11\t8\t6\nSET\t10\t9\t5\n"
     response = alice_api.post("/api/traces/", {

@@ -52,6 +52,7 @@ from simulator.engine.traces import (
     ZstdStream,
     read_accesses,
     read_binary,
+    read_failure,
     sniff_format,
     tokens_from_bytes,
     trace_stats,
@@ -274,9 +275,7 @@ def _lines(stream: IO[bytes], limit: int, state: _Pass, guard: _Guard) -> Iterat
         try:
             line = stream.readline(MAX_LINE_BYTES + 1)
         except READ_ERRORS as exc:  # corrupt or truncated compressed data
-            raise TraceError(f"cannot read the trace after line {state.lines} (corrupt or "
-                             f"truncated compressed data?): {exc}",
-                             line=state.lines + 1) from None
+            raise read_failure(exc, state.lines) from None
         if not line:
             return
         state.lines += 1
@@ -316,8 +315,7 @@ class _Records(io.RawIOBase):
         try:
             data = self._stream.read(min(len(buffer), _CHUNK))
         except READ_ERRORS as exc:
-            raise TraceError(f"cannot read the trace after record {self._state.lines:,} "
-                             f"(corrupt or truncated compressed data?): {exc}") from None
+            raise read_failure(exc, self._state.lines, unit="record") from None
         state = self._state
         state.text_bytes += len(data)
         state.lines = state.text_bytes // 24
@@ -624,8 +622,7 @@ def _looks_binary(data: io.BufferedReader) -> bool:
     try:
         return b"\0" in data.peek(240)[:240]
     except READ_ERRORS as exc:
-        raise TraceError(f"cannot read the trace (corrupt or truncated compressed data?): "
-                         f"{exc}", line=1) from None
+        raise read_failure(exc, 0) from None
 
 
 def _decompressed(raw: io.BufferedReader) -> tuple[str | None, io.BufferedReader]:
