@@ -67,7 +67,21 @@
       });
   }
 
-  function layout(y, width) {
+  // the sizes of every cell, done or not: the chart spans them from the start (Plotly's
+  // default axes of an empty chart, 0.1 to 1M pages and 0 to 4, meant nothing)
+  function sizeRange(state) {
+    var sizes = [];
+    state.curves.forEach(function (c) {
+      c.points.forEach(function (p) { sizes.push(p.size); });
+    });
+    if (!sizes.length) return null;
+    var low = Math.log10(Math.min.apply(null, sizes));
+    var high = Math.log10(Math.max.apply(null, sizes));
+    var pad = Math.max(0.05, (high - low) * 0.04);
+    return [low - pad, high + pad];
+  }
+
+  function layout(y, width, state) {
     var style = getComputedStyle(document.body);
     var grid = style.getPropertyValue("--border").trim() || "#dde1e8";
     // the legend beside the chart, or above it on a narrow screen: never over an axis title
@@ -77,8 +91,11 @@
       margin: { t: 10, r: 10, b: 50, l: 64 }, paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)", font: { color: style.color, family: style.fontFamily },
       showlegend: true, legend: legend,
-      xaxis: { type: "log", title: { text: "cache size (pages)" }, gridcolor: grid },
-      yaxis: { title: { text: y }, gridcolor: grid, rangemode: "tozero" },
+      xaxis: { type: "log", title: { text: "cache size (pages)" }, gridcolor: grid,
+               range: sizeRange(state) || undefined },
+      yaxis: { title: { text: y }, gridcolor: grid, rangemode: "tozero",
+               // a miss ratio is 0 to 1: before the first point, that is the axis
+               range: state.cells.done ? undefined : [0, 1] },
     };
   }
 
@@ -100,14 +117,16 @@
     var opt = state.curves.filter(function (c) { return c.policy === "opt"; }).length;
     fit(curves, state.curves.length);
     fit(gap, state.curves.length - opt);
-    Plotly.react(curves, traces(state, "miss_ratio"), layout("miss ratio", curves.clientWidth),
+    Plotly.react(curves, traces(state, "miss_ratio"),
+                 layout("miss ratio", curves.clientWidth, state),
                  { responsive: true, displaylogo: false });
     // without OPT there is no gap to draw: say so instead of an empty chart
     var withOpt = state.curves.some(function (c) { return c.policy === "opt"; });
     gap.hidden = !withOpt;
     document.getElementById("sweep-gap-none").hidden = withOpt;
     if (withOpt) {
-      Plotly.react(gap, traces(state, "opt_gap"), layout("miss ratio − OPT's", gap.clientWidth),
+      Plotly.react(gap, traces(state, "opt_gap"),
+                   layout("miss ratio − OPT's", gap.clientWidth, state),
                    { responsive: true, displaylogo: false });
     }
     failures(state);
@@ -119,10 +138,30 @@
       (cells.failed ? ", " + cells.failed + " failed" : "") +
       (state.status === "running" ? "…" : state.status === "cancelled" ? "; cancelled." : ".");
     document.getElementById("sweep-bar").value = cells.done;
+    underWay(state);
     document.getElementById("sweep").dataset.status = state.status;
     // offer only what can be done: cancel while cells are pending, re-run once some failed
     document.getElementById("cancel-sweep").hidden = state.status !== "running";
     document.getElementById("retry-failed").hidden = !cells.failed;
+  }
+
+  function duration(seconds) {
+    // no-break spaces: "1 s" never splits over two lines
+    if (seconds < 60) return seconds + "\u00a0s";
+    var minutes = Math.floor(seconds / 60);
+    return minutes < 60 ? minutes + "\u00a0min " + (seconds % 60) + "\u00a0s"
+      : Math.floor(minutes / 60) + "\u00a0h " + (minutes % 60) + "\u00a0min";
+  }
+
+  // the cells under way, longest first: which ones a slow sweep is waiting for
+  function underWay(state) {
+    var line = document.getElementById("sweep-running");
+    var running = state.status === "running" ? (state.running || []) : [];
+    line.hidden = running.length === 0;
+    line.textContent = running.length === 0 ? "" : "Running now: " + running.map(function (r) {
+      return r.trace + " · " + r.label + " at " + r.size.toLocaleString() + " pages for " +
+        duration(r.seconds);
+    }).join("; ") + (state.cells.running > running.length ? "; …" : "") + ".";
   }
 
   // why cells failed: each message once, with how many cells and one of them (at most 10)

@@ -131,3 +131,38 @@ def test_legend_names_are_text_and_failed_cells_say_why(browser_page, lab, scree
     expect(failures).to_contain_text("4 cells")
     assert str(lab.data_dir) not in failures.inner_text()
     page.screenshot(path=screenshot_dir / "sweep-failed.png", full_page=True)
+
+
+def test_a_slow_sweep_names_its_cells_under_way_and_cancels(browser_page, screenshot_dir):
+    """Aging with a clock period as long as the trace: each cell takes half a minute, so the
+    page names the cells under way and for how long; Cancel stops them within seconds."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sign_up(page)
+    text = "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000))
+    upload(page, "slow", "slow.txt", text.encode())
+    page.wait_for_url(re.compile(r".*/traces/\d+/$"))
+    page.goto("/sweeps/new/")
+    trace_boxes(page, "slow").check()
+    for box in page.locator('input[name="policies"]').all():
+        box.uncheck()
+    page.locator('input[name="policies"][value="aging"]').check()
+    page.fill("#id_sizes", "3000, 3100")
+    page.select_option("#id_axis_param", "period")
+    page.fill("#id_axis_values", "1000000, 2000000")
+    page.get_by_role("button", name="Start the sweep").click()
+    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    under_way = page.locator("#sweep-running")
+    expect(under_way).to_have_text(re.compile(
+        "^Running now: slow · Aging · period \\d+ at 3,[01]00 pages for [1-9]\\d*\u00a0s"),
+        timeout=30_000)
+    # before its first point the chart spans the sweep's sizes and miss ratios 0 to 1
+    x_range = page.evaluate("document.getElementById('sweep-curves').layout.xaxis.range")
+    assert [round(10 ** end) for end in x_range] == [2_674, 3_478]  # 3,000-3,100 and a margin
+    assert page.evaluate("document.getElementById('sweep-curves').layout.yaxis.range") == [0, 1]
+    page.screenshot(path=screenshot_dir / "sweep-running.png", full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#cancel-sweep").click()
+    expect(page.locator("#sweep-progress")).to_contain_text("cancelled", timeout=20_000)
+    expect(under_way).to_be_hidden()

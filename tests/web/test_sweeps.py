@@ -274,12 +274,16 @@ def test_cancel_and_the_list_by_api_and_page(alice, alice_client, bob, data_dir,
     while not sweep_state(sweep)["cells"]["running"] and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1)  # the cell is under way in its process
+    # the state names it, with the seconds it has run
+    (under_way,) = sweep_state(sweep)["running"]
+    assert under_way["policy"] == "aging" and under_way["size"] in (3_000, 3_100)
+    assert under_way["label"].startswith("Aging · period ") and under_way["seconds"] >= 1
     cancelled = api.post(f"/api/sweeps/{sweep.pk}/cancel")
     assert cancelled.status_code == 202, cancelled.content
     started = time.monotonic()
     state = wait_done(sweep, 30)
     assert time.monotonic() - started < 15  # not the half minute of the cell under way
-    assert state["status"] == "cancelled"
+    assert state["status"] == "cancelled" and state["running"] == []
     errors = [p["error"] for c in state["curves"] for p in c["points"]]
     assert errors == ["cancelled"] * 4 and state["cells"]["failed"] == 4
     again = api.post(f"/api/sweeps/{sweep.pk}/cancel")

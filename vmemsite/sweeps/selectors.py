@@ -7,12 +7,16 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from simulator.engine.mrc import UNREFINED_MIN_PAGES
 from simulator.engine.policies import policy_names, policy_parameters, refuses_new_pages
 from vmemsite.runs.selectors import policy_label
 
 from .models import Sweep, SweepCell
+
+#: how many of the cells under way a sweep's state names (``running``)
+RUNNING_SHOWN = 8
 
 
 def sweep_list_owned(user: Any) -> QuerySet[Sweep]:
@@ -60,7 +64,8 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
     sweep's axis when the axis is one of its parameters — with its points in size order;
     each point's ``opt_gap`` is its miss ratio minus OPT's at the same size on the same trace
     (when OPT is in the sweep and both are done): how far the policy is from the best
-    possible."""
+    possible. ``running`` names the cells under way, those running longest first (at most
+    :data:`RUNNING_SHOWN`), with the seconds each has run: the page says which are slow."""
     counts = dict(sweep.cells.values_list("status").annotate(n=Count("id")))
     cells = sorted(sweep.cells.all(), key=lambda c: (
         c.trace_ref, sweep.policies.index(c.policy) if c.policy in sweep.policies else 0,
@@ -86,6 +91,11 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
         })
     total = len(cells)
     pending = counts.get("queued", 0) + counts.get("running", 0)
+    now = timezone.now()
+    running = [{"trace": c.trace_name, "policy": c.policy,
+                "label": curves[(c.trace_ref, c.policy, params_text(c.params))]["label"],
+                "size": c.size, "seconds": round(max(0.0, (now - c.updated_at).total_seconds()))}
+               for c in cells if c.status == SweepCell.Status.RUNNING]
     return {
         "id": sweep.pk, "name": sweep.name, "policies": sweep.policies, "sizes": sweep.sizes,
         "relative_sizes": sweep.relative_sizes or None, "axis": sweep.axis or None,
@@ -96,6 +106,7 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
         "created_at": sweep.created_at.isoformat(),
         "finished_at": sweep.finished_at.isoformat() if sweep.finished_at else None,
         "curves": list(curves.values()),
+        "running": sorted(running, key=lambda r: -r["seconds"])[:RUNNING_SHOWN],
         "notes": _sampling_notes(sweep) + sweep_notes(
             sweep_variants(sweep.policies, sweep.axis), sweep.sizes),
     }

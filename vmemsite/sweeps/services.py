@@ -400,8 +400,11 @@ def cell_spec(cell_id: int) -> CellTask | None:
         if cell.trace is None:
             _fail(cell_id, "the trace was deleted")
             return None
+        # update() leaves auto_now alone: the time it started is set here, for the page's
+        # "running now" (sweep_state)
         SweepCell.objects.filter(pk=cell_id).update(status=SweepCell.Status.RUNNING,
-                                                    attempts=F("attempts") + 1)
+                                                    attempts=F("attempts") + 1,
+                                                    updated_at=timezone.now())
         source = trace_source(cell.trace, unit_pages=True)
         curve = _lru_curve_cells(cell) if _is_exact_lru(cell) else {}
     spec = Cell(source_spec(source), cell.policy, int(cell.size), unit_pages=True,
