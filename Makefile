@@ -67,8 +67,11 @@ browser:
 		     "'sudo apt-get install chromium'; browser tests will be skipped"; \
 	fi
 
+# The suite runs on every core, at most TEST_WORKERS workers (pytest-xdist; each has its own
+# test databases, lab server and browser). TEST_WORKERS=0 runs it in this process alone.
+TEST_WORKERS ?= 4
 test: setup lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n auto --maxprocesses $(TEST_WORKERS))
 
 bench: setup
 	@shopt -s nullglob; benches=(bench/*.py); \
