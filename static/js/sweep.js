@@ -67,18 +67,26 @@
       });
   }
 
-  // the sizes of every cell, done or not: the chart spans them from the start (Plotly's
-  // default axes of an empty chart, 0.1 to 1M pages and 0 to 4, meant nothing)
+  // the sizes of every cell, done or not: an empty chart spans them (Plotly's default axes
+  // of an empty chart, 0.1 to 1M pages and 0 to 4, meant nothing); from the first point the
+  // axes fit the points, and a zoom is the user's (uirevision)
   function sizeRange(state) {
     var sizes = [];
     state.curves.forEach(function (c) {
       c.points.forEach(function (p) { sizes.push(p.size); });
     });
-    if (!sizes.length) return null;
+    if (!sizes.length) return undefined;
     var low = Math.log10(Math.min.apply(null, sizes));
     var high = Math.log10(Math.max.apply(null, sizes));
     var pad = Math.max(0.05, (high - low) * 0.04);
     return [low - pad, high + pad];
+  }
+
+  // on a phone, sizes over two decades or more are labelled at the powers of ten only (the
+  // 2s and 5s between them ran into each other)
+  function decades(state) {
+    var range = sizeRange(state);
+    return range && range[1] - range[0] >= 2 ? { dtick: 1 } : {};
   }
 
   function layout(y, width, state) {
@@ -91,8 +99,11 @@
       margin: { t: 10, r: 10, b: 50, l: 64 }, paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)", font: { color: style.color, family: style.fontFamily },
       showlegend: true, legend: legend,
-      xaxis: { type: "log", title: { text: "cache size (pages)" }, gridcolor: grid,
-               range: sizeRange(state) || undefined },
+      // a zoom survives the redraws of a running sweep
+      uirevision: "sweep",
+      xaxis: Object.assign({ type: "log", title: { text: "cache size (pages)" }, gridcolor: grid,
+                             range: state.cells.done ? undefined : sizeRange(state) },
+                           width < NARROW ? decades(state) : {}),
       yaxis: { title: { text: y }, gridcolor: grid, rangemode: "tozero",
                // a miss ratio is 0 to 1: before the first point, that is the axis
                range: state.cells.done ? undefined : [0, 1] },
