@@ -16,6 +16,29 @@ def trace_boxes(page, name: str):
     """The form's checkboxes of the traces named ``name`` (a policy label may contain it)."""
     return page.locator('label:has(input[name="traces"])').filter(has_text=name).locator("input")
 
+def start_sweep(page, trace: str, policies: tuple[str, ...], sizes: str | None = None,
+                axis: tuple[str, str] | None = None, more=None) -> None:
+    """Start a sweep from the form: the traces named ``trace``, exactly ``policies``, the
+    ``sizes`` (else the form's), an ``axis`` (parameter, values); ``more(page)`` fills in
+    anything else."""
+    page.goto("/sweeps/new/")
+    for box in trace_boxes(page, trace).all():
+        box.check()
+    for box in page.locator('input[name="policies"]').all():
+        box.uncheck()
+    for policy in policies:
+        page.locator(f'input[name="policies"][value="{policy}"]').check()
+    if sizes is not None:
+        page.fill("#id_sizes", sizes)
+    if axis is not None:
+        page.select_option("#id_axis_param", axis[0])
+        page.fill("#id_axis_values", axis[1])
+    if more is not None:
+        more(page)
+    page.get_by_role("button", name="Start the sweep").click()
+    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+
+
 # Belady's anomaly: FIFO 9 misses with 3 frames, 10 with 4
 BELADY = b"1\n2\n3\n4\n1\n2\n5\n1\n2\n3\n4\n5\n"
 
@@ -27,13 +50,8 @@ def test_a_sweep_fills_in_its_curves(browser_page, screenshot_dir):
     sign_up(page)
     upload(page, "belady", "belady.txt", BELADY * 50)
     page.wait_for_url(re.compile(r".*/traces/\d+/$"))
-    page.goto("/sweeps/new/")
-    trace_boxes(page, "belady").check()
-    for policy in ("lru", "fifo", "arc", "s3fifo", "sieve", "opt"):
-        page.locator(f'input[name="policies"][value="{policy}"]').check()
-    page.fill("#id_sizes", "1, 2, 3, 4, 5")
-    page.get_by_role("button", name="Start the sweep").click()
-    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    start_sweep(page, "belady", ("lru", "fifo", "arc", "s3fifo", "sieve", "opt"),
+                sizes="1, 2, 3, 4, 5")
     expect(page.locator("#sweep-progress")).to_have_text("30 of 30 cells done.", timeout=90_000)
     expect(page.locator('#sweep-curves[data-points="30"]')).to_be_attached()
     expect(page.locator("#sweep-curves .scatterlayer .trace")).to_have_count(6)
@@ -59,19 +77,15 @@ def test_a_sampled_sweep_with_an_axis_shows_estimates(browser_page, screenshot_d
     text = "".join(f"{(k * 7919) % 4001 if k % 4 else k % 50}\n" for k in range(30_000))
     upload(page, "wide", "wide.txt", text.encode())
     page.wait_for_url(re.compile(r".*/traces/\d+/$"))
-    page.goto("/sweeps/new/")
-    trace_boxes(page, "wide").check()
-    for policy in ("lru", "fifo", "arc", "sieve", "opt"):
-        page.locator(f'input[name="policies"][value="{policy}"]').uncheck()
-    page.locator('input[name="policies"][value="s3fifo"]').check()
-    page.locator('input[name="sizes_mode"][value="relative"]').check()
-    page.fill("#id_log_count", "3")
-    page.fill("#id_low_percent", "25")
-    page.fill("#id_sample", "0.05")
-    page.select_option("#id_axis_param", "small_ratio")
-    page.fill("#id_axis_values", "0.1, 0.3")
-    page.get_by_role("button", name="Start the sweep").click()
-    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+
+    def relative_and_sampled(page) -> None:
+        page.locator('input[name="sizes_mode"][value="relative"]').check()
+        page.fill("#id_log_count", "3")
+        page.fill("#id_low_percent", "25")
+        page.fill("#id_sample", "0.05")
+
+    start_sweep(page, "wide", ("s3fifo",), axis=("small_ratio", "0.1, 0.3"),
+                more=relative_and_sampled)
     expect(page.locator("#sweep-progress")).to_have_text("6 of 6 cells done.", timeout=90_000)
     expect(page.locator("#sweep-curves .scatterlayer .trace")).to_have_count(2)
     expect(page.locator("#sweep-curves .legendtext").first).to_have_text(
@@ -95,15 +109,7 @@ def test_legend_names_are_text_and_failed_cells_say_why(browser_page, lab, scree
     for _ in range(2):
         upload(page, name, "twin.txt", BELADY)
         page.wait_for_url(re.compile(r".*/traces/\d+/$"))
-    page.goto("/sweeps/new/")
-    for box in trace_boxes(page, name).all():
-        box.check()
-    for box in page.locator('input[name="policies"]').all():
-        box.uncheck()
-    page.locator('input[name="policies"][value="lru"]').check()
-    page.fill("#id_sizes", "3")
-    page.get_by_role("button", name="Start the sweep").click()
-    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    start_sweep(page, name, ("lru",), sizes="3")
     expect(page.locator("#sweep-progress")).to_have_text("2 of 2 cells done.", timeout=90_000)
     legend = page.locator("#sweep-curves .legendtext")
     expect(legend).to_have_count(2)
@@ -115,15 +121,7 @@ def test_legend_names_are_text_and_failed_cells_say_why(browser_page, lab, scree
     page.wait_for_url(re.compile(r".*/traces/\d+/$"))
     newest = max((lab.data_dir / "traces").iterdir(), key=lambda p: p.stat().st_mtime)
     newest.unlink()
-    page.goto("/sweeps/new/")
-    trace_boxes(page, "gone").check()
-    for box in page.locator('input[name="policies"]').all():
-        box.uncheck()
-    for policy in ("lru", "fifo"):
-        page.locator(f'input[name="policies"][value="{policy}"]').check()
-    page.fill("#id_sizes", "3, 4")
-    page.get_by_role("button", name="Start the sweep").click()
-    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    start_sweep(page, "gone", ("lru", "fifo"), sizes="3, 4")
     expect(page.locator("#sweep-progress")).to_contain_text("4 failed", timeout=90_000)
     failures = page.locator("#sweep-failures li")
     expect(failures).to_have_count(1)
@@ -143,17 +141,9 @@ def test_a_slow_sweep_names_its_cells_under_way_and_cancels(browser_page, screen
     text = "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000))
     upload(page, "slow", "slow.txt", text.encode())
     page.wait_for_url(re.compile(r".*/traces/\d+/$"))
-    page.goto("/sweeps/new/")
-    trace_boxes(page, "slow").check()
-    for box in page.locator('input[name="policies"]').all():
-        box.uncheck()
-    for policy in ("lru", "aging"):  # LRU's cells are done at once, aging's take long
-        page.locator(f'input[name="policies"][value="{policy}"]').check()
-    page.fill("#id_sizes", "3000, 3100")
-    page.select_option("#id_axis_param", "period")
-    page.fill("#id_axis_values", "1000000, 2000000")
-    page.get_by_role("button", name="Start the sweep").click()
-    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    # LRU's cells are done at once, aging's take long
+    start_sweep(page, "slow", ("lru", "aging"), sizes="3000, 3100",
+                axis=("period", "1000000, 2000000"))
     under_way = page.locator("#sweep-running")
     expect(under_way).to_have_text(re.compile(
         "^Running now: slow · Aging · period \\d+ at 3,[01]00 pages for [1-9]\\d*\u00a0s"),
@@ -179,14 +169,7 @@ def test_on_a_phone_sizes_over_decades_are_labelled_at_powers_of_ten(browser_pag
     sign_up(page)
     upload(page, "decades", "decades.txt", BELADY)
     page.wait_for_url(re.compile(r".*/traces/\d+/$"))
-    page.goto("/sweeps/new/")
-    trace_boxes(page, "decades").check()
-    for box in page.locator('input[name="policies"]').all():
-        box.uncheck()
-    page.locator('input[name="policies"][value="lru"]').check()
-    page.fill("#id_sizes", "1, 3, 10, 30, 100, 300, 1000")
-    page.get_by_role("button", name="Start the sweep").click()
-    page.wait_for_url(re.compile(r".*/sweeps/\d+/$"))
+    start_sweep(page, "decades", ("lru",), sizes="1, 3, 10, 30, 100, 300, 1000")
     expect(page.locator("#sweep-progress")).to_have_text("7 of 7 cells done.", timeout=90_000)
     labels = page.eval_on_selector_all("#sweep-curves .xtick text",
                                        "nodes => nodes.map(n => n.textContent)")

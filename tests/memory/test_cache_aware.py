@@ -11,6 +11,8 @@ from simulator.engine.policies import make_policy
 from simulator.memory.memory_presets import get_preset
 from simulator.memory.session_memory import MemorySettings, SessionMemory
 
+from .scored_ops import operations, replay_against_scan
+
 
 def _three_pages(**weights):
     policy = make_policy("cacheaware", 100, **weights)
@@ -45,56 +47,24 @@ def test_recall_value_against_the_cache_by_hand():
     assert policy.victim() == "c"
 
 
-KINDS = ["message", "document", "tool", "summary", "system"]
-
-
-def scan_victim(policy):
-    """The rule as docs/sessions.md states it, page by page in Python: the lowest keep score
-    among the resident pages not spared at this access (all of them if every one is), ties to
-    the least recently used."""
-    pool = list(policy.keys())
-    if policy._spared and policy._spared_at == policy.now:
-        pool = [k for k in pool if k not in policy._spared] or pool
-    policy._prepare()
-    return min(pool, key=lambda k: (policy.keep_score(k), policy._seq[k]))
-
-
 @settings(max_examples=80, deadline=None)
-@given(ops=st.lists(st.tuples(st.sampled_from(["ref", "ref", "ref", "meta", "spare", "remove"]),
-                              st.integers(0, 40), st.integers(0, 4), st.integers(1, 4)),
-                    min_size=20, max_size=400),
-       room=st.integers(4, 60), half_life=st.sampled_from([1.0, 5.0, 50.0]),
-       freq_cap=st.sampled_from([1, 2, 8]), w_cache=st.sampled_from([0.0, 0.5, 3.0]))
+@given(ops=operations(lowest_level=1), room=st.integers(4, 60),
+       half_life=st.sampled_from([1.0, 5.0, 50.0]), freq_cap=st.sampled_from([1, 2, 8]),
+       w_cache=st.sampled_from([0.0, 0.5, 3.0]))
 def test_the_arrays_choose_the_victim_a_scan_of_every_page_would(ops, room, half_life,
                                                                  freq_cap, w_cache):
     """Whatever the sizes, uses, kinds, importances, spares and removals, the victim ranked
     in NumPy is the one a scan of every resident page in Python finds (same floats: ties
-    included), and the arrays stay within twice the resident pages."""
+    included), and the arrays stay within four times the most pages resident at once."""
     policy = make_policy("cacheaware", room, half_life=half_life, freq_cap=freq_cap,
                          w_cache=w_cache)
-    most = 0  # the most pages resident at once
-    for now, (op, page, kind, size) in enumerate(ops, 1):
-        key = f"{KINDS[kind]}:{page}"
-        policy.now = now
-        if op == "meta":
-            policy.set_meta(key, importance=size / 4 if size < 4 else None,
-                            kind=KINDS[(kind + size) % 5] if size % 2 else None)
-        elif op == "remove" and key in policy:
-            policy.remove(key)
-        elif key in policy:
-            policy.touch(key)
-        else:
-            while policy.used + size > room:
-                expected = scan_victim(policy)
-                victim_size = policy.size_of(expected)
-                victim = policy.victim()
-                assert victim == expected
-                if op == "spare":  # the tier hands a protected victim straight back
-                    policy.insert(victim, victim_size)
-                    op = "ref"
-            policy.insert(key, size)
-        most = max(most, len(policy))
-        assert len(policy._arrivals.arrays["size"]) <= max(64, 4 * most)
+    most = [0]
+
+    def bounded(policy) -> None:
+        most[0] = max(most[0], len(policy))
+        assert len(policy._arrivals.arrays["size"]) <= max(64, 4 * most[0])
+
+    replay_against_scan(policy, ops, room, sized=True, after_each=bounded)
 
 
 def test_ties_go_to_the_least_recently_used():

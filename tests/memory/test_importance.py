@@ -14,6 +14,8 @@ from simulator.engine.errors import ConfigError
 from simulator.engine.policies import make_policy, policy_names
 from simulator.engine.simulation import Simulation
 
+from .scored_ops import operations, replay_against_scan
+
 
 def drive(policy, keys, capacity):
     """Drive a policy through the tier protocol by hand; returns the victims."""
@@ -97,44 +99,11 @@ def test_pinned_pages_are_never_chosen_and_anti_thrash_changes_decisions():
     assert protected.tiers[0].spared >= 1
 
 
-KINDS = ["message", "document", "tool", "summary", "system"]
-
-
-def brute_force_victim(policy):
-    """The rule as the docstring states it: the lowest score among every resident page not
-    spared at this access (all of them if every one is), ties to the least recently used."""
-    pool = list(policy.keys())
-    if policy._spared and policy._spared_at == policy.now:
-        pool = [k for k in pool if k not in policy._spared] or pool
-    return min(pool, key=lambda k: (policy.keep_score(k), policy._seq[k]))
-
-
 @settings(max_examples=80, deadline=None)
-@given(ops=st.lists(st.tuples(st.sampled_from(["ref", "ref", "ref", "meta", "spare", "remove"]),
-                              st.integers(0, 40), st.integers(0, 4), st.integers(0, 4)),
-                    min_size=20, max_size=400),
-       frames=st.integers(1, 25), half_life=st.sampled_from([1.0, 5.0, 50.0]),
+@given(ops=operations(), frames=st.integers(1, 25), half_life=st.sampled_from([1.0, 5.0, 50.0]),
        freq_cap=st.sampled_from([1, 2, 8]))
 def test_the_groups_choose_the_victim_a_full_scan_would(ops, frames, half_life, freq_cap):
     """Whatever the uses, kinds, importances, anti-thrash spares and removals, the victim
     found among the groups' first pages is the one a scan of every resident page finds."""
     policy = make_policy("importance", frames, half_life=half_life, freq_cap=freq_cap)
-    for now, (op, page, kind, level) in enumerate(ops, 1):
-        key = f"{KINDS[kind]}:{page}"
-        policy.now = now
-        if op == "meta":
-            policy.set_meta(key, importance=level / 4 if level < 4 else None,
-                            kind=KINDS[(kind + level) % 5] if level % 2 else None)
-        elif op == "remove" and key in policy:
-            policy.remove(key)
-        elif key in policy:
-            policy.touch(key)
-        else:
-            while policy.used + 1 > frames:
-                expected = brute_force_victim(policy)
-                victim = policy.victim()
-                assert victim == expected
-                if op == "spare":  # the tier hands a protected victim straight back
-                    policy.insert(victim, 1)
-                    op = "ref"
-            policy.insert(key, 1)
+    replay_against_scan(policy, ops, frames)
