@@ -76,6 +76,18 @@ def test_form_prefills_from_a_preset_and_from_a_trace(client, user):
     assert "Configure a run" in html
 
 
+@pytest.mark.parametrize(("url", "compare"), [("/runs/new/", False), ("/compare/new/", True)])
+def test_each_form_offers_its_own_presets_between_separators(client, user, url, compare):
+    from vmemsite.runs.presets import PRESETS
+
+    client.force_login(user)
+    html = client.get(url).content.decode()
+    links = html.split('<p class="preset-links">', 1)[1].split("</p>", 1)[0]
+    mine = [p for p in PRESETS.values() if p.is_compare == compare]
+    assert mine and links.count("<a ") == len(mine) and links.count(" · ") == len(mine) - 1
+    assert links.rstrip().endswith("</a>")  # no separator after the last one
+
+
 def _form_data(**overrides):
     data = {
         "source": "generator", "wl_name": "zipf", "wl_n": "3000", "wl_n_pages": "200",

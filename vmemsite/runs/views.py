@@ -133,8 +133,10 @@ def _run_form_view(request: HttpRequest, form_class: type[RunForm], template: st
     else:
         form = form_class(initial=_initial(request, compare), user=request.user)
         status = 200
-    return render(request, template, {"form": form, "compare": compare,
-                                      "presets": list(PRESETS.values())}, status=status)
+    # the presets of this form only (a comparison's, or a single run's)
+    presets = [p for p in PRESETS.values() if p.is_compare == compare]
+    return render(request, template, {"form": form, "compare": compare, "presets": presets},
+                  status=status)
 
 
 @login_required
