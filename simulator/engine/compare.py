@@ -212,6 +212,7 @@ class Comparison:
                 "miss_ratio": result.miss_ratio,
                 "regret": None if reference is None else result.faults - reference.faults,
                 "latency_p95_ms": result.latency_ms.p95,
+                "refaults": result.refaults,
                 "thrash_index": result.thrash_index,
                 "reference": series.role == REFERENCE,
                 "reference_label": series.reference,

@@ -108,6 +108,12 @@ def test_compare_two_policies_from_the_form(page, shots):
                            timeout=30_000)
     table = page.inner_text("#compare-table")
     assert "lru @ 300" in table and "arc @ 300" in table and "OPT @ 300" in table
+    # the run's refaults beside the thrash index of its last window
+    headers = page.eval_on_selector_all("#compare-table thead th", "t => t.map(h => h.textContent)")
+    assert headers[-2:] == ["Refaults", "Thrash index at the end"]
+    lru = page.eval_on_selector_all("#compare-table tbody tr:first-child td",
+                                    "t => t.map(d => d.textContent)")
+    assert re.fullmatch(r"[\d,]+", lru[-2]), lru
     lines = page.evaluate("() => document.getElementById('chart-hit').data.map(t => t.name)")
     assert lines == ["lru @ 300", "arc @ 300", "OPT @ 300"]
     page.screenshot(path=str(shots / "run-compare.png"), full_page=True)

@@ -76,6 +76,11 @@ def test_lines_are_known_by_role_not_by_their_label():
     assert by_label["OPT @ 3"]["regret"] == 3  # LRU's 10 against OPT's 7
     assert by_label["OPT @ 3 (reference)"]["reference"] is True
     assert by_label["opt @ 3"]["regret"] == 0
+    # the run's refaults, as a run of the variant alone counts them (the thrash index is
+    # the last window's only)
+    alone = Simulation(SimConfig.classic("lru", 3),
+                       iter(SequenceSource([1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5]).open())).run()
+    assert by_label["OPT @ 3"]["refaults"] == alone.refaults > 0
     assert series_plan(variants, with_opt=False)[-1].role == VARIANT  # no reference at all
 
 

@@ -40,7 +40,7 @@ function liveRows() {
     return {
       label, reference: isReference(label), faults: c.faults, misses: c.faults,
       allocations: c.requests === undefined ? undefined : c.requests - c.hits - c.faults,
-      miss_ratio: c.miss_ratio, thrash_index: c.thrash_index,
+      miss_ratio: c.miss_ratio, refaults: c.refaults, thrash_index: c.thrash_index,
       regret: ref && c.accesses === ref.accesses ? c.faults - ref.faults : null,
       latency_p95_ms: null,
     };
@@ -60,14 +60,18 @@ function renderCompareTable(rows, final) {
     `<td>${fmt(r.allocations)}</td><td>${pct(r.miss_ratio)}</td>` +
     `<td>${r.reference ? "reference" : (r.regret === null || r.regret === undefined ? "–" : fmt(r.regret))}</td>` +
     `<td>${r.latency_p95_ms === null || r.latency_p95_ms === undefined ? "–" : ms(r.latency_p95_ms)}</td>` +
-    `<td>${number(r.thrash_index, 3)}</td></tr>`).join("");
+    `<td>${fmt(r.refaults)}</td><td>${number(r.thrash_index, 3)}</td></tr>`).join("");
   $("summary").innerHTML = `<table class="summary-table" id="compare-table"><thead><tr>` +
     `<th scope="col">Variant</th>` +
     `<th scope="col" title="reads L0 did not serve (= faults)">Misses</th>` +
     `<th scope="col">Faults</th>` +
     `<th scope="col" title="writes of pages L0 did not hold: nothing was fetched">Allocations</th>` +
     `<th scope="col" title="misses / reads">Miss ratio</th><th scope="col">Regret vs OPT</th>` +
-    `<th scope="col">p95 latency</th><th scope="col">Thrash index</th></tr></thead>` +
+    `<th scope="col">p95 latency</th>` +
+    `<th scope="col" title="faults of pages evicted within the refault horizon, over the run">` +
+    `Refaults</th>` +
+    `<th scope="col" title="refaults per access over the last W accesses (the thrash window)">` +
+    `Thrash index at the end</th></tr></thead>` +
     `<tbody>${body}</tbody></table>` +
     (final ? "" : `<p class="muted small">Live totals; p95 latency comes with the final results.</p>`);
 }
