@@ -88,6 +88,23 @@ def test_each_form_offers_its_own_presets_between_separators(client, user, url, 
     assert links.rstrip().endswith("</a>")  # no separator after the last one
 
 
+def test_comparing_policies_on_a_trace_starts_in_classic_mode_at_a_tenth_of_its_pages(
+        client, user, data_dir):
+    from tests.web.library_data import upload
+
+    trace = upload(user, "".join(f"{k % 250}\n" for k in range(1_000)))
+    assert trace.distinct_pages == 250
+    client.force_login(user)
+    initial = client.get(f"/compare/new/?trace={trace.pk}").context["form"].initial
+    assert (initial["source"], initial["trace"]) == ("trace", trace.pk)
+    assert initial["unit_pages"] is True and initial["t0_capacity"] == 25
+    assert not initial.get("t1_enabled") and [initial[f"v{i}_policy"] for i in range(3)] == [
+        "lru", "arc", "s3fifo"]
+    # a single run's replay keeps the hierarchy
+    initial = client.get(f"/runs/new/?trace={trace.pk}").context["form"].initial
+    assert initial["trace"] == trace.pk and initial["t1_enabled"] is True
+
+
 def _form_data(**overrides):
     data = {
         "source": "generator", "wl_name": "zipf", "wl_n": "3000", "wl_n_pages": "200",

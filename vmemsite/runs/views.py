@@ -30,6 +30,7 @@ from .forms import (
     CompareForm,
     RunForm,
     initial_from,
+    trace_comparison_config,
 )
 from .models import Run
 from .overview import PAGE_ROWS
@@ -111,6 +112,9 @@ def _initial(request: HttpRequest, compare: bool) -> dict:
     trace_id = request.GET.get("trace", "")
     if trace_id.isdigit():
         trace = trace_get_visible(request.user, int(trace_id))
+        if trace is not None and compare:
+            return initial_from(trace_comparison_config(trace.distinct_pages),
+                                {"kind": "trace", "trace_id": trace.pk}, DEFAULT_VARIANTS)
         if trace is not None:
             initial.update(source="trace", trace=trace.pk)
     return initial
