@@ -80,7 +80,10 @@ export function renderResult() {
   const r = state.result;
   if (!r) return;
   if (compare) {
-    renderCompareTable(r.rows || [], true);
+    // rows stored before they carried refaults: the run's results have them
+    const results = r.results || {};
+    renderCompareTable((r.rows || []).map((row) => (row.refaults === undefined && results[row.label]
+      ? { ...row, refaults: results[row.label].refaults } : row)), true);
     return;
   }
   $("summary-card").hidden = false;
