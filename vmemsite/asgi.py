@@ -27,11 +27,12 @@ from vmemsite.live.publish import LoopRecorder  # noqa: E402
 from vmemsite.runs import runners as run_runners  # noqa: E402, F401  (hooks housekeeping)
 from vmemsite.runs.consumers import UnknownPathConsumer  # noqa: E402
 from vmemsite.runs.routing import websocket_urlpatterns  # noqa: E402
+from vmemsite.sweeps import runners as sweep_runners  # noqa: E402, F401  (hooks housekeeping)
 from vmemsite.traces.disconnect import ClientGoneApp  # noqa: E402
 
 # LoopRecorder remembers the server's event loop so that worker threads can hand their frames
 # to it (the in-memory channel layer does not cross event loops; docs/architecture.md §4), and
-# starts the housekeeping of runs and chats on the first connection (vmemsite.live).
+# starts the housekeeping of runs, chats and sweeps on the first connection (vmemsite.live).
 application = LoopRecorder(ProtocolTypeRouter(
     {
         # a request's client_gone event stops long uploads when their client leaves

@@ -104,6 +104,12 @@ def _in_a_fresh_loop(coroutine):
 
 
 def test_the_asgi_app_starts_the_housekeeping_on_its_first_connection(settings, monkeypatch):
+    # what vmemsite.asgi imports to hook them (here too: the test must not depend on another
+    # test having imported the server's application first)
+    from vmemsite.chat import runners as chat_runners  # noqa: F401
+    from vmemsite.runs import runners as run_runners  # noqa: F401
+    from vmemsite.sweeps import runners as sweep_runners  # noqa: F401
+
     settings.VMEM_RUNNER = "local"
     settings.VMEM_RECOVER_RUNS = True
     started = []
@@ -117,10 +123,10 @@ def test_the_asgi_app_starts_the_housekeeping_on_its_first_connection(settings, 
 
     try:
         assert _in_a_fresh_loop(connections(LoopRecorder(app))) == ["http", "websocket"]
-        assert len(started) == 2  # runs and chats, once each
+        assert len(started) == 3  # runs, chats and sweeps, once each
         settings.VMEM_RECOVER_RUNS = False  # the test settings: no sweep in the test process
         _in_a_fresh_loop(connections(LoopRecorder(app)))
-        assert len(started) == 2
+        assert len(started) == 3
     finally:
         set_server_loop(None)
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from tests.e2e.servers import LabServer
+from vmemsite.sweeps.services import INTERRUPTED as INTERRUPTED_CELL
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +101,61 @@ def test_sigterm_stops_the_sweep_cells_under_way_and_exits(tmp_path):
     assert state["finished"]
     assert [c["status"] for c in state["cells"]] == ["failed", "failed"]
     assert all(c["error"].startswith("interrupted: the server stopped") for c in state["cells"])
+
+
+def test_a_server_killed_mid_sweep_leaves_cells_the_next_one_fails_as_interrupted(tmp_path):
+    """SIGKILL: no exit hook runs, the cells stay "running" and "queued" with nobody behind
+    them. The next server's housekeeping finds the sweep's heartbeat stale and fails them as
+    interrupted, so the sweep ends and its cells can be re-run."""
+    env = {"VMEM_SWEEP_PROCESSES": "1", "VMEM_STALE_S": "2", "VMEM_HEARTBEAT_S": "0.5",
+           # the killed server's pool process is orphaned: its cell stops at this limit
+           "VMEM_SWEEP_CELL_SECONDS": "10"}
+    with LabServer(tmp_path / "lab", env=env) as lab:
+        token = lab.create_user("kim", "kim-pw-123456", token=True)
+        headers = {"Authorization": f"Bearer {token}"}
+        ids = "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000))
+        trace = requests.post(f"{lab.url}/api/traces/?name=wide&format=plain", data=ids,
+                              headers=headers, timeout=60).json()
+        sweep = requests.post(f"{lab.url}/api/sweeps/", json={
+            "traces": [trace["id"]], "policies": ["aging"], "sizes": [3_000],
+            "axis": {"param": "period", "values": [1_000_000, 2_000_000]}},
+            headers=headers, timeout=30).json()
+        path = f"/api/sweeps/{sweep['id']}/"
+        deadline = time.monotonic() + 60
+        while requests.get(lab.url + path, headers=headers, timeout=10).json()[
+                "cells"]["running"] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        pool = _children(lab.proc.pid)  # the sweep's pool process (and its tracker)
+        assert pool
+        lab.proc.kill()  # SIGKILL
+        lab.proc.wait(timeout=30)
+        # orphaned, the pool's process leaves too (it would have waited forever)
+        deadline = time.monotonic() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in pool):
+            assert time.monotonic() < deadline, f"left behind: {pool}"
+            time.sleep(0.2)
+    with LabServer(tmp_path / "lab", env=env) as again:
+        deadline = time.monotonic() + 30
+        while True:
+            state = requests.get(again.url + path, headers=headers, timeout=10).json()
+            if state["status"] != "running":
+                break
+            assert time.monotonic() < deadline, state
+            time.sleep(0.3)
+    assert state["status"] == "failed" and state["running"] == []
+    errors = [p["error"] for c in state["curves"] for p in c["points"]]
+    assert errors == [INTERRUPTED_CELL] * 2
+
+
+def _children(pid: int) -> list[int]:
+    """The ids of the processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found

@@ -4,6 +4,9 @@ spawned fresh, and imports nothing but this, the engine and the policies of
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from typing import Any
 
 # registers the importance and cache-aware policies in this process too: the server offers
@@ -16,10 +19,24 @@ from simulator.engine.mrc import Cell, CellResult, lru_curve, open_source, run_c
 _stop: Any = None
 
 
-def init_worker(stop: Any) -> None:
-    """The pool's initializer: remember the server's stop event (a multiprocessing Event)."""
+def init_worker(stop: Any, server: int | None = None) -> None:
+    """The pool's initializer: remember the server's stop event (a multiprocessing Event),
+    and leave with the server, process ``server`` (:func:`_leave_with`)."""
     global _stop
     _stop = stop
+    if server is not None:
+        threading.Thread(target=_leave_with, args=(server,), daemon=True,
+                         name="vmem-parent-watch").start()
+
+
+def _leave_with(server: int, every_s: float = 0.5) -> None:
+    """A pool process whose server was killed (SIGKILL, out of memory: no exit hook sets the
+    stop event) would compute its cell to the end and then wait for the next on a queue that
+    its siblings keep open, forever. Once it is no longer the server's child — maybe already
+    when it starts: the server can die while it imports — it exits."""
+    while os.getppid() == server:
+        time.sleep(every_s)
+    os._exit(0)
 
 
 def compute_cell(spec: dict[str, Any], seconds: float | None = None,

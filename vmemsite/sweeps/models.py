@@ -28,6 +28,9 @@ class Sweep(models.Model):
     sample_rate = models.FloatField(null=True, blank=True)
     backend = models.CharField(max_length=6, choices=Backend.choices, default=Backend.LOCAL)
     cancelled = models.BooleanField(default=False)
+    #: stamped every few seconds by the server process computing a local sweep's cells; a
+    #: stale one means that process died (services.SweepKeeper)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

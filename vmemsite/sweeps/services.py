@@ -35,13 +35,14 @@ from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import close_old_connections, connection, transaction
-from django.db.models import F, QuerySet
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from simulator.engine.errors import ConfigError, Stopped, TimeLimitExceeded, VMemError
@@ -55,6 +56,7 @@ from simulator.engine.mrc import (
 )
 from simulator.engine.policies import make_policy, policy_names, policy_parameters
 from vmemsite.errors import Conflict, Invalid, NotFound
+from vmemsite.live import workers
 from vmemsite.text import has_control_characters
 from vmemsite.traces.models import Trace
 from vmemsite.traces.selectors import trace_get_visible, trace_source
@@ -297,7 +299,7 @@ def sweep_create(
     with transaction.atomic():
         sweep = Sweep.objects.create(owner=owner, name=name, policies=policies, sizes=sizes,
                                      relative_sizes=relative, axis=axis, sample_rate=sample,
-                                     backend=backend)
+                                     backend=backend, heartbeat_at=timezone.now())
         SweepCell.objects.bulk_create(
             SweepCell(sweep=sweep, trace=trace, trace_ref=trace.pk, trace_name=trace.name,
                       policy=policy, params=params, size=size,
@@ -323,7 +325,8 @@ def sweep_retry_failed(*, sweep: Sweep, user: AbstractBaseUser) -> int:
             status=SweepCell.Status.QUEUED, attempts=0, error="")
         if not count:
             raise Conflict("no failed cell to re-run")
-        Sweep.objects.filter(pk=sweep.pk).update(finished_at=None, cancelled=False)
+        Sweep.objects.filter(pk=sweep.pk).update(finished_at=None, cancelled=False,
+                                                 heartbeat_at=timezone.now())
         transaction.on_commit(lambda: _dispatch(sweep))
     return count
 
@@ -468,8 +471,67 @@ def _dispatch(sweep: Sweep) -> None:
     if sweep.backend == Sweep.Backend.CELERY:
         _send_to_celery(sweep.pk, cells)
         return
-    threading.Thread(target=_run_locally, args=(sweep.pk, cells), daemon=True,
-                     name=f"vmem-sweep-{sweep.pk}").start()
+    sweep_pool().submit(sweep.pk, lambda: _run_locally(sweep.pk, cells))
+
+
+#: local sweeps computing at once in one server process (each on a process pool of its own);
+#: the others wait their turn, their cells queued
+RUNNERS = 4
+_pool: workers.WorkerPool | None = None
+_pool_lock = threading.Lock()
+
+
+def sweep_pool() -> workers.WorkerPool:
+    """This process's runners of local sweeps: they hold their sweeps, which the server's
+    housekeeping heartbeats (:class:`SweepKeeper`)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = workers.WorkerPool(SweepKeeper(), RUNNERS, "sweep")
+        return _pool
+
+
+class SweepKeeper:
+    """Heartbeats of the local sweeps a server process computes, and the sweeps a process
+    that died left behind (SIGKILL, a crash, out of memory): their cells queued or running
+    fail as interrupted, to be re-run (a :class:`vmemsite.live.workers.Keeper`). Celery cells
+    need none of this: the broker redelivers a lost worker's cells."""
+
+    def beat(self, ids: set[int]) -> None:
+        Sweep.objects.filter(pk__in=list(ids)).update(heartbeat_at=timezone.now())
+
+    def sweep(self, exclude: set[int]) -> list[int]:
+        return sweep_recover_interrupted(stale_s=workers.stale_s(), exclude=exclude)
+
+    def abandon(self, ids: set[int]) -> None:
+        _interrupt(list(ids))
+
+
+def sweep_recover_interrupted(*, stale_s: float, exclude: set[int] | None = None) -> list[int]:
+    """Fail as interrupted the queued and running cells of the local sweeps whose heartbeat
+    (or, without one, creation) is older than ``stale_s`` seconds — no live process computes
+    them — except ``exclude`` (the sweeps this process holds). Returns the sweeps' ids."""
+    cutoff = timezone.now() - timedelta(seconds=stale_s)
+    stale = (Sweep.objects.filter(backend=Sweep.Backend.LOCAL, cells__status__in=_PENDING)
+             .filter(Q(heartbeat_at__lt=cutoff)
+                     | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
+             .exclude(pk__in=list(exclude or ())).values_list("pk", flat=True).distinct())
+    marked = _interrupt(list(stale))
+    if marked:
+        logger.warning("sweep(s) %s: their server stopped; cells left failed as interrupted",
+                       ", ".join(map(str, marked)))
+    return marked
+
+
+def _interrupt(sweep_ids: list[int]) -> list[int]:
+    """Fail the queued and running cells of these sweeps as interrupted and close them."""
+    marked = []
+    for sweep_id in sweep_ids:
+        if SweepCell.objects.filter(sweep_id=sweep_id, status__in=_PENDING).update(
+                status=SweepCell.Status.FAILED, error=INTERRUPTED):
+            marked.append(sweep_id)
+        sweep_close(sweep_id)
+    return marked
 
 
 def _send_to_celery(sweep_id: int, cell_ids: list[int]) -> None:
@@ -530,7 +592,6 @@ threading._register_atexit(_on_exit)  # type: ignore[attr-defined]
 
 
 def _run_locally(sweep_id: int, cell_ids: list[int]) -> None:
-    close_old_connections()
     with _runners_lock:
         _runners.add(threading.current_thread())
     try:
@@ -546,7 +607,6 @@ def _run_locally(sweep_id: int, cell_ids: list[int]) -> None:
     finally:
         with _runners_lock:
             _runners.discard(threading.current_thread())
-        connection.close()
 
 
 def _one_pool(sweep_id: int, cell_ids: list[int]) -> list[int]:
@@ -558,7 +618,8 @@ def _one_pool(sweep_id: int, cell_ids: list[int]) -> list[int]:
         _stop_events.add(stop)
     try:
         with ProcessPoolExecutor(max_workers=processes(), mp_context=context,
-                                 initializer=init_worker, initargs=(stop,)) as pool:
+                                 initializer=init_worker, initargs=(stop, os.getpid())
+                                 ) as pool:
             return _feed(pool, stop, sweep_id, cell_ids)
     finally:
         with _runners_lock:

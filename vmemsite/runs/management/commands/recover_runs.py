@@ -1,5 +1,6 @@
 """``manage.py recover_runs``: mark as interrupted the runs left over by a server or Celery
-worker that died (the server does this by itself, continuously; docs/architecture.md §10)."""
+worker that died, and fail as interrupted the cells of the local sweeps such a server was
+computing (the server does both by itself, continuously; docs/architecture.md §10)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from vmemsite.live.workers import stale_s
 from vmemsite.runs.services import run_recover_interrupted
+from vmemsite.sweeps.services import sweep_recover_interrupted
 
 
 class Command(BaseCommand):
     help = ("Mark as interrupted the runs still queued/running/paused (local) or running/paused "
-            "(Celery) whose heartbeat is stale: their process died.")
+            "(Celery), and fail the queued/running cells of the local sweeps, whose heartbeat is "
+            "stale: their process died.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -29,3 +32,6 @@ class Command(BaseCommand):
         marked = run_recover_interrupted(stale_s=stale_seconds, publisher=lambda *_: None)
         self.stdout.write(f"{len(marked)} run(s) marked interrupted"
                           + (f": {', '.join(map(str, marked))}" if marked else ""))
+        sweeps = sweep_recover_interrupted(stale_s=stale_seconds)
+        self.stdout.write(f"{len(sweeps)} sweep(s) with cells left interrupted"
+                          + (f": {', '.join(map(str, sweeps))}" if sweeps else ""))
