@@ -12,7 +12,8 @@ own simulation. Where the cells run:
   a fresh pool, up to :data:`MAX_ATTEMPTS` times each, then marked failed.
   When the server process exits (SIGTERM), the cells under way stop within a fraction of
   a second and every cell not done fails as interrupted (re-run them), instead of the exit
-  waiting for them.
+  waiting for them. A server killed outright leaves its sweeps' heartbeat stale: the next
+  server's housekeeping fails their cells as interrupted (:class:`SweepKeeper`).
 * **celery** (``VMEM_RUNNER=celery``): one task per cell in a Celery group whose chord
   callback closes the sweep. Tasks are acknowledged late and rejected when their worker is
   lost, so a worker killed mid-cell leaves the cell to another worker.
