@@ -76,21 +76,7 @@ def test_sigterm_stops_the_sweep_cells_under_way_and_exits(tmp_path):
     seconds; every cell not done is failed as interrupted (re-run them), none left running."""
     lab = LabServer(tmp_path / "lab", env={"VMEM_SWEEP_PROCESSES": "1"})
     with lab:
-        token = lab.create_user("sue", "sue-pw-123456", token=True)
-        headers = {"Authorization": f"Bearer {token}"}
-        ids = "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000))
-        trace = requests.post(f"{lab.url}/api/traces/?name=wide&format=plain", data=ids,
-                              headers=headers, timeout=60).json()
-        sweep = requests.post(f"{lab.url}/api/sweeps/", json={
-            "traces": [trace["id"]], "policies": ["aging"], "sizes": [3_000],
-            "axis": {"param": "period", "values": [1_000_000, 2_000_000]}},
-            headers=headers, timeout=30)
-        assert sweep.status_code == 201, sweep.text
-        url = f"{lab.url}/api/sweeps/{sweep.json()['id']}/"
-        deadline = time.monotonic() + 60
-        while requests.get(url, headers=headers, timeout=10).json()["cells"]["running"] == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        _slow_sweep_under_way(lab)
         time.sleep(1.0)  # well into the cell
         started = time.monotonic()
         lab.proc.terminate()  # SIGTERM
@@ -111,21 +97,7 @@ def test_a_server_killed_mid_sweep_leaves_cells_the_next_one_fails_as_interrupte
            # the killed server's pool process is orphaned: its cell stops at this limit
            "VMEM_SWEEP_CELL_SECONDS": "10"}
     with LabServer(tmp_path / "lab", env=env) as lab:
-        token = lab.create_user("kim", "kim-pw-123456", token=True)
-        headers = {"Authorization": f"Bearer {token}"}
-        ids = "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000))
-        trace = requests.post(f"{lab.url}/api/traces/?name=wide&format=plain", data=ids,
-                              headers=headers, timeout=60).json()
-        sweep = requests.post(f"{lab.url}/api/sweeps/", json={
-            "traces": [trace["id"]], "policies": ["aging"], "sizes": [3_000],
-            "axis": {"param": "period", "values": [1_000_000, 2_000_000]}},
-            headers=headers, timeout=30).json()
-        path = f"/api/sweeps/{sweep['id']}/"
-        deadline = time.monotonic() + 60
-        while requests.get(lab.url + path, headers=headers, timeout=10).json()[
-                "cells"]["running"] == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        headers, path = _slow_sweep_under_way(lab)
         pool = _children(lab.proc.pid)  # the sweep's pool process (and its tracker)
         assert pool
         lab.proc.kill()  # SIGKILL
@@ -159,3 +131,26 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
+
+
+def _slow_sweep_under_way(lab: LabServer) -> tuple[dict[str, str], str]:
+    """A sweep whose cells take half a minute (aging with a clock period longer than the
+    trace: each eviction compares every resident page), once a cell is under way: the API's
+    headers of its owner, and the sweep's API path."""
+    token = lab.create_user("sue", "sue-pw-123456", token=True)
+    headers = {"Authorization": f"Bearer {token}"}
+    ids = "".join(f"{(k * 7919) % 20_000}\n" for k in range(60_000))
+    trace = requests.post(f"{lab.url}/api/traces/?name=wide&format=plain", data=ids,
+                          headers=headers, timeout=60).json()
+    sweep = requests.post(f"{lab.url}/api/sweeps/", json={
+        "traces": [trace["id"]], "policies": ["aging"], "sizes": [3_000],
+        "axis": {"param": "period", "values": [1_000_000, 2_000_000]}},
+        headers=headers, timeout=30)
+    assert sweep.status_code == 201, sweep.text
+    path = f"/api/sweeps/{sweep.json()['id']}/"
+    deadline = time.monotonic() + 60
+    while requests.get(lab.url + path, headers=headers, timeout=10).json()[
+            "cells"]["running"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    return headers, path
