@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 
 from vmemsite.live import workers
-from vmemsite.live.publish import on_first_connection, publish_json
+from vmemsite.live.publish import publish_json
 
 from .recovery import ChatKeeper
 
@@ -49,11 +49,5 @@ def submit(chat_id: int, work: Callable[[], None]) -> None:
     chat_pool().submit(chat_id, work)
 
 
-def start_housekeeping() -> None:
-    """Sweeps for chats a dead server left busy (the server's first connection calls this)."""
-    if getattr(settings, "VMEM_RECOVER_RUNS", True):
-        chat_pool()
-        workers.start_housekeeping()
-
-
-on_first_connection(start_housekeeping)
+# sweeps for chats a dead server left busy
+workers.keep_from_first_connection(chat_pool)

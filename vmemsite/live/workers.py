@@ -168,6 +168,20 @@ def start_housekeeping() -> None:
     _ensure_housekeeping()
 
 
+def keep_from_first_connection(make_pool: Callable[[], WorkerPool]) -> None:
+    """On the server's first connection, make this pool (so that its heartbeats and sweeps
+    run whether or not the process ever submits work to it) and start the housekeeping,
+    unless ``VMEM_RECOVER_RUNS`` is off (the test settings)."""
+    from .publish import on_first_connection
+
+    def start() -> None:
+        if getattr(settings, "VMEM_RECOVER_RUNS", True):
+            make_pool()
+            start_housekeeping()
+
+    on_first_connection(start)
+
+
 def _ensure_housekeeping() -> None:
     global _housekeeping
     with _lock:

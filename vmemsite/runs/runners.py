@@ -7,7 +7,7 @@ there is the executor's business (``executor.run_execute``).
   task holds its run in the worker's own pool so it is heartbeated there too.
 
 The server process sweeps for runs whose process died, local or Celery, from its first
-connection on (:func:`start_housekeeping`, hooked on ``vmemsite.live.publish.LoopRecorder``).
+connection on (``vmemsite.live.workers.keep_from_first_connection``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import threading
 from django.conf import settings
 
 from vmemsite.live import workers
-from vmemsite.live.publish import on_first_connection
 
 from .executor import run_execute, run_pool
 
@@ -56,12 +55,5 @@ def get_runner() -> LocalRunner | CeleryRunner:
         return _runner
 
 
-def start_housekeeping() -> None:
-    """Heartbeats of this process's runs and sweeps for runs whose process died (the server
-    calls this on its first connection, unless ``VMEM_RECOVER_RUNS`` is off)."""
-    if getattr(settings, "VMEM_RECOVER_RUNS", True):
-        run_pool()
-        workers.start_housekeeping()
-
-
-on_first_connection(start_housekeeping)
+# heartbeats of this process's runs, and sweeps for runs whose process died
+workers.keep_from_first_connection(run_pool)

@@ -5,18 +5,8 @@ process ever computes a sweep itself."""
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from vmemsite.live import workers
-from vmemsite.live.publish import on_first_connection
 
 from .services import sweep_pool
 
-
-def start_housekeeping() -> None:
-    if getattr(settings, "VMEM_RECOVER_RUNS", True):
-        sweep_pool()
-        workers.start_housekeeping()
-
-
-on_first_connection(start_housekeeping)
+workers.keep_from_first_connection(sweep_pool)
