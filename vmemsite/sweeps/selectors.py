@@ -73,6 +73,8 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
     opt = {(c.trace_ref, c.size): c.miss_ratio for c in cells
            if c.policy == "opt" and c.status == SweepCell.Status.DONE}
     curves: dict[tuple[int, str, str], dict[str, Any]] = {}
+    running = []
+    now = timezone.now()
     for cell in cells:
         shown = params_text(cell.params)
         label = policy_label(cell.policy)
@@ -80,6 +82,10 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
             "trace_id": cell.trace_ref, "trace": cell.trace_name, "policy": cell.policy,
             "params": cell.params, "label": f"{label} · {shown}" if shown else label,
             "points": []})
+        if cell.status == SweepCell.Status.RUNNING:
+            running.append({"trace": cell.trace_name, "policy": cell.policy,
+                            "label": curve["label"], "size": cell.size,
+                            "seconds": round(max(0.0, (now - cell.updated_at).total_seconds()))})
         done = cell.status == SweepCell.Status.DONE
         best = opt.get((cell.trace_ref, cell.size))
         curve["points"].append({
@@ -91,11 +97,6 @@ def sweep_state(sweep: Sweep) -> dict[str, Any]:
         })
     total = len(cells)
     pending = counts.get("queued", 0) + counts.get("running", 0)
-    now = timezone.now()
-    running = [{"trace": c.trace_name, "policy": c.policy,
-                "label": curves[(c.trace_ref, c.policy, params_text(c.params))]["label"],
-                "size": c.size, "seconds": round(max(0.0, (now - c.updated_at).total_seconds()))}
-               for c in cells if c.status == SweepCell.Status.RUNNING]
     return {
         "id": sweep.pk, "name": sweep.name, "policies": sweep.policies, "sizes": sweep.sizes,
         "relative_sizes": sweep.relative_sizes or None, "axis": sweep.axis or None,
